@@ -1,0 +1,44 @@
+# The two commands a newcomer needs: `make run` and `make test`. Everything else is optional.
+PYTHON ?= python3.11
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+export AWS_DEFAULT_REGION ?= us-east-1
+
+.PHONY: run test lint format bench package deploy demo clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	@command -v $(PYTHON) >/dev/null || { echo "needs $(PYTHON) (Python 3.11)"; exit 1; }
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	@touch $(STAMP)
+
+run: $(STAMP) ## start the whole system locally on moto (Ctrl-C stops it)
+	$(PY) -m local serve $(ARGS)
+
+test: $(STAMP) ## lint + the whole test suite (what CI runs)
+	$(VENV)/bin/ruff check .
+	$(PY) -m pytest -n 2 --dist loadfile -q $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+
+format: $(STAMP)
+	$(VENV)/bin/ruff format .
+
+bench: $(STAMP) ## benchmarks; figures printed and written to bench/results/
+	$(PY) -m bench
+
+package: $(STAMP) ## build the deployable template + bundle into build/ (offline)
+	$(PY) -m infra package --stage $(or $(STAGE),dev)
+
+deploy: package ## deploy to the AWS account of your credentials (STAGE=dev|prod)
+	$(PY) -m infra deploy --stage $(or $(STAGE),dev)
+
+demo: $(STAMP)
+	$(PY) -m local demo
+
+clean:
+	rm -rf build .pytest_cache bench/results

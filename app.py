@@ -1,0 +1,158 @@
+"""Entry points of the complaint service: HTTP routes, the SQS import handler and the Lambda
+functions the state machines call. Each one translates its input and calls one function of
+``chalicelib``; the rules live there."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice import Chalice, CognitoUserPoolAuthorizer, Response
+from chalice.app import SQSEvent
+
+from chalicelib import actions, intake, queries
+from chalicelib.config import IMPORT_QUEUE_NAME, USER_POOL_ARN_PLACEHOLDER
+from chalicelib.http import STAFF, HttpError, caller_of, handled, json_body, json_response, limit_param, parse, require
+from chalicelib.models import TEAMS, ComplaintIn, ContactIn, EscalateIn, NoteIn, ProfileIn, RatingIn, ResolveIn
+from chalicelib.observability import logger, metrics
+
+app = Chalice(app_name="complaints")
+app.log.setLevel("INFO")
+auth = CognitoUserPoolAuthorizer("ComplaintsUserPool", provider_arns=[USER_POOL_ARN_PLACEHOLDER])
+ANY = ["*/*"]  # content types are checked by json_body, so a wrong one is a 415 in our error shape
+
+
+def _req() -> Any:
+    return app.current_request
+
+
+@app.route("/health", methods=["GET"])
+def health() -> Response:
+    return json_response({"status": "ok"})
+
+
+# -- customers -------------------------------------------------------------------------------
+@app.route("/complaints", methods=["POST"], authorizer=auth, content_types=ANY)
+@handled
+def submit_complaint() -> Response:
+    caller = caller_of(_req())
+    require(caller, ["customers"])
+    body = json_body(_req())
+    complaint = parse(ComplaintIn, body)
+    if complaint.customer_id != caller.username:
+        raise HttpError(403, "forbidden", "customer_id must be your own")
+    key = _req().headers.get("idempotency-key")
+    if key is not None and not 1 <= len(key) <= 255:
+        raise HttpError(400, "validation_error", "bad Idempotency-Key",
+                        [{"field": "Idempotency-Key", "message": "1 to 255 characters"}])
+    answer = intake.submit(body, caller.username, key)
+    return json_response(answer["body"], answer["status"], {"Location": answer["location"]})
+
+
+@app.route("/complaints/{complaint_id}", methods=["GET"], authorizer=auth)
+@handled
+def get_complaint(complaint_id: str) -> Response:
+    return json_response(queries.complaint(complaint_id, caller_of(_req())))
+
+
+@app.route("/customers/{customer_id}/complaints", methods=["GET"], authorizer=auth)
+@handled
+def customer_complaints(customer_id: str) -> Response:
+    caller = caller_of(_req())
+    if not caller.is_staff and caller.username != customer_id:
+        raise HttpError(403, "forbidden", "you may list only your own complaints")
+    limit, cursor = limit_param(_req(), default=20)
+    return json_response(queries.customer_complaints(customer_id, limit, cursor))
+
+
+@app.route("/complaints/{complaint_id}/satisfaction", methods=["POST"], authorizer=auth, content_types=ANY)
+@handled
+def rate_complaint(complaint_id: str) -> Response:
+    caller = caller_of(_req())
+    require(caller, ["customers"])
+    ticket = actions.rate(complaint_id, caller, parse(RatingIn, json_body(_req())))
+    return json_response(ticket.summary())
+
+
+# -- staff -----------------------------------------------------------------------------------
+@app.route("/queues/{team}", methods=["GET"], authorizer=auth)
+@handled
+def team_queue(team: str) -> Response:
+    require(caller_of(_req()), STAFF)
+    if team not in TEAMS:
+        raise HttpError(404, "not_found", f"no team {team!r}; teams are {', '.join(TEAMS)}")
+    limit, cursor = limit_param(_req(), default=50)
+    return json_response(queries.team_queue(team, limit, cursor))
+
+
+@app.route("/complaints/{complaint_id}/contact", methods=["POST"], authorizer=auth, content_types=ANY)
+@handled
+def contact(complaint_id: str) -> Response:
+    caller = caller_of(_req())
+    require(caller, STAFF)
+    return json_response(actions.contact(complaint_id, caller, parse(ContactIn, json_body(_req()))).summary())
+
+
+@app.route("/complaints/{complaint_id}/resolve", methods=["POST"], authorizer=auth, content_types=ANY)
+@handled
+def resolve(complaint_id: str) -> Response:
+    caller = caller_of(_req())
+    require(caller, STAFF)
+    return json_response(actions.resolve(complaint_id, caller, parse(ResolveIn, json_body(_req()))).summary())
+
+
+@app.route("/complaints/{complaint_id}/escalate", methods=["POST"], authorizer=auth, content_types=ANY)
+@handled
+def escalate(complaint_id: str) -> Response:
+    caller = caller_of(_req())
+    require(caller, STAFF)
+    return json_response(actions.escalate(complaint_id, caller, parse(EscalateIn, json_body(_req()))).summary())
+
+
+@app.route("/complaints/{complaint_id}/notes", methods=["POST"], authorizer=auth, content_types=ANY)
+@handled
+def add_note(complaint_id: str) -> Response:
+    caller = caller_of(_req())
+    require(caller, STAFF)
+    return json_response(actions.add_note(complaint_id, caller, parse(NoteIn, json_body(_req()))), 201)
+
+
+@app.route("/customers/{customer_id}/profile", methods=["PUT"], authorizer=auth, content_types=ANY)
+@handled
+def put_profile(customer_id: str) -> Response:
+    require(caller_of(_req()), ["supervisors", "ops"])
+    return json_response(queries.put_profile(customer_id, parse(ProfileIn, json_body(_req()))))
+
+
+# -- workflow and import functions -------------------------------------------------------------
+@app.lambda_function(name="lifecycle_step")
+@logger.inject_lambda_context
+@metrics.log_metrics
+def lifecycle_step(event: dict[str, Any], context: Any) -> Any:
+    from chalicelib import steps
+
+    return steps.run(event)
+
+
+@app.lambda_function(name="notify")
+@logger.inject_lambda_context
+def notify(event: dict[str, Any], context: Any) -> Any:
+    from chalicelib.bootstrap import notifier
+
+    return notifier().send(event["message"])
+
+
+@app.on_sqs_message(queue=IMPORT_QUEUE_NAME, batch_size=10, name="import_batch")
+def import_batch(event: SQSEvent) -> dict[str, Any]:
+    from chalicelib import importer
+
+    return importer.handle_sqs(event.to_dict())
+
+
+@app.route("/imports/{batch_id}", methods=["GET"], authorizer=auth)
+@handled
+def import_report(batch_id: str) -> Response:
+    require(caller_of(_req()), ["ops", "supervisors"])
+    report = queries.import_report(batch_id)
+    if report is None:
+        raise HttpError(404, "not_found", "no such import batch")
+    return json_response(report)

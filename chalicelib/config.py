@@ -1,0 +1,65 @@
+"""All configuration, read from the environment in one place, once, lazily.
+
+Lambda gets these variables from the deployment template (`infra/`); the local system sets
+them before it imports the app. Nothing else in the code base reads ``os.environ``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from functools import cache
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+# Chalice binds the SQS handler to a queue name at import time; the template uses the same.
+IMPORT_QUEUE_NAME = "complaints-import"
+# Replaced by the user pool's ARN in the deployment template (infra/).
+USER_POOL_ARN_PLACEHOLDER = "arn:aws:cognito-idp:us-east-1:000000000000:userpool/us-east-1_placeholder"
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    stage: str = "dev"
+    table_name: str = "complaints-dev-tickets"
+    idempotency_table_name: str = "complaints-dev-idempotency"
+    lifecycle_state_machine_arn: str = ""
+    # staff alert topics: {"team:product": arn, "team:logistics": arn, "team:service": arn,
+    #                      "level:2": arn, "level:3": arn}
+    staff_alert_topics: dict[str, str] = Field(default_factory=dict)
+    customer_push_topic_arn: str = ""
+    email_sender: str = "no-reply@complaints.example.com"
+    # local runtime only: SLA time runs this many times faster than the wall clock
+    time_scale: float = 1.0
+    clock_epoch: float | None = None  # wall-clock second at which scaled time starts
+    aws_endpoint_url: str | None = None
+    max_body_bytes: int = 64 * 1024
+
+    @field_validator("staff_alert_topics", mode="before")
+    @classmethod
+    def _parse_topics(cls, value: object) -> object:
+        if isinstance(value, str):
+            return json.loads(value) if value.strip() else {}
+        return value
+
+
+_ENV = {
+    "stage": "STAGE",
+    "table_name": "TABLE_NAME",
+    "idempotency_table_name": "IDEMPOTENCY_TABLE_NAME",
+    "lifecycle_state_machine_arn": "LIFECYCLE_STATE_MACHINE_ARN",
+    "staff_alert_topics": "STAFF_ALERT_TOPICS",
+    "customer_push_topic_arn": "CUSTOMER_PUSH_TOPIC_ARN",
+    "email_sender": "EMAIL_SENDER",
+    "time_scale": "TIME_SCALE",
+    "clock_epoch": "CLOCK_EPOCH",
+    "aws_endpoint_url": "AWS_ENDPOINT_URL",
+}
+
+
+@cache
+def settings() -> Settings:
+    """The process-wide settings (``settings.cache_clear()`` after changing the environment)."""
+    values = {field: os.environ[var] for field, var in _ENV.items() if os.environ.get(var)}
+    return Settings.model_validate(values)

@@ -1,0 +1,138 @@
+"""HTTP plumbing for the Chalice routes: identity from the authorizer's claims, JSON bodies
+validated into pydantic models, and every error in the api.md shape with the right status.
+Knows Chalice's request/response objects; knows nothing of the domain rules."""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+
+from chalice import Response
+from pydantic import BaseModel, ValidationError
+
+from chalicelib.actions import NotFound
+from chalicelib.config import settings
+from chalicelib.intake import IdempotencyConflict
+from chalicelib.lifecycle import ActionNotAllowed
+from chalicelib.models import Caller
+from chalicelib.observability import logger
+from chalicelib.store import BadCursor
+from chalicelib.workflow import WorkflowUnavailable
+
+M = TypeVar("M", bound=BaseModel)
+STAFF = ("agents", "supervisors")
+JSON_HEADERS = {"Content-Type": "application/json; charset=utf-8"}
+
+
+class HttpError(Exception):
+    def __init__(self, status: int, code: str, message: str, details: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message, self.details = status, code, message, details or []
+
+
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(body=json.dumps(body, ensure_ascii=False), status_code=status, headers={**JSON_HEADERS, **(headers or {})})
+
+
+def error_response(err: HttpError) -> Response:
+    return json_response({"error": {"code": err.code, "message": err.message, "details": err.details}}, err.status)
+
+
+# -- identity --------------------------------------------------------------------------------
+def _groups(raw: Any) -> frozenset[str]:
+    if isinstance(raw, list | tuple):
+        return frozenset(str(g) for g in raw)
+    if not isinstance(raw, str) or not raw.strip():
+        return frozenset()
+    text = raw.strip()
+    if text.startswith("["):
+        try:
+            return frozenset(str(g) for g in json.loads(text))
+        except ValueError:
+            text = text.strip("[]")
+    return frozenset(g for g in text.replace(",", " ").split() if g)
+
+
+def caller_of(request: Any) -> Caller:
+    """The caller from the Cognito authorizer's claims; 401 if there are none."""
+    context = getattr(request, "context", None) or {}
+    claims = (context.get("authorizer") or {}).get("claims") or {}
+    username = claims.get("cognito:username") or claims.get("username")
+    if not username:
+        raise HttpError(401, "unauthorized", "a valid bearer token is required")
+    return Caller(username=str(username), groups=_groups(claims.get("cognito:groups")))
+
+
+def require(caller: Caller, groups: Iterable[str]) -> None:
+    if not caller.groups & set(groups):
+        raise HttpError(403, "forbidden", "your role may not do this")
+
+
+# -- bodies ----------------------------------------------------------------------------------
+def json_body(request: Any) -> dict[str, Any]:
+    raw = request.raw_body or b""
+    if len(raw) > settings().max_body_bytes:
+        raise HttpError(413, "payload_too_large", f"the body is over {settings().max_body_bytes // 1024} KiB")
+    content_type = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
+    if content_type != "application/json" and not content_type.endswith("+json"):
+        raise HttpError(415, "unsupported_media_type", "send the body as application/json")
+    try:
+        body = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise HttpError(400, "malformed_json", f"the body is not valid JSON: {exc}") from exc
+    if not isinstance(body, dict):
+        raise HttpError(400, "validation_error", "the body must be a JSON object",
+                        [{"field": "", "message": "expected a JSON object"}])
+    return body
+
+
+def validation_details(exc: ValidationError) -> list[dict[str, Any]]:
+    details = []
+    for err in exc.errors(include_url=False):
+        field = ".".join(str(p) for p in err["loc"])
+        message = "unknown field" if err["type"] == "extra_forbidden" else err["msg"]
+        details.append({"field": field, "message": message})
+    return details
+
+
+def parse(model: type[M], body: dict[str, Any]) -> M:
+    try:
+        return model.model_validate(body)
+    except ValidationError as exc:
+        raise HttpError(400, "validation_error", "the request is not valid", validation_details(exc)) from exc
+
+
+def limit_param(request: Any, default: int, maximum: int = 100) -> tuple[int, str | None]:
+    params = request.query_params or {}
+    raw = params.get("limit", str(default))
+    if not raw.isdigit() or not 1 <= int(raw) <= maximum:
+        raise HttpError(400, "validation_error", "limit is out of range",
+                        [{"field": "limit", "message": f"an integer from 1 to {maximum}"}])
+    return int(raw), params.get("next") or None
+
+
+# -- one decorator that turns domain outcomes into HTTP --------------------------------------
+def handled(view: Callable[..., Response]) -> Callable[..., Response]:
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Response:
+        try:
+            return view(*args, **kwargs)
+        except HttpError as err:
+            return error_response(err)
+        except NotFound:
+            return error_response(HttpError(404, "not_found", "no such complaint"))
+        except (ActionNotAllowed, IdempotencyConflict) as exc:
+            return error_response(HttpError(409, "conflict", str(exc)))
+        except BadCursor as exc:
+            return error_response(HttpError(400, "validation_error", str(exc), [{"field": "next", "message": str(exc)}]))
+        except ValidationError as exc:
+            return error_response(HttpError(400, "validation_error", "the request is not valid", validation_details(exc)))
+        except WorkflowUnavailable:
+            return error_response(HttpError(503, "service_unavailable", "the complaint could not be accepted right now; retry with the same Idempotency-Key"))
+        except Exception:
+            logger.exception("unhandled error")
+            return error_response(HttpError(500, "internal_error", "something went wrong on our side"))
+
+    return wrapper

@@ -1,0 +1,124 @@
+"""Marketplace batch import: one SQS message = one batch of one marketplace (import.md).
+
+Per message: map every record through its adapter (a bad record is rejected with its reason,
+the others go on), create the new complaints with conditional writes in transactions of up
+to 100 (a complaint's identity is ``source + dispute id``, so a redelivered or overlapping
+batch creates nothing twice), start one lifecycle execution per new complaint (named after
+it: never two), and write the batch's import report. A message that is not a batch, or that
+hits a transient AWS error that outlasts the retries, is reported failed on its own
+(``batchItemFailures``) and comes back; after ``maxReceiveCount`` receives it is dead-lettered.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from chalicelib.bootstrap import adapters
+from chalicelib.clock import iso, now
+from chalicelib.ids import imported_complaint_id
+from chalicelib.intake import new_ticket
+from chalicelib.marketplaces import BatchInvalid, ImportedComplaint, RecordRejected, map_record, parse_batch
+from chalicelib.models import Status
+from chalicelib.observability import count, logger
+from chalicelib.ticket import Ticket
+from chalicelib.workflow import WorkflowUnavailable
+
+TRANSACTION_SIZE = 100
+START_ATTEMPTS = 4
+MAX_RECEIVE_COUNT = 5  # the queue's redrive policy (infra/resources.py)
+
+
+class ImportIncomplete(Exception):
+    """Part of the batch could not be finished now; the message comes back through SQS."""
+
+
+def import_batch(body: str) -> dict[str, Any]:
+    batch = parse_batch(body)
+    store, workflow = adapters().store, adapters().workflow
+    mapped: list[ImportedComplaint] = []
+    rejected: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    in_batch_duplicates = 0
+    for index, raw in enumerate(batch.records):
+        try:
+            record = map_record(batch.source, index, raw)
+        except RecordRejected as exc:
+            rejected.append({"index": index, "external_id": exc.external_id, "reason": exc.reason})
+            continue
+        if record.external_id in seen:
+            in_batch_duplicates += 1
+            continue
+        seen.add(record.external_id)
+        mapped.append(record)
+
+    profiles = store.get_profiles([r.complaint.customer_id for r in mapped])
+    tickets = [_ticket(r, batch.batch_id, profiles.get(r.complaint.customer_id)) for r in mapped]
+    existing_ids: set[str] = set()
+    for start in range(0, len(tickets), TRANSACTION_SIZE):
+        existing_ids |= store.create_many(tickets[start:start + TRANSACTION_SIZE])
+
+    existing = store.get_tickets(sorted(existing_ids)) if existing_ids else {}
+    ours_before = [t for t in existing.values() if t.batch_id == batch.batch_id]  # a redelivery of this batch
+    duplicates = in_batch_duplicates + len(existing) - len(ours_before)
+    created = [t for t in tickets if t.complaint_id not in existing_ids]
+    # Every complaint still waiting for its workflow gets it now (start is idempotent by name).
+    to_start = created + [t for t in existing.values() if t.status is Status.RECEIVED]
+    failed_starts = [t.complaint_id for t in to_start if not _start(workflow, t)]
+
+    report = {
+        "batch_id": batch.batch_id, "source": batch.source, "exported_at": iso(batch.exported_at),
+        "received": len(batch.records), "created": len(created) + len(ours_before), "duplicates": duplicates,
+        "rejected": rejected, "pending_workflows": len(failed_starts), "imported_at": iso(now()),
+    }
+    store.put_import_report(report)
+    count("ImportRecordsReceived", value=len(batch.records), source=batch.source)
+    count("ImportRecordsRejected", value=len(rejected), source=batch.source)
+    count("ComplaintsReceived", value=len(created), channel="marketplace", source=batch.source)
+    if failed_starts:
+        raise ImportIncomplete(f"{len(failed_starts)} workflows could not be started yet")
+    return report
+
+
+def _ticket(record: ImportedComplaint, batch_id: str, profile: dict[str, Any] | None) -> Ticket:
+    return new_ticket(record.complaint, complaint_id=imported_complaint_id(record.source, record.external_id),
+                      received_by=f"import:{record.source}", profile=profile, source=record.source,
+                      external_id=record.external_id, batch_id=batch_id, raised_at=record.raised_at)
+
+
+def _start(workflow: Any, ticket: Ticket) -> bool:
+    for attempt in range(START_ATTEMPTS):
+        try:
+            workflow.start(ticket.complaint_id)
+            return True
+        except WorkflowUnavailable:
+            time.sleep(min(2.0, 0.1 * 2**attempt))
+    logger.warning("workflow start failed after retries", extra={"complaint_id": ticket.complaint_id})
+    return False
+
+
+def handle_sqs(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
+    """The SQS handler: a partial batch response, one message failing on its own."""
+    from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+    def record_handler(record: SQSRecord) -> dict[str, Any]:
+        try:
+            return import_batch(record.body)
+        except BatchInvalid as exc:
+            logger.error("import message is not a batch", extra={"message_id": record.message_id, "reason": exc.reason})
+            _maybe_dead_letter(record)
+            raise
+        except Exception:
+            logger.exception("import message failed", extra={"message_id": record.message_id})
+            _maybe_dead_letter(record)
+            raise
+
+    return process_partial_response(event=event, record_handler=record_handler,
+                                    processor=BatchProcessor(event_type=EventType.SQS), context=context)
+
+
+def _maybe_dead_letter(record: Any) -> None:
+    receives = int(record.attributes.approximate_receive_count or 0)
+    if receives >= MAX_RECEIVE_COUNT:
+        count("ImportMessagesDeadLettered")

@@ -1,0 +1,110 @@
+"""Intake: a validated complaint becomes a stored ticket with a running workflow.
+
+Order of work: the ticket (status ``received``) and its ``received`` event are written in one
+transaction, then the lifecycle execution (named after the complaint) is started. If the
+start fails, the ticket is deleted again and the caller gets a retryable 503: no complaint
+is ever stored without its workflow, and a retry with the same Idempotency-Key is safe."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import datetime
+from functools import cache
+from typing import Any
+
+from chalicelib import aws
+from chalicelib.bootstrap import adapters
+from chalicelib.clock import now
+from chalicelib.config import settings
+from chalicelib.ids import new_complaint_id
+from chalicelib.models import ComplaintIn
+from chalicelib.observability import count, logger
+from chalicelib.ticket import Ticket
+from chalicelib.workflow import WorkflowUnavailable
+
+IN_PROGRESS_WAIT_S = 10.0
+
+
+class IdempotencyConflict(Exception):
+    """The Idempotency-Key was used before with another body."""
+
+
+def new_ticket(complaint: ComplaintIn, *, complaint_id: str, received_by: str, profile: dict[str, Any] | None,
+               source: str = "api", external_id: str | None = None, batch_id: str | None = None,
+               raised_at: datetime | None = None) -> Ticket:
+    profile = profile or {}
+    at = now()
+    locale = complaint.contact.locale if complaint.contact else profile.get("locale", "zh-CN")
+    return Ticket(complaint_id=complaint_id, complaint=complaint, source=source, external_id=external_id,
+                  received_by=received_by,
+                  batch_id=batch_id, tier=profile.get("tier", "standard"), locale=locale,
+                  created_at=at, raised_at=min(raised_at or at, at), updated_at=at)
+
+
+def register(ticket: Ticket) -> bool:
+    """Store the ticket and start its workflow; False if that complaint already exists."""
+    a = adapters()
+    if not a.store.create(ticket):
+        return False
+    try:
+        a.workflow.start(ticket.complaint_id)
+    except WorkflowUnavailable:
+        logger.exception("workflow start failed; removing the ticket", extra={"complaint_id": ticket.complaint_id})
+        a.store.delete(ticket.complaint_id)
+        raise
+    count("ComplaintsReceived", channel=ticket.complaint.channel, source=ticket.source)
+    return True
+
+
+def _submit(request: dict[str, Any]) -> dict[str, Any]:
+    complaint = ComplaintIn.model_validate(request["body"])
+    profile = adapters().store.get_profile(complaint.customer_id)
+    ticket = new_ticket(complaint, complaint_id=new_complaint_id(), received_by=f"customer:{request['caller']}",
+                        profile=profile)
+    register(ticket)
+    location = f"/complaints/{ticket.complaint_id}"
+    return {"status": 202, "location": location,
+            "body": {"complaint_id": ticket.complaint_id, "status": "received", "links": {"self": location}}}
+
+
+@cache
+def _idempotent_submit() -> Callable[..., dict[str, Any]]:
+    from aws_lambda_powertools.utilities.idempotency import (
+        DynamoDBPersistenceLayer,
+        IdempotencyConfig,
+        idempotent_function,
+    )
+
+    persistence = DynamoDBPersistenceLayer(table_name=settings().idempotency_table_name,
+                                           boto3_client=aws.client("dynamodb"))
+    config = IdempotencyConfig(event_key_jmespath="[caller, key]", payload_validation_jmespath="body",
+                               expires_after_seconds=24 * 3600, raise_on_no_idempotency_key=True)
+    return idempotent_function(data_keyword_argument="request", persistence_store=persistence, config=config)(_submit)
+
+
+def submit(body: dict[str, Any], caller: str, idempotency_key: str | None) -> dict[str, Any]:
+    """Accept a complaint (body already validated by the caller). Same key + same body →
+    the same answer and nothing new; same key + another body → IdempotencyConflict."""
+    if not idempotency_key:
+        return _submit({"caller": caller, "body": body})
+    from aws_lambda_powertools.utilities.idempotency.exceptions import (
+        IdempotencyAlreadyInProgressError,
+        IdempotencyValidationError,
+    )
+
+    request = {"caller": caller, "key": idempotency_key, "body": body}
+    deadline = time.monotonic() + IN_PROGRESS_WAIT_S
+    while True:
+        try:
+            return _idempotent_submit()(request=request)
+        except IdempotencyValidationError as exc:
+            raise IdempotencyConflict("Idempotency-Key was already used with a different request body") from exc
+        except IdempotencyAlreadyInProgressError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)  # the first request is still being processed: wait for its answer
+
+
+def reset() -> None:
+    _idempotent_submit.cache_clear()

@@ -1,0 +1,201 @@
+"""The complaint domain model: what crosses the API boundary and what a ticket is.
+
+Plain pydantic v2 models: no HTTP, no boto3. Decimal for money, aware UTC datetimes for time.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_serializer
+
+from chalicelib.clock import iso
+
+CATEGORIES = (
+    "product_quality",
+    "not_as_described",
+    "counterfeit",
+    "delivery_delay",
+    "damaged_in_transit",
+    "lost_parcel",
+    "service_attitude",
+    "after_sales",
+    "promotion_rules",
+    "other",
+)
+Category = Literal[
+    "product_quality",
+    "not_as_described",
+    "counterfeit",
+    "delivery_delay",
+    "damaged_in_transit",
+    "lost_parcel",
+    "service_attitude",
+    "after_sales",
+    "promotion_rules",
+    "other",
+]
+Channel = Literal["app", "web", "phone", "social", "offline", "marketplace"]
+DesiredOutcome = Literal["refund", "return", "exchange", "compensation", "explanation"]
+Resolution = Literal["refund", "return", "exchange", "compensation", "explanation", "rejected"]
+ProductKind = Literal["food", "medicine", "cosmetics", "electronics", "apparel", "home", "other"]
+Tier = Literal["standard", "gold", "vip"]
+Locale = Literal["zh-CN", "en"]
+Severity = Literal["P1", "P2", "P3"]
+Team = Literal["product", "logistics", "service"]
+TEAMS = ("product", "logistics", "service")
+Group = Literal["customers", "agents", "supervisors", "ops"]
+
+NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Amount = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
+
+
+class Strict(BaseModel):
+    """Base for every input model: unknown fields are an error, not silently dropped."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Money(Strict):
+    amount: Amount
+    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] = "CNY"
+
+    @field_serializer("amount")
+    def _amount(self, amount: Decimal) -> str:
+        return f"{amount:.2f}"
+
+
+class Product(Strict):
+    sku: NonEmpty | None = None
+    name: Annotated[str, StringConstraints(max_length=500)] | None = None
+    kind: ProductKind | None = None
+
+
+class Contact(Strict):
+    locale: Locale = "zh-CN"
+    phone: Annotated[str, StringConstraints(pattern=r"^\+?[0-9]{6,20}$")] | None = None
+    email: Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")] | None = None
+    push_token: Annotated[str, StringConstraints(min_length=1, max_length=2048)] | None = None
+
+
+class ComplaintIn(Strict):
+    """The body of ``POST /complaints`` (api.md)."""
+
+    customer_id: NonEmpty
+    order_id: NonEmpty
+    channel: Channel
+    desired_outcome: DesiredOutcome
+    description: Annotated[str, StringConstraints(min_length=1, max_length=5000)]
+    category: Category | None = None
+    attachments: Annotated[list[Annotated[str, StringConstraints(min_length=1, max_length=1024)]], Field(max_length=3)] = []
+    order_amount: Money | None = None
+    product: Product | None = None
+    contact: Contact | None = None
+
+
+class ProfileIn(Strict):
+    tier: Tier = "standard"
+    locale: Locale = "zh-CN"
+
+
+class ContactIn(Strict):
+    note: Annotated[str, StringConstraints(max_length=5000)] = ""
+
+
+class ResolveIn(Strict):
+    resolution: Resolution
+    note: Annotated[str, StringConstraints(max_length=5000)] = ""
+    refund: Money | None = None
+
+
+class EscalateIn(Strict):
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+
+
+class NoteIn(Strict):
+    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
+
+
+class RatingIn(Strict):
+    score: Annotated[int, Field(ge=1, le=5, strict=True)]
+    comment: Annotated[str, StringConstraints(max_length=2000)] = ""
+
+
+class Status(StrEnum):
+    RECEIVED = "received"
+    AWAITING_CONTACT = "awaiting_contact"
+    IN_PROGRESS = "in_progress"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+    CLOSED_UNSATISFIED = "closed_unsatisfied"
+    FAILED = "failed"  # the workflow itself failed: visible, alarmed, needs a human
+
+
+OPEN_STATUSES = frozenset({Status.RECEIVED, Status.AWAITING_CONTACT, Status.IN_PROGRESS})
+CUSTOMER_EVENTS = frozenset(
+    {
+        "received",
+        "acknowledged",
+        "contacted",
+        "voucher_issued",
+        "resolved",
+        "survey_sent",
+        "survey_reminder",
+        "rated",
+        "reopened",
+        "closed",
+    }
+)
+
+
+class Event(BaseModel):
+    """One timeline entry."""
+
+    at: datetime
+    type: str
+    actor: str
+    detail: dict[str, Any] = {}
+
+    @field_serializer("at")
+    def _at(self, at: datetime) -> str:
+        return iso(at)
+
+
+class Voucher(BaseModel):
+    amount: Decimal
+    currency: str = "CNY"
+    reason: Literal["first_contact_breach", "resolution_breach", "manual"]
+    issued_at: datetime | None = None
+
+    @field_serializer("amount")
+    def _amount(self, amount: Decimal) -> str:
+        return f"{amount:.2f}"
+
+    @field_serializer("issued_at")
+    def _issued(self, at: datetime | None) -> str | None:
+        return iso(at) if at else None
+
+
+class Caller(BaseModel):
+    """Who is calling, from the authorizer's claims."""
+
+    model_config = ConfigDict(frozen=True)
+
+    username: str
+    groups: frozenset[str]
+
+    @property
+    def is_staff(self) -> bool:
+        return bool(self.groups & {"agents", "supervisors", "ops"})
+
+    @property
+    def actor(self) -> str:
+        kind = "customer" if "customers" in self.groups and not self.is_staff else "agent"
+        if "supervisors" in self.groups:
+            kind = "supervisor"
+        elif "ops" in self.groups and "agents" not in self.groups:
+            kind = "ops"
+        return f"{kind}:{self.username}"

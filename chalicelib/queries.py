@@ -1,0 +1,57 @@
+"""The API's read side: a complaint, a customer's complaints, a team's queue."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib.actions import NotFound
+from chalicelib.bootstrap import adapters
+from chalicelib.clock import now
+from chalicelib.models import Caller, ProfileIn
+
+
+def complaint(complaint_id: str, caller: Caller) -> dict[str, Any]:
+    found = adapters().store.get_with_timeline(complaint_id)
+    if found is None:
+        raise NotFound(complaint_id)
+    ticket, timeline = found
+    if not caller.is_staff and ticket.complaint.customer_id != caller.username:
+        raise NotFound(complaint_id)  # never reveal that someone else's complaint exists
+    return ticket.public(timeline, staff=caller.is_staff)
+
+
+def customer_complaints(customer_id: str, limit: int, cursor: str | None) -> dict[str, Any]:
+    tickets, next_cursor = adapters().store.by_customer(customer_id, limit, cursor)
+    return {"items": [t.summary() for t in tickets], "next": next_cursor}
+
+
+def team_queue(team: str, limit: int, cursor: str | None) -> dict[str, Any]:
+    tickets, next_cursor = adapters().store.team_queue(team, limit, cursor)
+    items = []
+    for t in tickets:
+        item = t.summary()
+        item.update(first_contact_due=_due(t, "first_contact"), resolution_due=_due(t, "resolution"),
+                    description=t.complaint.description[:200])
+        if t.failure:
+            item["failure"] = t.failure
+        items.append(item)
+    return {"items": items, "next": next_cursor}
+
+
+def _due(ticket: Any, clock: str) -> str | None:
+    from chalicelib.clock import iso
+
+    due = ticket.due_of(clock)
+    return iso(due) if due else None
+
+
+def put_profile(customer_id: str, body: ProfileIn) -> dict[str, Any]:
+    from chalicelib.clock import iso
+
+    profile = {"customer_id": customer_id, **body.model_dump(), "updated_at": iso(now())}
+    adapters().store.put_profile(customer_id, profile)
+    return profile
+
+
+def import_report(batch_id: str) -> dict[str, Any] | None:
+    return adapters().store.get_import_report(batch_id)

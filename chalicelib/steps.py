@@ -1,0 +1,192 @@
+"""The lifecycle Lambda's steps: what each state of ``state_machines/lifecycle.asl.json``
+asks the code to do. Each step loads the ticket, applies a rule of ``lifecycle.py``, saves
+it with a version condition, and answers the workflow with where to go next (``plan``) and
+the notifications to send (the ticket's outbox, drained)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from chalicelib import lifecycle
+from chalicelib.bootstrap import adapters
+from chalicelib.clock import now
+from chalicelib.lifecycle import Outcome
+from chalicelib.models import Event
+from chalicelib.observability import count, logger
+from chalicelib.store import TicketStore, VersionConflict
+from chalicelib.ticket import Policy, Ticket
+from chalicelib.triage import TriageInput, triage
+
+MAX_ATTEMPTS = 8
+
+
+class TransientError(Exception):
+    """Retry me (the ASL Retry matches this name)."""
+
+
+class UnknownComplaint(Exception):
+    """The workflow names a complaint the store does not have."""
+
+
+def run(event: dict[str, Any]) -> dict[str, Any] | None:
+    action = event["action"]
+    handler = STEPS.get(action)
+    if handler is None:
+        raise ValueError(f"unknown lifecycle step {action!r}")
+    return handler(event)
+
+
+# -- the read-modify-write loop every step shares --------------------------------------------
+def _commit(complaint_id: str, rule: Callable[[Ticket, datetime], Outcome], *, drain: bool) -> tuple[Ticket, list[dict[str, Any]]]:
+    store = adapters().store
+    for _ in range(MAX_ATTEMPTS):
+        ticket = store.get_ticket(complaint_id)
+        if ticket is None:
+            raise UnknownComplaint(complaint_id)
+        at = now()
+        out = rule(ticket, at)
+        changed = out.ticket
+        changed.outbox = [*changed.outbox, *(_address(changed, n) for n in out.notifications)]
+        sent: list[dict[str, Any]] = []
+        if drain:
+            sent, changed.outbox = changed.outbox, []
+            changed.wait_token = None
+        if not out.events and changed == ticket:
+            return ticket, sent
+        try:
+            saved = store.save(changed, out.events, ticket.version)
+        except VersionConflict:
+            continue
+        _emit_metrics(saved, out.events)
+        return saved, sent
+    raise TransientError(f"ticket {complaint_id} kept changing under the workflow")
+
+
+def _address(ticket: Ticket, notification: dict[str, Any]) -> dict[str, Any]:
+    """Customer messages carry their route so the notifier needs no lookup."""
+    if notification["to"] != "customer":
+        return notification
+    contact = ticket.complaint.contact.model_dump(mode="json") if ticket.complaint.contact else {}
+    contact.setdefault("locale", ticket.locale)
+    return {**notification, "channel": ticket.complaint.channel, "contact": contact}
+
+
+def _step(ticket: Ticket, notifications: list[dict[str, Any]]) -> dict[str, Any]:
+    return {**lifecycle.plan(ticket, now()), "version": ticket.version, "notifications": notifications}
+
+
+def _emit_metrics(ticket: Ticket, events: list[Event]) -> None:
+    for e in events:
+        if e.type == "escalated":
+            count("Escalations", level=e.detail.get("level"), manual=bool(e.detail.get("manual")))
+            if e.detail.get("level") == 1 and not e.detail.get("manual"):
+                count("SlaBreaches", clock=e.detail.get("clock"), severity=ticket.severity)
+        elif e.type == "voucher_issued":
+            count("VouchersIssued", severity=ticket.severity)
+        elif e.type == "triaged":
+            count("ComplaintsTriaged", severity=ticket.severity, team=ticket.team)
+        elif e.type == "reopened":
+            count("ComplaintsReopened", team=ticket.team)
+        elif e.type == "closed":
+            count("ComplaintsClosed", outcome=e.detail.get("outcome") or e.detail.get("feedback") or "satisfied")
+
+
+# -- steps ---------------------------------------------------------------------------------------
+def step_triage(event: dict[str, Any]) -> dict[str, Any]:
+    complaint_id = event["complaint_id"]
+    policy_table = event["policy"]
+    store = adapters().store
+
+    def rule(ticket: Ticket, at: datetime) -> Outcome:
+        if ticket.severity is not None:  # a retried step: already triaged
+            return Outcome(ticket.model_copy(deep=True))
+        c = ticket.complaint
+        result = triage(TriageInput(
+            text=c.description,
+            category=c.category,
+            order_amount=c.order_amount.amount if c.order_amount and c.order_amount.currency == "CNY" else None,
+            product_kind=c.product.kind if c.product else None,
+            tier=ticket.tier,
+            other_open_on_order=_other_open(store, ticket),
+        ))
+        severity_policy = policy_table[result.severity]
+        policy = Policy(follow_up=policy_table["follow_up"], **severity_policy)
+        return lifecycle.apply_triage(ticket, result, policy, at)
+
+    ticket, sent = _commit(complaint_id, rule, drain=True)
+    return _step(ticket, sent)
+
+
+def _other_open(store: TicketStore, ticket: Ticket) -> bool:
+    return store.open_on_order(ticket.complaint.order_id, exclude=ticket.complaint_id) > 0
+
+
+def step_await(event: dict[str, Any]) -> dict[str, Any]:
+    """Register the workflow's task token on the ticket. If the ticket moved since the
+    workflow last saw it (an action landed in between), resume the workflow at once."""
+    a = adapters()
+    if a.store.set_wait_token(event["complaint_id"], event["token"], int(event["version"])):
+        return {"registered": True}
+    a.workflow.resume(event["token"], {"resumed": "changed_before_wait"})
+    return {"registered": False}
+
+
+def step_resumed(event: dict[str, Any]) -> dict[str, Any]:
+    ticket, sent = _commit(event["complaint_id"], lambda t, at: Outcome(t.model_copy(deep=True)), drain=True)
+    return _step(ticket, sent)
+
+
+def step_clock_expired(event: dict[str, Any]) -> dict[str, Any]:
+    ticket, sent = _commit(event["complaint_id"], lifecycle.clock_expired, drain=True)
+    return _step(ticket, sent)
+
+
+def step_send_survey(event: dict[str, Any]) -> dict[str, Any]:
+    ticket, sent = _commit(event["complaint_id"], lifecycle.send_survey, drain=True)
+    return _step(ticket, sent)
+
+
+def step_survey_timeout(event: dict[str, Any]) -> dict[str, Any]:
+    ticket, sent = _commit(event["complaint_id"], lifecycle.survey_timeout, drain=True)
+    return _step(ticket, sent)
+
+
+def step_notification_failed(event: dict[str, Any]) -> dict[str, Any]:
+    message, error = event.get("message") or {}, event.get("error") or {}
+    detail = {"template": message.get("template"), "to": message.get("to"),
+              "topic": message.get("topic"), "error": error.get("Error"), "cause": str(error.get("Cause", ""))[:500]}
+    adapters().store.add_events(event["complaint_id"], [Event(at=now(), type="notification_failed", actor="system:notify",
+                                                              detail={k: v for k, v in detail.items() if v})])
+    count("NotificationsFailed", audience=str(message.get("to")), template=str(message.get("template")))
+    logger.warning("notification failed", extra={"complaint_id": event["complaint_id"], **detail})
+    return {"recorded": True}
+
+
+def step_workflow_failed(event: dict[str, Any]) -> dict[str, Any]:
+    error = event.get("error") or {}
+    reason = f"{error.get('Error', 'unknown')}: {str(error.get('Cause', ''))[:500]}"
+
+    def rule(ticket: Ticket, at: datetime) -> Outcome:
+        out = Outcome(ticket.model_copy(deep=True))
+        out.ticket.failure, out.ticket.updated_at = reason, at
+        out.event(at, "workflow_failed", "system:workflow", error=reason)
+        return out
+
+    _commit(event["complaint_id"], rule, drain=False)
+    count("WorkflowFailed")
+    logger.error("complaint workflow failed", extra={"complaint_id": event["complaint_id"], "error": reason})
+    return {"recorded": True}
+
+
+STEPS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    "triage": step_triage,
+    "await": step_await,
+    "resumed": step_resumed,
+    "clock_expired": step_clock_expired,
+    "send_survey": step_send_survey,
+    "survey_timeout": step_survey_timeout,
+    "notification_failed": step_notification_failed,
+    "workflow_failed": step_workflow_failed,
+}

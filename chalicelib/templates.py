@@ -1,0 +1,75 @@
+"""Customer messages and staff alerts, in zh-CN and en. Wording after the practice documents:
+apologise first, say what happens next and by when."""
+
+from __future__ import annotations
+
+from typing import Any
+
+TEAM_NAMES = {
+    "zh-CN": {"product": "商品质量组", "logistics": "物流协调组", "service": "服务质量组"},
+    "en": {"product": "Product Quality team", "logistics": "Logistics team", "service": "Service Quality team"},
+}
+
+CUSTOMER: dict[str, dict[str, tuple[str, str]]] = {
+    # template -> locale -> (subject, body)
+    "acknowledged": {
+        "zh-CN": ("我们已收到您的投诉", "您好，您的投诉（编号 {complaint_id}）已收到，由{team_name}负责处理。我们会在 {first_contact_due} 前与您联系。"),
+        "en": ("We have received your complaint", "Your complaint {complaint_id} has been received and assigned to our {team_name}. We will contact you by {first_contact_due}."),
+    },
+    "apology": {
+        "zh-CN": ("抱歉让您久等了", "非常抱歉，您的投诉（编号 {complaint_id}）处理慢了，我们已加急处理。"),
+        "en": ("We are sorry for the delay", "We are sorry that your complaint {complaint_id} is taking longer than promised. It has been escalated."),
+    },
+    "voucher": {
+        "zh-CN": ("延误补偿券", "为表歉意，我们向您发放了一张 {amount} {currency} 的补偿券（投诉编号 {complaint_id}）。"),
+        "en": ("A voucher for the delay", "To apologise for the delay we have issued you a {amount} {currency} voucher (complaint {complaint_id})."),
+    },
+    "progress": {
+        "zh-CN": ("处理进度", "您的投诉（编号 {complaint_id}）已由客服经理跟进，我们会尽快给您答复。"),
+        "en": ("An update on your complaint", "Your complaint {complaint_id} is now being followed by our customer-service manager."),
+    },
+    "resolved": {
+        "zh-CN": ("投诉已处理", "您的投诉（编号 {complaint_id}）已处理完毕。稍后我们会邀请您评价本次服务。"),
+        "en": ("Your complaint has been resolved", "Your complaint {complaint_id} has been resolved. We will ask you shortly how we did."),
+    },
+    "survey": {
+        "zh-CN": ("请评价本次服务", "请为投诉（编号 {complaint_id}）的处理打分（1–5 分），{expires_at} 前有效。"),
+        "en": ("How did we do?", "Please rate how we handled complaint {complaint_id} (1–5) before {expires_at}."),
+    },
+    "survey_reminder": {
+        "zh-CN": ("评价提醒", "提醒：您还可以在 {expires_at} 前为投诉（编号 {complaint_id}）的处理打分。"),
+        "en": ("A reminder", "You can still rate how we handled complaint {complaint_id} until {expires_at}."),
+    },
+    "reopened": {
+        "zh-CN": ("投诉已重新处理", "很抱歉没能让您满意，您的投诉（编号 {complaint_id}）已重新打开并加急处理，我们会在 {resolution_due} 前给您答复。"),
+        "en": ("We have reopened your complaint", "We are sorry we did not get it right. Complaint {complaint_id} is reopened with priority; we will get back to you by {resolution_due}."),
+    },
+    "closed": {
+        "zh-CN": ("感谢您的反馈", "感谢您的评价，投诉（编号 {complaint_id}）已关闭。"),
+        "en": ("Thank you for your feedback", "Thank you for your rating. Complaint {complaint_id} is now closed."),
+    },
+}
+
+STAFF = {
+    "breach": "[L{level}] {severity} complaint {complaint_id} ({team}) missed its {clock} window; next due {next_due}.",
+    "manual_escalation": "[L{level}] {severity} complaint {complaint_id} ({team}) escalated by {by}: {reason}",
+    "reopened": "Complaint {complaint_id} ({team}, {severity}) reopened after a score of {score} (reopen {reopen_count}).",
+    "closed_unsatisfied": "Complaint {complaint_id} ({team}) closed unsatisfied after {reopen_count} reopens (score {score}).",
+}
+
+
+class _Missing(dict[str, Any]):
+    def __missing__(self, key: str) -> str:
+        return "-"
+
+
+def customer_message(template: str, locale: str, params: dict[str, Any]) -> tuple[str, str]:
+    texts = CUSTOMER[template].get(locale) or CUSTOMER[template]["zh-CN"]
+    names = TEAM_NAMES.get(locale, TEAM_NAMES["zh-CN"])
+    values = _Missing(params, team_name=names.get(str(params.get("team")), params.get("team", "")))
+    return texts[0].format_map(values), texts[1].format_map(values)
+
+
+def staff_message(template: str, params: dict[str, Any]) -> tuple[str, str]:
+    body = STAFF[template].format_map(_Missing(params))
+    return body[:100], body

@@ -1,0 +1,47 @@
+"""Step Functions adapter: start a complaint's lifecycle, resume it with a task token."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+# Answers of SendTaskSuccess meaning "that wait is over" (timed out, already answered):
+# the action is already on the ticket and the workflow's own timeout step picks it up.
+STALE_TOKEN_ERRORS = frozenset({"TaskTimedOut", "InvalidToken", "TaskDoesNotExist"})
+
+
+class WorkflowUnavailable(Exception):
+    """The lifecycle execution could not be started (retryable)."""
+
+
+class Workflow:
+    def __init__(self, sfn: Any, state_machine_arn: str) -> None:
+        self.sfn, self.arn = sfn, state_machine_arn
+
+    def start(self, complaint_id: str) -> str:
+        """Start the lifecycle; idempotent: the execution is named after the complaint."""
+        name = complaint_id
+        try:
+            resp = self.sfn.start_execution(stateMachineArn=self.arn, name=name,
+                                            input=json.dumps({"complaint_id": complaint_id}))
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ExecutionAlreadyExists":
+                return self.execution_arn(complaint_id)
+            raise WorkflowUnavailable(str(exc)) from exc
+        return str(resp["executionArn"])
+
+    def execution_arn(self, complaint_id: str) -> str:
+        return self.arn.replace(":stateMachine:", ":execution:") + f":{complaint_id}"
+
+    def resume(self, token: str, output: dict[str, Any]) -> bool:
+        """Hand the agent's/customer's action to the waiting workflow; False if the wait
+        already ended (the timer won the race: the workflow reads the action from the ticket)."""
+        try:
+            self.sfn.send_task_success(taskToken=token, output=json.dumps(output))
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] in STALE_TOKEN_ERRORS:
+                return False
+            raise
+        return True

@@ -1,0 +1,178 @@
+"""The SQS event source mapping, honoured locally the way Lambda's poller does it.
+
+moto 5.2.5 has its own delivery, but it is not Lambda's: it invokes the function in the
+*sender's* thread, inside ``send_message``, one message per invocation, ignores
+``batchItemFailures``, and on a failure makes the message visible again without anyone
+receiving it until the next send. The local system detaches moto's push delivery from the
+queue (see :mod:`local.stack`) and runs this poller instead:
+
+* receive up to ``BatchSize`` (<= 10) messages, invoke the function once with a real SQS
+  event (``Records`` with ``messageId``, ``receiptHandle``, ``attributes``, ...);
+* function error -> nothing deleted, the whole batch reappears after the visibility timeout;
+* success with ``ReportBatchItemFailures`` -> delete every record not listed in
+  ``batchItemFailures``; an identifier that is not in the batch fails the whole batch (as on
+  AWS); without it -> delete the whole batch;
+* moto's redrive policy moves a message to the DLQ on the receive after ``maxReceiveCount``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+LOG = logging.getLogger(__name__)
+
+IDLE_POLL_SECONDS = 0.05  # between empty receives; stop() interrupts it at once
+ERROR_BACKOFF_SECONDS = 1.0
+
+
+def lambda_sqs_event(messages: list[dict[str, Any]], queue_arn: str, region: str) -> dict[str, Any]:
+    """The event Lambda's SQS poller passes to the function for ``messages`` (receive_message
+    output with ``AttributeNames=["All"]`` and ``MessageAttributeNames=["All"]``)."""
+    records = []
+    for message in messages:
+        attributes = {
+            key: value
+            for key, value in message.get("Attributes", {}).items()
+            if key
+            in {
+                "ApproximateReceiveCount",
+                "SentTimestamp",
+                "SenderId",
+                "ApproximateFirstReceiveTimestamp",
+                "MessageGroupId",
+                "MessageDeduplicationId",
+                "SequenceNumber",
+                "AWSTraceHeader",
+            }
+        }
+        message_attributes = {
+            name: {
+                "stringValue": value.get("StringValue"),
+                "binaryValue": value.get("BinaryValue"),
+                "stringListValues": value.get("StringListValues", []),
+                "binaryListValues": value.get("BinaryListValues", []),
+                "dataType": value["DataType"],
+            }
+            for name, value in message.get("MessageAttributes", {}).items()
+        }
+        records.append(
+            {
+                "messageId": message["MessageId"],
+                "receiptHandle": message["ReceiptHandle"],
+                "body": message["Body"],
+                "attributes": attributes,
+                "messageAttributes": message_attributes,
+                "md5OfBody": message.get("MD5OfBody", ""),
+                "eventSource": "aws:sqs",
+                "eventSourceARN": queue_arn,
+                "awsRegion": region,
+            }
+        )
+    return {"Records": records}
+
+
+def failed_message_ids(
+    messages: list[dict[str, Any]], function_error: bool, payload: Any, report_item_failures: bool
+) -> set[str]:
+    """Ids of the messages of the batch that must stay on the queue."""
+    all_ids = {m["MessageId"] for m in messages}
+    if function_error:
+        return all_ids
+    if not report_item_failures or not isinstance(payload, dict):
+        return set()
+    failures = payload.get("batchItemFailures") or []
+    if not isinstance(failures, list):
+        return all_ids
+    failed: set[str] = set()
+    for item in failures:
+        identifier = item.get("itemIdentifier") if isinstance(item, dict) else None
+        if not identifier or identifier not in all_ids:
+            return all_ids  # AWS: an invalid response fails the whole batch
+        failed.add(identifier)
+    return failed
+
+
+class SqsEventSourcePoller:
+    """One thread per mapping: receive -> invoke -> delete what succeeded."""
+
+    def __init__(
+        self,
+        *,
+        sqs: Any,
+        lambda_client: Any,
+        queue_url: str,
+        queue_arn: str,
+        function_name: str,
+        region: str,
+        batch_size: int = 10,
+        report_item_failures: bool = True,
+        is_enabled: Callable[[], bool] = lambda: True,
+    ) -> None:
+        self._sqs = sqs
+        self._lambda = lambda_client
+        self.queue_url = queue_url
+        self.queue_arn = queue_arn
+        self.function_name = function_name
+        self._region = region
+        self._batch_size = max(1, min(int(batch_size), 10))
+        self._report_item_failures = report_item_failures
+        self._is_enabled = is_enabled
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"sqs-poller-{function_name}", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                delivered = self.poll_once() if self._is_enabled() else 0
+            except Exception:
+                LOG.exception("SQS poller for %s failed; retrying", self.function_name)
+                self._stop.wait(ERROR_BACKOFF_SECONDS)
+                continue
+            if not delivered:
+                self._stop.wait(IDLE_POLL_SECONDS)
+
+    def poll_once(self) -> int:
+        """Receive one batch and hand it to the function; returns the number of messages."""
+        response = self._sqs.receive_message(
+            QueueUrl=self.queue_url,
+            MaxNumberOfMessages=self._batch_size,
+            AttributeNames=["All"],
+            MessageAttributeNames=["All"],
+            WaitTimeSeconds=0,
+        )
+        messages: list[dict[str, Any]] = response.get("Messages", [])
+        if not messages:
+            return 0
+        event = lambda_sqs_event(messages, self.queue_arn, self._region)
+        result = self._lambda.invoke(FunctionName=self.function_name, Payload=json.dumps(event).encode())
+        raw = result["Payload"].read()
+        try:
+            payload = json.loads(raw) if raw else None
+        except ValueError:
+            payload = None
+        failed = failed_message_ids(messages, "FunctionError" in result, payload, self._report_item_failures)
+        done = [m for m in messages if m["MessageId"] not in failed]
+        if done:
+            self._sqs.delete_message_batch(
+                QueueUrl=self.queue_url,
+                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)],
+            )
+        if failed:
+            LOG.info("%s: %d of %d messages left for redelivery", self.function_name, len(failed), len(messages))
+        return len(messages)
