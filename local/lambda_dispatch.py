@@ -71,7 +71,7 @@ def _function_error(exc: BaseException, context: LambdaContext) -> dict[str, Any
         "errorType": type(exc).__name__,
         "errorMessage": str(exc),
         "requestId": context.aws_request_id,
-        "stackTrace": traceback.format_tb(exc.__traceback__),
+        "stackTrace": traceback.format_tb(exc.__traceback__.tb_next if exc.__traceback__ else None),
     }
 
 

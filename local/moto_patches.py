@@ -8,6 +8,8 @@ on exit, so nothing outlives the :class:`~local.runtime.LocalSystem` that needed
   Retry back-off and execution timeouts of moto's ASL interpreter run ``scale`` times faster.
 * :func:`scaled_sqs` - SQS visibility timeouts and delays run ``scale`` times faster
   (never below one second).
+* :func:`interruptible_stop_execution` - ``StopExecution`` ends an execution that waits for a
+  task token at once (moto otherwise leaves it RUNNING until the token's timeout).
 * :func:`state_machines_from_cloudformation` - ``AWS::StepFunctions::StateMachine`` from a
   stack lands in the *executing* backend, with ``DefinitionSubstitutions`` applied.
 """
@@ -47,6 +49,8 @@ from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_funct
     WaitFunction,
 )
 from moto.stepfunctions.parser.asl.eval.environment import Environment
+from moto.stepfunctions.parser.asl.eval.program_state import ProgramStopped
+from moto.stepfunctions.parser.backend.execution import Execution as ParserExecution
 from moto.stepfunctions.parser.utils import TMP_THREADS
 
 from local.timescale import TimeScale
@@ -175,6 +179,37 @@ def scaled_step_functions(clock: TimeScale) -> ExitStack:
     return stack
 
 
+def interruptible_stop_execution() -> ExitStack:
+    """``StopExecution`` also wakes the execution's ``.waitForTaskToken`` / heartbeat waits.
+
+    moto 5.2.5 only flags the environment as stopped: an execution blocked on a task token
+    stays RUNNING (and keeps its threads) until that task's timeout, which for the lifecycle's
+    SLA waits means hours. Waking the callback endpoints lets it end at once; the wake-up
+    looks like a task timeout to the interpreter, so ``set_error`` is made to leave a stopped
+    execution alone (it ends ABORTED, as on AWS, not FAILED with States.Timeout).
+    """
+
+    def set_error(self: Environment, error: Any) -> None:
+        with self._state_mutex:
+            if isinstance(self._program_state, ProgramStopped):
+                return
+            original_set_error(self, error)
+
+    def stop(self: ParserExecution, stop_date: Any, error: str | None, cause: str | None) -> None:
+        original_stop(self, stop_date, error, cause)
+        worker = self.exec_worker
+        if worker is not None:
+            for endpoint in list(worker.env.callback_pool_manager._pool.values()):
+                endpoint.interrupt_all()
+
+    original_stop = ParserExecution.stop
+    original_set_error = Environment.set_error
+    stack = ExitStack()
+    stack.enter_context(mock.patch.object(ParserExecution, "stop", stop))
+    stack.enter_context(mock.patch.object(Environment, "set_error", set_error))
+    return stack
+
+
 # --- SQS ------------------------------------------------------------------------------------
 
 
@@ -257,13 +292,23 @@ def state_machines_from_cloudformation() -> ExitStack:
 # --- noise ----------------------------------------------------------------------------------
 
 
+# logger -> level while the local system runs: werkzeug's per-request lines of the moto
+# server, and the ASL interpreter's ERROR line (with a page-long repr) for every error a
+# Retry/Catch handles - the execution history records those anyway.
+_QUIET_LOGGERS = {
+    "werkzeug": logging.WARNING,
+    "moto.stepfunctions.parser.asl.component.eval_component": logging.CRITICAL,
+}
+
+
 @contextmanager
-def quiet_http_logs() -> Iterator[None]:
-    """Silence werkzeug's per-request lines (the moto server); restore the level afterwards."""
-    logger = logging.getLogger("werkzeug")
-    previous = logger.level
-    logger.setLevel(logging.WARNING)
+def quiet_logs() -> Iterator[None]:
+    """Silence the noisy loggers above; restore their levels afterwards."""
+    previous = {name: logging.getLogger(name).level for name in _QUIET_LOGGERS}
+    for name, level in _QUIET_LOGGERS.items():
+        logging.getLogger(name).setLevel(level)
     try:
         yield
     finally:
-        logger.setLevel(previous)
+        for name, level in previous.items():
+            logging.getLogger(name).setLevel(level)

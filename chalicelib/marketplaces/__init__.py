@@ -88,7 +88,8 @@ class Batch(BaseModel):
     @field_validator("source")
     @classmethod
     def _known_source(cls, source: str) -> str:
-        get_adapter(source)
+        if source not in ADAPTERS:
+            raise ValueError(f"unknown marketplace {source!r} (known: {', '.join(sorted(ADAPTERS))})")
         return source
 
     @field_validator("exported_at")
@@ -137,6 +138,4 @@ def map_record(source: str, index: int, raw: Any) -> ImportedComplaint:
         exc.index = index
         raise
     except Exception as exc:  # an adapter bug must not block the rest of the batch
-        raise RecordRejected(
-            f"record: could not be mapped ({type(exc).__name__}: {exc})", index=index
-        ) from exc
+        raise RecordRejected(f"record: could not be mapped ({type(exc).__name__}: {exc})", index=index) from exc

@@ -60,7 +60,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "contact.email": ("buyer-email",),
 }
 
-# their reason code -> our category; None = known, left to triage
+# their reason code -> our category; None = known, left to triage (the next field is tried)
 REASONS: dict[str, Category | None] = {
     # A-to-z Guarantee claim reasons
     "ITEM_NOT_RECEIVED": "lost_parcel",
@@ -115,15 +115,15 @@ def normalise_column(name: str) -> str:
 
 def _category(raw: Mapping[str, Any]) -> Category | None:
     for name in FIELDS["category"]:
-        known, category = lookup(REASONS, optional_text(raw, [name]))
-        if known:
+        category = lookup(REASONS, optional_text(raw, [name]))
+        if category is not None:
             return category
     return None
 
 
 def _desired_outcome(raw: Mapping[str, Any]) -> DesiredOutcome:
-    known, outcome = lookup(RESOLUTIONS, optional_text(raw, FIELDS["desired_outcome"]))
-    return outcome if known and outcome is not None else DEFAULT_OUTCOME
+    outcome = lookup(RESOLUTIONS, optional_text(raw, FIELDS["desired_outcome"]))
+    return outcome if outcome is not None else DEFAULT_OUTCOME
 
 
 def _money(raw: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -132,9 +132,7 @@ def _money(raw: Mapping[str, Any]) -> dict[str, Any] | None:
         return None
     currency = optional_text(raw, FIELDS["currency"])
     if currency is None:
-        raise RecordRejected(
-            f"{label(FIELDS['currency'])}: missing — {amount[0]} needs its currency"
-        )
+        raise RecordRejected(f"{label(FIELDS['currency'])}: missing — {amount[0]} needs its currency")
     currency = currency.strip().upper()
     if not re.fullmatch(r"[A-Z]{3}", currency):
         raise RecordRejected(f"{label(FIELDS['currency'])}: not an ISO 4217 code: {currency!r}")
@@ -156,9 +154,7 @@ def map_record(raw: Mapping[str, Any]) -> ImportedComplaint:
         if description is None:
             reason = optional_text(raw, FIELDS["category"])
             if reason is None:
-                raise RecordRejected(
-                    f"{label(FIELDS['description'] + FIELDS['category'])}: no text at all"
-                )
+                raise RecordRejected(f"{label(FIELDS['description'] + FIELDS['category'])}: no text at all")
             description = f"Amazon claim reason: {reason}"
         sku = optional_text(raw, FIELDS["product.sku"])
         name = optional_text(raw, FIELDS["product.name"])

@@ -132,15 +132,19 @@ def code_key(value: str) -> str:
     return unicodedata.normalize("NFKC", value).strip().upper()
 
 
-def lookup(table: Mapping[str, T], value: str | None) -> tuple[bool, T | None]:
-    """``(known, mapped)`` for a value looked up in a table keyed like :func:`code_key`."""
+def lookup(table: Mapping[str, T | None], value: str | None) -> T | None:
+    """What ``value`` maps to in ``table`` (keys compared as :func:`code_key`), None if nothing.
+
+    A table may list a value with None on purpose: known, but left to triage — the adapter then
+    goes on to its next field, exactly as for a value the table does not know.
+    """
     if value is None:
-        return False, None
-    keyed = {code_key(key): mapped for key, mapped in table.items()}
+        return None
     key = code_key(value)
-    if key in keyed:
-        return True, keyed[key]
-    return False, None
+    for candidate, mapped in table.items():
+        if code_key(candidate) == key:
+            return mapped
+    return None
 
 
 # --------------------------------------------------------------------------------- money

@@ -67,7 +67,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "product.name": ("wareName", "skuName"),
 }
 
-# their reason text -> our category; None = known, left to triage
+# their reason text -> our category; None = known, left to triage (the next field is tried)
 REASONS: dict[str, Category | None] = {
     # product
     "质量问题": "product_quality",
@@ -136,20 +136,20 @@ DEFAULT_OUTCOME: DesiredOutcome = "return"  # an after-sale service order is a r
 
 def _category(raw: Mapping[str, Any]) -> Category | None:
     for name in FIELDS["category"]:
-        known, category = lookup(REASONS, optional_text(raw, [name]))
-        if known:
+        category = lookup(REASONS, optional_text(raw, [name]))
+        if category is not None:
             return category
     for name in FIELDS["category_id"]:
-        known, category = lookup(QUESTION_TYPE_IDS, optional_text(raw, [name]))
-        if known:
+        category = lookup(QUESTION_TYPE_IDS, optional_text(raw, [name]))
+        if category is not None:
             return category
     return None
 
 
 def _desired_outcome(raw: Mapping[str, Any]) -> DesiredOutcome:
     for name in FIELDS["desired_outcome"]:
-        known, outcome = lookup(CUSTOMER_EXPECT, optional_text(raw, [name]))
-        if known and outcome is not None:
+        outcome = lookup(CUSTOMER_EXPECT, optional_text(raw, [name]))
+        if outcome is not None:
             return outcome
     return DEFAULT_OUTCOME
 

@@ -62,7 +62,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "product.name": ("title",),
 }
 
-# their reason (as the buyer picked it) -> our category; None = known, left to triage
+# their reason (as the buyer picked it) -> our category; None = known, left to triage (the next field is tried)
 REASONS: dict[str, Category | None] = {
     # logistics
     "商品破损": "damaged_in_transit",
@@ -141,8 +141,8 @@ DEFAULT_OUTCOME: DesiredOutcome = "refund"  # has_good_return false or absent
 
 def _category(raw: Mapping[str, Any]) -> Category | None:
     for name in FIELDS["category"]:
-        known, category = lookup(REASONS, optional_text(raw, [name]))
-        if known:
+        category = lookup(REASONS, optional_text(raw, [name]))
+        if category is not None:
             return category
     return None
 
@@ -151,8 +151,8 @@ def _desired_outcome(raw: Mapping[str, Any], id_field: str) -> DesiredOutcome:
     if pick(raw, ["special_refund_type"]) is not None:
         return SPECIAL_REFUND_OUTCOME
     for name, table in (("dispute_type", DISPUTE_TYPES), ("dispute_request", DISPUTE_REQUESTS)):
-        known, outcome = lookup(table, optional_text(raw, [name]))
-        if known and outcome is not None:
+        outcome = lookup(table, optional_text(raw, [name]))
+        if outcome is not None:
             return outcome
     has_good_return = raw.get("has_good_return")
     if has_good_return is True or str(has_good_return).strip().lower() == "true":
