@@ -44,7 +44,7 @@ def submit_complaint() -> Response:
     if key is not None and not 1 <= len(key) <= 255:
         raise HttpError(400, "validation_error", "bad Idempotency-Key",
                         [{"field": "Idempotency-Key", "message": "1 to 255 characters"}])
-    answer = intake.submit(body, caller.username, key)
+    answer = intake.submit(body, caller.username, key, app.lambda_context)
     return json_response(answer["body"], answer["status"], {"Location": answer["location"]})
 
 

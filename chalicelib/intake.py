@@ -69,7 +69,7 @@ def _submit(request: dict[str, Any]) -> dict[str, Any]:
 
 
 @cache
-def _idempotent_submit() -> Callable[..., dict[str, Any]]:
+def _idempotent_submit() -> tuple[Callable[..., dict[str, Any]], Any]:
     from aws_lambda_powertools.utilities.idempotency import (
         DynamoDBPersistenceLayer,
         IdempotencyConfig,
@@ -80,10 +80,11 @@ def _idempotent_submit() -> Callable[..., dict[str, Any]]:
                                            boto3_client=aws.client("dynamodb"))
     config = IdempotencyConfig(event_key_jmespath="[caller, key]", payload_validation_jmespath="body",
                                expires_after_seconds=24 * 3600, raise_on_no_idempotency_key=True)
-    return idempotent_function(data_keyword_argument="request", persistence_store=persistence, config=config)(_submit)
+    submit_once = idempotent_function(data_keyword_argument="request", persistence_store=persistence, config=config)
+    return submit_once(_submit), config
 
 
-def submit(body: dict[str, Any], caller: str, idempotency_key: str | None) -> dict[str, Any]:
+def submit(body: dict[str, Any], caller: str, idempotency_key: str | None, lambda_context: Any = None) -> dict[str, Any]:
     """Accept a complaint (body already validated by the caller). Same key + same body →
     the same answer and nothing new; same key + another body → IdempotencyConflict."""
     if not idempotency_key:
@@ -94,10 +95,13 @@ def submit(body: dict[str, Any], caller: str, idempotency_key: str | None) -> di
     )
 
     request = {"caller": caller, "key": idempotency_key, "body": body}
+    submit_once, config = _idempotent_submit()
+    if lambda_context is not None:
+        config.register_lambda_context(lambda_context)  # in-progress records expire with the invocation
     deadline = time.monotonic() + IN_PROGRESS_WAIT_S
     while True:
         try:
-            return _idempotent_submit()(request=request)
+            return submit_once(request=request)
         except IdempotencyValidationError as exc:
             raise IdempotencyConflict("Idempotency-Key was already used with a different request body") from exc
         except IdempotencyAlreadyInProgressError:

@@ -16,6 +16,7 @@ import binascii
 import json
 import time
 from collections.abc import Iterable
+from decimal import Decimal
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
@@ -42,8 +43,19 @@ def dump(item: dict[str, Any]) -> dict[str, Any]:
     return {k: _ser.serialize(v) for k, v in item.items() if v is not None}
 
 
+def _plain(value: Any) -> Any:
+    """DynamoDB numbers come back as Decimal: whole ones become int again, the rest float."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | set):
+        return [_plain(v) for v in value]
+    return value
+
+
 def load(item: dict[str, Any]) -> dict[str, Any]:
-    return {k: _de.deserialize(v) for k, v in item.items()}
+    return {k: _plain(_de.deserialize(v)) for k, v in item.items()}
 
 
 def encode_cursor(key: dict[str, Any] | None) -> str | None:

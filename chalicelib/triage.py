@@ -7,9 +7,11 @@ module only applies them:
 * category — weighted keyword hits per category (Chinese substrings, whole English words), hits
   preceded by a negation cue in the same clause ("杯子没有碎") or followed by "没问题"/"is fine"
   are skipped, the product kind breaks ties, nothing matched → ``other``;
-* severity — safety keywords (some only for food/medicine/cosmetics) or amount ≥ P1 threshold →
-  P1; amount ≥ P2 threshold, a second open complaint on the order, a threat to go public or
-  strongly negative wording → P2; else P3; gold/vip raise one level, never above P1.
+* severity — P1 for a safety keyword (some only for food/medicine/cosmetics), a body part and a
+  harm word in one sentence ("手上起了红点"), a quality complaint about food or medicine, or an
+  amount ≥ the P1 threshold; P2 for an amount ≥ the P2 threshold, a second open complaint on the
+  order, a threat to go public or strongly negative wording; else P3. gold/vip raise one level,
+  never above P1.
 
 Every decision is explained in ``TriageResult.reasons``.
 """
@@ -77,19 +79,47 @@ class TriageResult(BaseModel):
 
 # -- text matching ----------------------------------------------------------------------------
 # Characters that end a clause. Text is NFKC-normalised first, so full-width ，！？ are ASCII.
-_PUNCT = ",.!?;:。、\n\r\t()[]{}<>【】「」『』“”\"~|/"
+_PUNCT = ',.!?;:。、\n\r\t()[]{}<>【】「」『』“”"~|/'
 _PUNCT_CLASS = re.escape(_PUNCT)
 _PUNCT_RE = re.compile(f"[{_PUNCT_CLASS}]")
 _WORD_CHARS = "a-z0-9"
 _GAP = f"[^{_PUNCT_CLASS}]{{0,8}}?"  # what "..." in a phrase stands for
 _UNIT_RE = re.compile(r"[a-z0-9']+|[^\sa-z0-9']")  # an English word, or any other single char
 _IGNORE = "__ignore__"
+_SAFETY = "safety"
+_SAFETY_SENSITIVE_OR_UNKNOWN = "safety_if_sensitive_or_unknown_kind"
+_SAFETY_SENSITIVE = "safety_if_sensitive_kind"
+_BODY = "body"
+_HARM = "harm"
+
+
+_SPECIAL_NOT = {
+    "won't": "will not",
+    "wont": "will not",
+    "can't": "can not",
+    "cant": "can not",
+    "cannot": "can not",
+    "shan't": "shall not",
+    "ain't": "is not",
+}
+_NOT_RE = re.compile(
+    r"(?<![a-z])(won't|wont|can't|cant|cannot|shan't|ain't|"
+    r"(?:do|does|did|is|was|are|were|has|have|had|could|would|should|must|need)n'?t)(?![a-z])"
+)
+
+
+def _spell_out_not(match: re.Match[str]) -> str:
+    word = match.group(1)
+    if word in _SPECIAL_NOT:
+        return _SPECIAL_NOT[word]
+    return word.rstrip("t").rstrip("'").removesuffix("n") + " not"
 
 
 def normalize(text: str) -> str:
-    """NFKC (full-width → half-width, … → ...), lower case, curly quotes → straight ones."""
+    """NFKC (full-width → half-width, … → ...), lower case, straight quotes, "n't" → " not"."""
     text = unicodedata.normalize("NFKC", text).lower()
-    return text.replace("\u2019", "'").replace("\u2018", "'")
+    text = text.replace("\u2019", "'").replace("\u2018", "'")
+    return _NOT_RE.sub(_spell_out_not, text)
 
 
 def _is_word_char(char: str) -> bool:
@@ -98,6 +128,11 @@ def _is_word_char(char: str) -> bool:
 
 def _literal(part: str) -> str:
     return r"\s+".join(re.escape(word) for word in part.split())
+
+
+def _probe(raw: str) -> str:
+    """A plain substring every match of the phrase contains (a cheap pre-check before the regex)."""
+    return normalize(raw).strip().rstrip("*").split("...")[0].split()[0]
 
 
 def compile_phrase(raw: str) -> re.Pattern[str]:
@@ -111,6 +146,8 @@ def compile_phrase(raw: str) -> re.Pattern[str]:
     groups = [f"({_literal(part)})" for part in parts]
     if star:
         groups[-1] = f"({_literal(parts[-1])}[{_WORD_CHARS}'-]*)"
+    elif core[-1].isascii() and core[-1].isalpha():
+        groups[-1] = f"({_literal(parts[-1])}(?:s|es|ed|d|ing)?)"
     left = f"(?<![{_WORD_CHARS}])" if _is_word_char(core[0]) else ""
     right = f"(?![{_WORD_CHARS}])" if _is_word_char(core[-1]) and not star else ""
     return re.compile(left + _GAP.join(groups) + right)
@@ -123,6 +160,7 @@ class Phrase:
     weight: float
     negatable: bool
     pattern: re.Pattern[str]
+    probe: str  # a substring of every match; phrases whose probe is absent are skipped
 
 
 @dataclass(frozen=True)
@@ -134,6 +172,8 @@ class Hit:
 
 
 def _hits_of(phrase: Phrase, text: str) -> Iterable[Hit]:
+    if phrase.probe not in text:
+        return
     for match in phrase.pattern.finditer(text):
         cells: set[int] = set()
         for group in range(1, (match.re.groups or 0) + 1):
@@ -141,13 +181,20 @@ def _hits_of(phrase: Phrase, text: str) -> Iterable[Hit]:
         yield Hit(phrase, match.start(), match.end(), frozenset(cells))
 
 
+def _compatible(hit: Hit, other: Hit) -> bool:
+    if hit.cells.isdisjoint(other.cells):
+        return True
+    # the same words listed under several labels count for each — unless one is an ignore-phrase
+    return hit.cells == other.cells and _IGNORE not in (hit.phrase.label, other.phrase.label)
+
+
 def find_hits(text: str, phrases: Sequence[Phrase]) -> list[Hit]:
-    """All phrase occurrences; where they overlap the longer one wins (same span: all count)."""
+    """All phrase occurrences; where they overlap the longer one wins (ignore-phrases win ties)."""
     candidates = [hit for phrase in phrases for hit in _hits_of(phrase, text)]
-    candidates.sort(key=lambda hit: (-len(hit.cells), hit.start))
+    candidates.sort(key=lambda hit: (-len(hit.cells), hit.phrase.label != _IGNORE, hit.start))
     kept: list[Hit] = []
     for hit in candidates:
-        if all(hit.cells.isdisjoint(other.cells) or hit.cells == other.cells for other in kept):
+        if all(_compatible(hit, other) for other in kept):
             kept.append(hit)
     return sorted(kept, key=lambda hit: hit.start)
 
@@ -222,7 +269,9 @@ def negated_by(text: str, hit: Hit, neg: Negation) -> str | None:
 # -- rules ------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Rules:
-    category_order: tuple[str, ...]
+    tie_order: tuple[str, ...]
+    supersedes: tuple[tuple[str, str], ...]
+    strong_weight: float
     teams: dict[str, str]
     kinds: dict[str, frozenset[str]]
     category_phrases: tuple[Phrase, ...]
@@ -231,7 +280,9 @@ class Rules:
     safety_weight: float
     negation: Negation
     severity_phrases: tuple[Phrase, ...]
+    body_harm_phrases: tuple[Phrase, ...]
     sensitive_kinds: frozenset[str]
+    quality_complaint_kinds: frozenset[str]
     sensitive_nouns: tuple[re.Pattern[str], ...]
     not_safety_context: tuple[re.Pattern[str], ...]
     p1_amount: Decimal
@@ -245,27 +296,40 @@ def _patterns(raws: Iterable[str]) -> tuple[re.Pattern[str], ...]:
 
 
 def _phrases(raws: Iterable[str], label: str, weight: float, negatable: bool) -> list[Phrase]:
-    return [Phrase(raw, label, weight, negatable, compile_phrase(raw)) for raw in raws]
+    return [Phrase(raw, label, weight, negatable, compile_phrase(raw), _probe(raw)) for raw in raws]
 
 
 def _category_phrases(categories: dict[str, Any], matching: dict[str, Any]) -> list[Phrase]:
     phrases: list[Phrase] = []
     for name, spec in categories.items():
         negatable = bool(spec.get("negatable", True))
+        seen: set[str] = set()  # a phrase listed twice in one category counts once, strongest first
         for strength in ("strong", "normal", "weak"):
             weight = float(matching[f"{strength}_weight"])
-            phrases += _phrases(spec.get(strength, []), name, weight, negatable)
+            fresh = [raw for raw in spec.get(strength, []) if normalize(raw) not in seen]
+            seen.update(normalize(raw) for raw in fresh)
+            phrases += _phrases(fresh, name, weight, negatable)
     return phrases
 
 
 def _severity_phrases(severity: dict[str, Any]) -> list[Phrase]:
     safety = severity["safety"]
     return [
-        *_phrases(safety["always"], "safety", 0, True),
-        *_phrases(safety["for_sensitive_kinds"], "safety_if_sensitive", 0, True),
+        *_phrases(safety["always"], _SAFETY, 0, True),
+        *_phrases(safety["if_sensitive_or_unknown_kind"], _SAFETY_SENSITIVE_OR_UNKNOWN, 0, True),
+        *_phrases(safety["if_sensitive_kind"], _SAFETY_SENSITIVE, 0, True),
         *_phrases(safety.get("ignore", []), _IGNORE, 0, False),
         *_phrases(severity["public_threat"]["keywords"], "public_threat", 0, True),
         *_phrases(severity["strongly_negative"]["keywords"], "strongly_negative", 0, True),
+    ]
+
+
+def _body_harm_phrases(severity: dict[str, Any]) -> list[Phrase]:
+    spec = severity.get("body_harm", {})
+    return [
+        *_phrases(spec.get("body", []), _BODY, 0, False),
+        *_phrases(spec.get("harm", []), _HARM, 0, True),
+        *_phrases(spec.get("ignore", []), _IGNORE, 0, False),
     ]
 
 
@@ -291,6 +355,11 @@ def _validate(data: dict[str, Any]) -> None:
             raise ValueError(f"category {name}: team must be one of {TEAMS}")
     if data["matching"]["safety_category"] not in CATEGORIES:
         raise ValueError("matching.safety_category must be a category")
+    if sorted(data["matching"]["tie_order"]) != sorted(CATEGORIES):
+        raise ValueError("matching.tie_order must list each category once")
+    for pair in data["matching"].get("supersedes", []):
+        if len(pair) != 2 or not set(pair) <= set(CATEGORIES):
+            raise ValueError(f"matching.supersedes: {pair!r} must be two category names")
 
 
 def build_rules(data: dict[str, Any]) -> Rules:
@@ -300,7 +369,9 @@ def build_rules(data: dict[str, Any]) -> Rules:
     ignore = _phrases(data.get("ignore", {}).get("phrases", []), _IGNORE, 0, False)
     safety = severity["safety"]
     return Rules(
-        category_order=tuple(categories),
+        tie_order=tuple(matching["tie_order"]),
+        supersedes=tuple((winner, loser) for winner, loser in matching.get("supersedes", [])),
+        strong_weight=float(matching["strong_weight"]),
         teams={name: spec["team"] for name, spec in categories.items()},
         kinds={name: frozenset(spec.get("kinds", [])) for name, spec in categories.items()},
         category_phrases=tuple(_category_phrases(categories, matching) + ignore),
@@ -309,7 +380,9 @@ def build_rules(data: dict[str, Any]) -> Rules:
         safety_weight=float(matching["safety_weight"]),
         negation=_negation(data["negation"]),
         severity_phrases=tuple(_severity_phrases(severity)),
+        body_harm_phrases=tuple(_body_harm_phrases(severity)),
         sensitive_kinds=frozenset(safety["sensitive_kinds"]),
+        quality_complaint_kinds=frozenset(safety.get("quality_complaint_kinds", [])),
         sensitive_nouns=_patterns(safety["sensitive_nouns"]),
         not_safety_context=_patterns(safety["not_safety_context"]),
         p1_amount=Decimal(str(severity["p1_amount"])),
@@ -349,11 +422,17 @@ def _live_hits(text: str, hits: Iterable[Hit], rules: Rules, reasons: list[str])
     return live
 
 
-def _pick(scores: dict[str, float], order: Sequence[str]) -> str:
-    return max(order, key=lambda name: (scores.get(name, 0.0), -order.index(name)))
+def _pick(scores: dict[str, float], tie_order: Sequence[str]) -> str:
+    return max(tie_order, key=lambda name: (scores.get(name, 0.0), -tie_order.index(name)))
 
 
-def _classify(text: str, kind: str | None, safety: Sequence[Hit], rules: Rules) -> tuple[str, list[str]]:
+def _superseding(best: str, hits: Sequence[Hit], rules: Rules) -> str | None:
+    """A category that, having a strong keyword, takes precedence over ``best`` (see supersedes)."""
+    strong = {hit.phrase.label for hit in hits if hit.phrase.weight >= rules.strong_weight}
+    return next((winner for winner, loser in rules.supersedes if loser == best and winner in strong), None)
+
+
+def _classify(text: str, kind: str | None, safety: Sequence[Hit], rules: Rules) -> tuple[str, list[str], bool]:
     notes: list[str] = []
     hits = _live_hits(text, find_hits(text, rules.category_phrases), rules, notes)
     scores: dict[str, float] = {}
@@ -363,16 +442,19 @@ def _classify(text: str, kind: str | None, safety: Sequence[Hit], rules: Rules) 
         name = rules.safety_category
         scores[name] = scores.get(name, 0.0) + rules.safety_weight
     if not scores:
-        return FALLBACK_CATEGORY, [*notes, f"no category keyword matched → {FALLBACK_CATEGORY}"]
-    raw_best = _pick(scores, rules.category_order)
+        return FALLBACK_CATEGORY, [*notes, f"no category keyword matched → {FALLBACK_CATEGORY}"], False
+    raw_best = _pick(scores, rules.tie_order)
     boosted = {n: s + (rules.kind_bonus if kind in rules.kinds[n] else 0.0) for n, s in scores.items()}
-    best = _pick(boosted, rules.category_order)
+    best = _pick(boosted, rules.tie_order)
+    tie_note = f"product kind '{kind}' broke a tie with {raw_best} → {best}" if best != raw_best else None
+    winner = _superseding(best, hits, rules)
+    if winner:
+        tie_note = f"a strong {winner} keyword takes precedence over {best}"
+        best = winner
     reasons = [f"keyword '{hit.phrase.text}' → {best}" for hit in hits if hit.phrase.label == best]
     if safety and best == rules.safety_category:
         reasons.append(f"safety keyword '{safety[0].phrase.text}' → {best}")
-    if best != raw_best:
-        reasons.append(f"product kind '{kind}' broke a tie with {raw_best} → {best}")
-    return best, [*notes, *reasons]
+    return best, [*notes, *reasons, *([tie_note] if tie_note else [])], True
 
 
 # -- severity ---------------------------------------------------------------------------------
@@ -382,8 +464,8 @@ def _clause_at(text: str, hit: Hit) -> str:
     return text[start : end_match.start() if end_match else len(text)]
 
 
-def _sensitive_context(text: str, hit: Hit, kind: str | None, rules: Rules) -> str | None:
-    """Why a food/medicine/cosmetics-only safety word applies here, or None if it does not."""
+def _sensitive_context(text: str, hit: Hit, kind: str | None, rules: Rules, unknown_ok: bool) -> str | None:
+    """Why a food/medicine/cosmetics safety word applies here, or None if it does not."""
     clause = _clause_at(text, hit)
     noun_in_clause = _first_match(rules.sensitive_nouns, clause)
     if _first_match(rules.not_safety_context, clause) and not noun_in_clause:
@@ -393,7 +475,7 @@ def _sensitive_context(text: str, hit: Hit, kind: str | None, rules: Rules) -> s
     noun = _first_match(rules.sensitive_nouns, text)
     if noun:
         return f"mentions '{noun.group()}'"
-    if kind in (None, "other"):
+    if unknown_ok and kind in (None, "other"):
         return "product kind unknown"
     return None
 
@@ -401,13 +483,29 @@ def _sensitive_context(text: str, hit: Hit, kind: str | None, rules: Rules) -> s
 def _safety_hits(text: str, hits: Sequence[Hit], kind: str | None, rules: Rules) -> list[tuple[Hit, str]]:
     found: list[tuple[Hit, str]] = []
     for hit in hits:
-        if hit.phrase.label == "safety":
+        label = hit.phrase.label
+        if label == _SAFETY:
             found.append((hit, f"safety keyword '{hit.phrase.text}' → P1"))
-        elif hit.phrase.label == "safety_if_sensitive":
-            why = _sensitive_context(text, hit, kind, rules)
+        elif label in (_SAFETY_SENSITIVE_OR_UNKNOWN, _SAFETY_SENSITIVE):
+            why = _sensitive_context(text, hit, kind, rules, unknown_ok=label == _SAFETY_SENSITIVE_OR_UNKNOWN)
             if why:
                 found.append((hit, f"safety keyword '{hit.phrase.text}' ({why}) → P1"))
     return found
+
+
+def _clause_index(text: str, position: int) -> int:
+    return len(_PUNCT_RE.findall(text, 0, position))
+
+
+def _body_harm_hit(text: str, rules: Rules) -> tuple[Hit, str] | None:
+    """A body part and a harm word in the same clause ("手上起了红点") → (harm hit, reason)."""
+    hits = _live_hits(text, find_hits(text, rules.body_harm_phrases), rules, [])
+    bodies = {_clause_index(text, hit.start): hit for hit in hits if hit.phrase.label == _BODY}
+    for hit in hits:
+        body = bodies.get(_clause_index(text, hit.start)) if hit.phrase.label == _HARM else None
+        if body:
+            return hit, f"body part '{body.phrase.text}' + harm '{hit.phrase.text}' in one sentence → P1"
+    return None
 
 
 def _amount_rule(amount: Decimal | None, rules: Rules) -> tuple[Severity, str] | None:
@@ -441,11 +539,34 @@ def _raise_for_tier(severity: Severity, tier: str, rules: Rules) -> tuple[Severi
     return raised, f"tier {tier} → severity raised {severity}→{raised}"
 
 
-def _severity(
-    inp: TriageInput, text: str, kind: str | None, safety: Sequence[tuple[Hit, str]], hits: Sequence[Hit]
-) -> tuple[Severity, list[str]]:
+def _consumable_rule(category: str, recognised: bool, kind: str | None, rules: Rules) -> tuple[Severity, str] | None:
+    """A quality (or unrecognisable) complaint about food/medicine is treated as a safety risk."""
+    if kind not in rules.quality_complaint_kinds:
+        return None
+    if category == rules.safety_category:
+        return "P1", f"{category} complaint about {kind} (consumed product) → P1"
+    if not recognised:
+        return "P1", f"unrecognised complaint about {kind} (consumed product), P1 to be safe"
+    return None
+
+
+@dataclass(frozen=True)
+class _Evidence:
+    """What the text showed, as far as severity is concerned."""
+
+    category: str
+    recognised: bool  # whether any category keyword matched
+    safety: Sequence[tuple[Hit, str]]  # safety hits with their reasons
+    hits: Sequence[Hit]  # live severity-keyword hits (threats, strong wording …)
+
+
+def _severity(inp: TriageInput, text: str, evidence: _Evidence) -> tuple[Severity, list[str]]:
     rules = load_rules()
+    safety, hits = evidence.safety, evidence.hits
     rules_hit: list[tuple[Severity, str]] = [("P1", why) for _, why in safety]
+    consumable = _consumable_rule(evidence.category, evidence.recognised, _kind(inp), rules)
+    if consumable and not safety:
+        rules_hit.append(consumable)
     amount = _amount_rule(inp.order_amount, rules)
     if amount:
         rules_hit.append(amount)
@@ -466,23 +587,36 @@ def _customer_category(category: str | None) -> str | None:
     return name if name in CATEGORIES else None
 
 
+def _kind(inp: TriageInput) -> str | None:
+    return inp.product_kind.strip().lower() if inp.product_kind else None
+
+
+def _category(
+    inp: TriageInput, text: str, safety: Sequence[Hit], rules: Rules
+) -> tuple[str, Literal["customer", "classified"], list[str], bool]:
+    """(category, its source, reasons, whether the text matched any category keyword)."""
+    chosen = _customer_category(inp.category)
+    if chosen:
+        return chosen, "customer", [f"customer-chosen category '{chosen}' kept"], True
+    category, reasons, recognised = _classify(text, _kind(inp), safety, rules)
+    if inp.category:
+        reasons.insert(0, f"customer category '{inp.category}' is not known → classified from text")
+    return category, "classified", reasons, recognised
+
+
 def triage(inp: TriageInput) -> TriageResult:
     """Classify (unless the customer chose a valid category), grade severity, pick the team."""
     rules = load_rules()
     text = normalize(inp.text)
-    kind = inp.product_kind.strip().lower() if inp.product_kind else None
     notes: list[str] = []
     severity_hits = _live_hits(text, find_hits(text, rules.severity_phrases), rules, notes)
-    safety = _safety_hits(text, severity_hits, kind, rules)
-    severity, severity_reasons = _severity(inp, text, kind, safety, severity_hits)
-    chosen = _customer_category(inp.category)
-    if chosen:
-        category, source, category_reasons = chosen, "customer", [f"customer-chosen category '{chosen}' kept"]
-    else:
-        category, category_reasons = _classify(text, kind, [hit for hit, _ in safety], rules)
-        source = "classified"
-        if inp.category:
-            category_reasons.insert(0, f"customer category '{inp.category}' is not known → classified from text")
+    safety = _safety_hits(text, severity_hits, _kind(inp), rules)
+    body_harm = _body_harm_hit(text, rules)
+    if body_harm and not safety:
+        safety.append(body_harm)
+    category, source, category_reasons, recognised = _category(inp, text, [hit for hit, _ in safety], rules)
+    evidence = _Evidence(category, recognised, safety, severity_hits)
+    severity, severity_reasons = _severity(inp, text, evidence)
     return TriageResult(
         category=category,
         category_source=source,

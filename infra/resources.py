@@ -11,6 +11,7 @@ Lambda functions are Chalice's: a state machine refers to them through
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,11 @@ APP_NAME = "complaints"
 TEAMS = ("product", "logistics", "service")
 ALERT_LEVELS = (2, 3)  # level 1 goes to the owning team's topic (its team lead)
 IMPORT_MAX_RECEIVE_COUNT = 5
+# CloudWatch Logs retention of the functions' and state machines' logs, per stage (days).
+LOG_RETENTION_DAYS = {"prod": 90}
+DEFAULT_LOG_RETENTION_DAYS = 14
+# ${Name} in an ASL file (JSONPath strings never contain "${").
+_PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
 
 # Chalice lambda_function name -> logical id Chalice gives it in the packaged template.
 FUNCTION_IDS = {
@@ -50,6 +56,22 @@ def names(stage: str) -> dict[str, str]:
     }
 
 
+def function_names(stage: str) -> dict[str, str]:
+    """Chalice function name -> the deployed Lambda function's name (``chalice deploy``'s
+    scheme: ``<app>-<stage>-<name>``, the REST API handler is ``<app>-<stage>``)."""
+    prefix = f"{APP_NAME}-{stage}"
+    return {name: prefix if name == "api_handler" else f"{prefix}-{name}" for name in FUNCTION_IDS}
+
+
+def log_retention_days(stage: str) -> int:
+    return LOG_RETENTION_DAYS.get(stage, DEFAULT_LOG_RETENTION_DAYS)
+
+
+def asl_placeholders(definition: str) -> list[str]:
+    """The ``${Placeholder}`` names an ASL text uses, sorted."""
+    return sorted(set(_PLACEHOLDER.findall(definition)))
+
+
 def state_machine_files() -> dict[str, Path]:
     """``lifecycle`` -> ``state_machines/lifecycle.asl.json`` for every ASL file."""
     return {p.name.removesuffix(".asl.json"): p for p in sorted(STATE_MACHINES_DIR.glob("*.asl.json"))}
@@ -60,7 +82,7 @@ def _logical(name: str) -> str:
 
 
 def _table(name: str, key: tuple[str, str], gsis: dict[str, tuple[str, str]], ttl: str | None) -> dict[str, Any]:
-    attributes = {key[0], key[1], *(a for pair in gsis.values() for a in pair)}
+    attributes = {a for a in (key[0], key[1], *(a for pair in gsis.values() for a in pair)) if a}
     props: dict[str, Any] = {
         "TableName": name,
         "BillingMode": "PAY_PER_REQUEST",
@@ -131,21 +153,87 @@ def resources(stage: str) -> dict[str, Any]:
             "Properties": {"TopicName": n[f"alerts_level_{level}"]},
         }
     for machine, path in state_machine_files().items():
-        res[f"{_logical(machine)}StateMachine"] = {
+        res.update(_state_machine(stage, machine, path.read_text(encoding="utf-8")))
+    return res
+
+
+def _state_machine(stage: str, machine: str, definition: str) -> dict[str, Any]:
+    """The state machine, its execution log group and its role (which may invoke exactly the
+    functions its ASL names, and deliver its logs and traces)."""
+    logical = f"{_logical(machine)}StateMachine"
+    unknown = [p for p in asl_placeholders(definition) if p not in ASL_FUNCTION_PLACEHOLDERS]
+    if unknown:
+        raise ValueError(f"{machine}.asl.json uses ${{{unknown[0]}}}: add it to ASL_FUNCTION_PLACEHOLDERS")
+    function_arns = {
+        placeholder: {"Fn::GetAtt": [FUNCTION_IDS[ASL_FUNCTION_PLACEHOLDERS[placeholder]], "Arn"]}
+        for placeholder in asl_placeholders(definition)
+    }
+    invokable: list[Any] = list(function_arns.values())
+    invokable += [{"Fn::Join": ["", [arn, ":*"]]} for arn in function_arns.values()]  # versions, aliases
+    name = f"{APP_NAME}-{stage}-{machine}"
+    return {
+        f"{logical}LogGroup": {
+            "Type": "AWS::Logs::LogGroup",
+            "Properties": {
+                # the /aws/vendedlogs/ prefix keeps the account's log resource policy small
+                "LogGroupName": f"/aws/vendedlogs/states/{name}",
+                "RetentionInDays": log_retention_days(stage),
+            },
+        },
+        f"{logical}Role": {
+            "Type": "AWS::IAM::Role",
+            "Properties": {
+                "Description": f"Step Functions state machine {name}",
+                "AssumeRolePolicyDocument": {
+                    "Version": "2012-10-17",
+                    "Statement": [{
+                        "Effect": "Allow",
+                        "Principal": {"Service": "states.amazonaws.com"},
+                        "Action": "sts:AssumeRole",
+                        "Condition": {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}},
+                    }],
+                },
+                "Policies": [{
+                    "PolicyName": "state-machine",
+                    "PolicyDocument": {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {"Sid": "InvokeTheFunctionsOfTheDefinition", "Effect": "Allow",
+                             "Action": "lambda:InvokeFunction", "Resource": invokable},
+                            # CloudWatch Logs' log-delivery APIs have no resource-level permissions.
+                            {"Sid": "DeliverExecutionLogs", "Effect": "Allow", "Action": [
+                                "logs:CreateLogDelivery", "logs:GetLogDelivery", "logs:UpdateLogDelivery",
+                                "logs:DeleteLogDelivery", "logs:ListLogDeliveries", "logs:PutResourcePolicy",
+                                "logs:DescribeResourcePolicies", "logs:DescribeLogGroups",
+                            ], "Resource": "*"},
+                            # X-Ray has no resource-level permissions.
+                            {"Sid": "SendTraces", "Effect": "Allow", "Action": [
+                                "xray:PutTraceSegments", "xray:PutTelemetryRecords",
+                                "xray:GetSamplingRules", "xray:GetSamplingTargets",
+                            ], "Resource": "*"},
+                        ],
+                    },
+                }],
+            },
+        },
+        logical: {
             "Type": "AWS::StepFunctions::StateMachine",
             "Properties": {
-                "StateMachineName": f"{APP_NAME}-{stage}-{machine}",
+                "StateMachineName": name,
                 "StateMachineType": "STANDARD",
-                "DefinitionString": path.read_text(encoding="utf-8"),
-                "DefinitionSubstitutions": {
-                    placeholder: {"Fn::GetAtt": [FUNCTION_IDS[function], "Arn"]}
-                    for placeholder, function in ASL_FUNCTION_PLACEHOLDERS.items()
-                },
-                "RoleArn": {"Fn::GetAtt": [f"{_logical(machine)}StateMachineRole", "Arn"]},
+                "DefinitionString": definition,
+                "DefinitionSubstitutions": function_arns,
+                "RoleArn": {"Fn::GetAtt": [f"{logical}Role", "Arn"]},
                 "TracingConfiguration": {"Enabled": True},
+                "LoggingConfiguration": {
+                    "Level": "ALL",
+                    # execution data holds customers' contact details: kept out of prod logs
+                    "IncludeExecutionData": stage != "prod",
+                    "Destinations": [{"CloudWatchLogsLogGroup": {"LogGroupArn": {"Fn::GetAtt": [f"{logical}LogGroup", "Arn"]}}}],
+                },
             },
-        }
-    return res
+        },
+    }
 
 
 def staff_alert_topics(stage: str, arn_of: Any) -> dict[str, Any]:

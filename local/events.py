@@ -1,73 +1,119 @@
-"""One line per lifecycle event, for the ``serve`` console.
+"""One console line per lifecycle event: ``HH:MM:SS complaint-id event detail``.
 
-Hooked on the Lambda dispatch (every step of every workflow goes through the step/notify
-functions, every import through the import function): no polling, no knowledge of the
-table layout. ``HH:MM:SS`` is the *system* clock (scaled), the time the timeline records.
+The events are the complaints' timeline items (``pk = C#<id>``, ``sk = EV#...`` in the tickets
+table, see ``chalicelib/store.py``), caught as moto's DynamoDB backend writes them: no
+polling, and every writer is covered (the workflow's steps, the API's actions, imports).
+Items written inside ``TransactWriteItems`` are held back until the transaction commits, so
+a transaction cancelled by a version conflict prints nothing. ``HH:MM:SS`` is the event's
+``at``, i.e. the (scaled) system clock.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from decimal import Decimal
 from typing import Any
+from unittest import mock
 
-from local.lambda_dispatch import Invocation
-from local.timescale import TimeScale
+from boto3.dynamodb.types import TypeDeserializer
+from moto.dynamodb.models import DynamoDBBackend
 
-# result keys worth showing, in this order, when a handler returns a dict
-_DETAIL_KEYS = (
-    "status", "next", "category", "severity", "team", "escalation_level", "event",
-    "kind", "channel", "topic", "created", "duplicates", "rejected",
-)
+TIMELINE_PK_PREFIX = "C#"
+TIMELINE_SK_PREFIX = "EV#"
+TICKET_SK = "TICKET"  # a new ticket item stands for its (implied) ``received`` event
+MAX_DETAIL_CHARS = 120
 
-
-def _scalar_details(value: Any, limit: int = 6) -> str:
-    if not isinstance(value, dict):
-        return ""
-    parts = []
-    for key in _DETAIL_KEYS:
-        item = value.get(key)
-        if isinstance(item, (str, int, float, bool)) and item != "":
-            parts.append(f"{key}={item}")
-        if len(parts) >= limit:
-            break
-    return " ".join(parts)
+_deserializer = TypeDeserializer()
 
 
-class EventPrinter:
-    """An invocation listener that formats lifecycle events and hands them to ``sink``."""
+def _plain(value: Any) -> Any:
+    return _deserializer.deserialize(value) if isinstance(value, dict) and len(value) == 1 else value
 
-    def __init__(self, function_prefix: str, clock: TimeScale, sink: Callable[[str], None]) -> None:
-        self._prefix = function_prefix
-        self._clock = clock
+
+def _line(at: Any, complaint_id: str, event: Any, actor: Any, detail: Any) -> str:
+    text_at = str(at or "")
+    clock = text_at[11:19] if len(text_at) >= 19 else "--:--:--"
+    parts = [f"by {actor}"] if actor else []
+    if isinstance(detail, dict):
+        parts += [f"{k}={v}" for k, v in detail.items() if isinstance(v, (str, int, float, bool, Decimal))]
+    text = " ".join(parts)
+    if len(text) > MAX_DETAIL_CHARS:
+        text = text[: MAX_DETAIL_CHARS - 1] + "…"
+    return f"{clock} {complaint_id} {event} {text}".rstrip()
+
+
+def format_event(item: dict[str, Any], creates: bool = False) -> str | None:
+    """The console line for a DynamoDB item (low-level JSON) written to the tickets table, or
+    None if it is no event. ``creates``: the write was conditional on the item not existing."""
+    pk, sk = _plain(item.get("pk")), _plain(item.get("sk"))
+    if not (isinstance(pk, str) and isinstance(sk, str) and pk.startswith(TIMELINE_PK_PREFIX)):
+        return None
+    complaint_id = pk.removeprefix(TIMELINE_PK_PREFIX)
+    if sk.startswith(TIMELINE_SK_PREFIX):
+        plain = {k: _plain(item.get(k)) for k in ("at", "type", "actor", "detail")}
+        return _line(plain["at"], complaint_id, plain["type"], plain["actor"], plain["detail"])
+    if sk == TICKET_SK and creates:
+        complaint = _plain(item.get("complaint"))
+        detail = {"channel": complaint.get("channel")} if isinstance(complaint, dict) else {}
+        detail["source"] = _plain(item.get("source"))
+        return _line(_plain(item.get("created_at")), complaint_id, "received", _plain(item.get("received_by")), detail)
+    return None
+
+
+class TimelineTap:
+    """Calls ``sink`` with one line per timeline event written to ``table``."""
+
+    def __init__(self, table: str, sink: Callable[[str], None]) -> None:
+        self._table = table
         self._sink = sink
+        self._pending = threading.local()
 
-    def format(self, invocation: Invocation) -> str | None:
-        name = invocation.function_name.removeprefix(self._prefix)
-        event = invocation.event if isinstance(invocation.event, dict) else {}
-        if name == "lifecycle_step":
-            complaint = str(event.get("complaint_id", "-"))
-            what = str(event.get("action", "step"))
-            detail = _scalar_details(invocation.result)
-        elif name == "notify":
-            complaint = str(event.get("complaint_id", "-"))
-            message = event.get("message") if isinstance(event.get("message"), dict) else event
-            what = "notify"
-            detail = _scalar_details(message)
-        elif name == "import_batch":
-            complaint = "-"
-            what = "import"
-            records = event.get("Records", [])
-            detail = f"{len(records)} message(s)"
-            failures = invocation.result.get("batchItemFailures") if isinstance(invocation.result, dict) else None
-            if failures:
-                detail += f", {len(failures)} failed"
-        else:
-            return None
-        if invocation.error_type:
-            detail = f"{detail} error={invocation.error_type}: {invocation.error_message}".strip()
-        return f"{self._clock.now():%H:%M:%S} {complaint} {what} {detail}".rstrip()
+    def _emit(self, lines: list[str]) -> None:
+        for line in lines:
+            with suppress(Exception):  # a broken console must never break a write
+                self._sink(line)
 
-    def __call__(self, invocation: Invocation) -> None:
-        line = self.format(invocation)
-        if line:
-            self._sink(line)
+    @contextmanager
+    def installed(self) -> Iterator[TimelineTap]:
+        tap = self
+        original_put = DynamoDBBackend.put_item
+        original_transact = DynamoDBBackend.transact_write_items
+
+        def put_item(
+            backend: DynamoDBBackend,
+            table_name: str,
+            item_attrs: dict[str, Any],
+            expected: Any = None,
+            condition_expression: str | None = None,
+            *args: Any,
+            **kwargs: Any,
+        ) -> Any:
+            result = original_put(backend, table_name, item_attrs, expected, condition_expression, *args, **kwargs)
+            creates = "attribute_not_exists" in (condition_expression or "")
+            line = format_event(item_attrs, creates) if table_name == tap._table else None
+            if line:
+                pending: list[str] | None = getattr(tap._pending, "lines", None)
+                if pending is None:
+                    tap._emit([line])
+                else:
+                    pending.append(line)
+            return result
+
+        def transact_write_items(backend: DynamoDBBackend, *args: Any, **kwargs: Any) -> Any:
+            outer: list[str] | None = getattr(tap._pending, "lines", None)
+            tap._pending.lines = []
+            try:
+                result = original_transact(backend, *args, **kwargs)
+                committed = tap._pending.lines
+            finally:
+                tap._pending.lines = outer
+            tap._emit(committed)
+            return result
+
+        with (
+            mock.patch.object(DynamoDBBackend, "put_item", put_item),
+            mock.patch.object(DynamoDBBackend, "transact_write_items", transact_write_items),
+        ):
+            yield self

@@ -64,12 +64,24 @@ class VerifyingRequestHandler(ChaliceRequestHandler):
         LOG.debug("%s - %s", self.address_string(), format % args)
 
 
-def chalice_config(app: Chalice, stage: str, project_dir: Path) -> Config:
-    """The stage's Chalice config (``.chalice/config.json`` if the project has one)."""
+def read_chalice_config(project_dir: Path) -> dict[str, Any]:
     config_file = project_dir / ".chalice" / "config.json"
-    from_disk = json.loads(config_file.read_text(encoding="utf-8")) if config_file.is_file() else {}
+    return json.loads(config_file.read_text(encoding="utf-8")) if config_file.is_file() else {}
+
+
+def config_stage(from_disk: dict[str, Any], stage: str) -> str:
+    """The stage of ``.chalice/config.json`` whose settings apply: ``stage`` if declared there,
+    else ``dev`` (the local system runs what dev runs)."""
+    stages = from_disk.get("stages", {})
+    return stage if stage in stages or "dev" not in stages else "dev"
+
+
+def chalice_config(app: Chalice, stage: str, project_dir: Path, function_name: str = "api_handler") -> Config:
+    """Chalice's config of one function (timeouts, memory) from ``.chalice/config.json``."""
+    from_disk = read_chalice_config(project_dir)
     return Config(
-        chalice_stage=stage,
+        chalice_stage=config_stage(from_disk, stage),
+        function_name=function_name,
         user_provided_params={"chalice_app": app, "project_dir": str(project_dir)},
         config_from_disk=from_disk,
         default_params={"lambda_timeout": 60, "lambda_memory_size": 128},

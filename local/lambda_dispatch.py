@@ -105,7 +105,7 @@ class LambdaDispatcher:
             try:
                 outcome = Invocation(function_name, event, result=handler(event, context))
             except Exception as exc:  # a handler error is an answer, not a crash
-                LOG.info("%s raised %s: %s", function_name, type(exc).__name__, exc, exc_info=LOG.isEnabledFor(logging.DEBUG))
+                LOG.info("%s raised %s: %s", function_name, type(exc).__name__, exc, exc_info=True)
                 outcome = Invocation(
                     function_name, event, error_type=type(exc).__name__, error_message=str(exc), exception=exc
                 )

@@ -21,6 +21,7 @@ import logging
 import threading
 import time
 import types
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import UTC
@@ -301,14 +302,26 @@ _QUIET_LOGGERS = {
 }
 
 
+# Warnings that say nothing to a developer of this app, once per process: chalice's local
+# server on every Cognito-authorized route (the local system verifies the token itself), and
+# Powertools' "no metrics" on every invocation of a function whose metrics are all single ones.
+_QUIET_WARNINGS = (
+    r"CognitoUserPoolAuthorizer is not a supported in local mode",
+    r"No application metrics to publish",
+)
+
+
 @contextmanager
 def quiet_logs() -> Iterator[None]:
-    """Silence the noisy loggers above; restore their levels afterwards."""
+    """Silence the noisy loggers and warnings above; restore everything afterwards."""
     previous = {name: logging.getLogger(name).level for name in _QUIET_LOGGERS}
     for name, level in _QUIET_LOGGERS.items():
         logging.getLogger(name).setLevel(level)
-    try:
-        yield
-    finally:
-        for name, level in previous.items():
-            logging.getLogger(name).setLevel(level)
+    with warnings.catch_warnings():
+        for message in _QUIET_WARNINGS:
+            warnings.filterwarnings("ignore", message=message, category=UserWarning)
+        try:
+            yield
+        finally:
+            for name, level in previous.items():
+                logging.getLogger(name).setLevel(level)

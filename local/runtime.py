@@ -19,6 +19,7 @@ from __future__ import annotations
 import importlib
 import logging
 import os
+import socket
 import sys
 import threading
 import time
@@ -37,7 +38,7 @@ from moto.server import ThreadedMotoServer
 
 from infra import resources as infra
 from local import moto_patches, stack
-from local.events import EventPrinter
+from local.events import TimelineTap
 from local.http import ApiServer, chalice_config
 from local.lambda_dispatch import Handler, LambdaDispatcher
 from local.sqs_poller import SqsEventSourcePoller
@@ -51,6 +52,13 @@ LOCAL_STAGE = "local"
 REGION = stack.REGION
 MOTO_CONFIG: Any = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
 DEFAULT_EMAIL_SENDER = "no-reply@complaints.example.com"
+# Over the variables of .chalice/config.json, under the resource variables: keep the console
+# for lifecycle events (Powertools logs WARNING+, no EMF metric lines, no X-Ray).
+LOCAL_APP_ENV = {
+    "POWERTOOLS_LOG_LEVEL": "WARNING",
+    "POWERTOOLS_METRICS_DISABLED": "true",
+    "POWERTOOLS_TRACE_DISABLED": "true",
+}
 # Variables that would send the in-process clients somewhere else than moto.
 _CLEARED_ENV = ("AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE")
 _IN_PROCESS = BotoConfig(retries={"total_max_attempts": 1})
@@ -74,6 +82,7 @@ class LocalSystem:
         email_sender: str = DEFAULT_EMAIL_SENDER,
         secret_path: Path = DEFAULT_SECRET_PATH,
         event_sink: Callable[[str], None] | None = None,
+        extra_env: dict[str, str] | None = None,
         project_dir: Path = REPO_ROOT,
     ) -> None:
         self.stage = stage
@@ -91,6 +100,7 @@ class LocalSystem:
         self._aws_port = aws_port
         self._email_sender = email_sender
         self._event_sink = event_sink
+        self._extra_env = dict(extra_env or {})
         self._project_dir = project_dir
         self._dispatcher = LambdaDispatcher()
         self._exit = ExitStack()
@@ -100,6 +110,9 @@ class LocalSystem:
         self._pollers: list[SqsEventSourcePoller] = []
         self._role_arn = ""
         self._started = False
+        self.stopped_executions: dict[str, str] = {}  # execution ARN -> status, filled by stop()
+        self._clients: dict[tuple[str, bool], Any] = {}
+        self._clients_lock = threading.Lock()
 
     # --- public surface ---------------------------------------------------------------------
 
@@ -132,16 +145,22 @@ class LocalSystem:
         return self.issuer.mint(user, group)
 
     def client(self, service: str, *, in_process: bool = False) -> Any:
-        """A boto3 client on the moto endpoint (or, ``in_process``, straight to the backends)."""
-        if in_process:
-            return boto3.client(service, region_name=REGION, config=_IN_PROCESS)
-        return boto3.client(
-            service,
-            region_name=REGION,
-            endpoint_url=self.aws_url,
-            aws_access_key_id="local",
-            aws_secret_access_key="local",
-        )
+        """A boto3 client (cached) on the moto endpoint, or, ``in_process``, straight to the
+        backends through ``mock_aws`` (what the app's own clients do)."""
+        key = (service, in_process)
+        with self._clients_lock:
+            if key not in self._clients:
+                if in_process:
+                    self._clients[key] = boto3.client(service, region_name=REGION, config=_IN_PROCESS)
+                else:
+                    self._clients[key] = boto3.client(
+                        service,
+                        region_name=REGION,
+                        endpoint_url=self.aws_url,
+                        aws_access_key_id="local",
+                        aws_secret_access_key="local",
+                    )
+            return self._clients[key]
 
     def system_now(self) -> datetime:
         """The system clock (scaled), as ``chalicelib.clock`` reads it."""
@@ -183,22 +202,29 @@ class LocalSystem:
         self._exit.enter_context(moto_patches.state_machines_from_cloudformation())
         self._exit.enter_context(moto_patches.quiet_logs())
         self._exit.enter_context(self._dispatcher.installed())
+        _check_port_free(self.host, self._aws_port)  # ThreadedMotoServer.start() would hang on a busy port
         self._moto_server = ThreadedMotoServer(ip_address=self.host, port=self._aws_port, verbose=False)
         self._moto_server.start()
 
         sts = self.client("sts", in_process=True)
         self.account_id = str(sts.get_caller_identity()["Account"])
-        self.env = stack.expected_environment(self.stage, self.account_id) | {
-            "EMAIL_SENDER": self._email_sender,
-            "TIME_SCALE": repr(self.clock.scale),
-            "CLOCK_EPOCH": repr(self.clock.epoch),
-            "POWERTOOLS_TRACE_DISABLED": "true",
-        }
+        self.env = (
+            stack.chalice_environment(self._project_dir, self.stage)
+            | LOCAL_APP_ENV
+            | stack.expected_environment(self.stage, self.account_id)
+            | {
+                "EMAIL_SENDER": self._email_sender,
+                "TIME_SCALE": repr(self.clock.scale),
+                "CLOCK_EPOCH": repr(self.clock.epoch),
+            }
+            | self._extra_env
+        )
         self._set_env(self.env)
-        from chalicelib.config import settings
-
-        settings.cache_clear()
+        _reset_app_caches()
         self._app = self._load_app()
+        _reset_app_caches()
+        if self._event_sink is not None:
+            self._exit.enter_context(TimelineTap(self.env["TABLE_NAME"], self._event_sink).installed())
 
         self._deploy()
         self._api = ApiServer(
@@ -229,11 +255,11 @@ class LocalSystem:
     def _deploy(self) -> None:
         assert self._app is not None
         lambda_client = self.client("lambda", in_process=True)
-        config = chalice_config(self._app, self.stage, self._project_dir)
         self._role_arn = stack.create_lambda_role(self.client("iam", in_process=True), self.stage)
         functions = stack.app_functions(self._app, self.stage)
         arns: dict[str, str] = {}
         for fn in functions:
+            config = chalice_config(self._app, self.stage, self._project_dir, function_name=fn.name)
             arns[fn.logical_id] = stack.create_function(
                 lambda_client,
                 fn.function_name,
@@ -261,9 +287,6 @@ class LocalSystem:
         ses.verify_email_identity(EmailAddress=self._email_sender)
         ses.verify_domain_identity(Domain=self._email_sender.rsplit("@", 1)[-1])
 
-        self._dispatcher.add_listener(
-            EventPrinter(f"{infra.APP_NAME}-{self.stage}-", self.clock, self._event_sink or _no_output)
-        )
         for fn in functions:
             if fn.sqs is not None:
                 self._start_sqs_mapping(fn, lambda_client)
@@ -318,19 +341,19 @@ class LocalSystem:
                 _quietly(self._api.stop)
             for poller in self._pollers:
                 _quietly(poller.stop)
-            _quietly(self._stop_executions)
+            _quietly(lambda: self.stopped_executions.update(self._stop_executions()))
             if self._moto_server is not None:
                 _quietly(self._moto_server.stop)
             self._exit.close()
         finally:
+            self._clients.clear()
             self._restore_env()
-            from chalicelib.config import settings
-
-            settings.cache_clear()
+            _reset_app_caches()
             with LocalSystem._active_lock:
                 LocalSystem._active = None
 
-    def _stop_executions(self, timeout: float = 5.0) -> None:
+    def _stop_executions(self, timeout: float = 5.0) -> dict[str, str]:
+        """Stop every running execution; their final statuses (ABORTED unless they ended)."""
         sfn = self.client("stepfunctions", in_process=True)
         running: list[str] = []
         for machine in sfn.list_state_machines()["stateMachines"]:
@@ -340,9 +363,13 @@ class LocalSystem:
         for arn in running:
             _quietly(lambda arn=arn: sfn.stop_execution(executionArn=arn, error="LocalSystemStopped"))
         deadline = time.monotonic() + timeout
+        statuses: dict[str, str] = {}
         for arn in running:
-            while time.monotonic() < deadline and sfn.describe_execution(executionArn=arn)["status"] == "RUNNING":
+            statuses[arn] = sfn.describe_execution(executionArn=arn)["status"]
+            while statuses[arn] == "RUNNING" and time.monotonic() < deadline:
                 time.sleep(0.02)
+                statuses[arn] = sfn.describe_execution(executionArn=arn)["status"]
+        return statuses
 
     # --- environment ------------------------------------------------------------------------
 
@@ -364,8 +391,24 @@ class LocalSystem:
         self._saved_env.clear()
 
 
-def _no_output(_line: str) -> None:
-    return None
+def _reset_app_caches() -> None:
+    """Forget the app's settings, clients and adapters (they were built from another env)."""
+    from chalicelib.config import settings
+
+    settings.cache_clear()
+    try:
+        from chalicelib import bootstrap
+    except ImportError:  # an app without the bootstrap module (the test apps)
+        return
+    bootstrap.reset()
+
+
+def _check_port_free(host: str, port: int) -> None:
+    if port == 0:
+        return
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind((host, port))  # OSError "Address already in use"
 
 
 def _quietly(action: Callable[[], Any]) -> None:

@@ -15,6 +15,7 @@ import sys
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from chalice.app import Chalice, SQSEventConfig
@@ -147,6 +148,18 @@ def create_stack(cloudformation: Any, stage: str, resources: dict[str, Any]) -> 
         raise RuntimeError(f"stack {stack_name}: {stack['StackStatus']} {stack.get('StackStatusReason', '')}")
     listed = cloudformation.list_stack_resources(StackName=stack_name)["StackResourceSummaries"]
     return {r["LogicalResourceId"]: r["PhysicalResourceId"] for r in listed}
+
+
+def chalice_environment(project_dir: Path, stage: str) -> dict[str, str]:
+    """``environment_variables`` of ``.chalice/config.json``: global, then the stage's (``dev``'s
+    when the stage is not declared there), minus ``STAGE`` which the local system sets."""
+    from local.http import config_stage, read_chalice_config
+
+    from_disk = read_chalice_config(project_dir)
+    stage_config = from_disk.get("stages", {}).get(config_stage(from_disk, stage), {})
+    env = {**from_disk.get("environment_variables", {}), **stage_config.get("environment_variables", {})}
+    env.pop("STAGE", None)
+    return {str(k): str(v) for k, v in env.items()}
 
 
 def expected_environment(stage: str, account_id: str, region: str = REGION) -> dict[str, str]:

@@ -1,0 +1,169 @@
+"""One IAM role per Lambda function, granting exactly what that function's code calls.
+
+The grants are derived from two small tables that a test keeps honest against the code
+(``tests/integration/test_infra.py``): which ``TicketStore`` methods each function's modules
+call (``FUNCTION_STORE_METHODS``) and which DynamoDB actions each method needs
+(``STORE_METHOD_ACCESS``). Everything else a function touches is listed per function below.
+
+``Resource: "*"`` appears only where AWS offers no resource-level permission:
+``WILDCARD_RESOURCE_ACTIONS`` is the complete list (X-Ray, Step Functions' task-token
+callbacks, SNS direct-to-phone SMS, the CloudWatch Logs delivery APIs of state machines).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from infra.resources import FUNCTION_IDS, TEAMS, TICKET_INDEXES, function_names
+
+# Actions that AWS authorizes only against "*" (no resource ARN exists for them).
+WILDCARD_RESOURCE_ACTIONS = frozenset({
+    # X-Ray: no resource-level permissions.
+    "xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules", "xray:GetSamplingTargets",
+    # Callbacks are authorized by the opaque task token, not by a state machine ARN.
+    "states:SendTaskSuccess",
+    # SMS straight to a phone number: the "resource" is the number, which has no ARN.
+    "sns:Publish",
+    # Vended log delivery of Step Functions (see infra/resources.py).
+    "logs:CreateLogDelivery", "logs:GetLogDelivery", "logs:UpdateLogDelivery", "logs:DeleteLogDelivery",
+    "logs:ListLogDeliveries", "logs:PutResourcePolicy", "logs:DescribeResourcePolicies", "logs:DescribeLogGroups",
+})
+
+TABLE_ARN: dict[str, Any] = {"Fn::GetAtt": ["TicketsTable", "Arn"]}
+IDEMPOTENCY_TABLE_ARN: dict[str, Any] = {"Fn::GetAtt": ["IdempotencyTable", "Arn"]}
+
+# TicketStore method -> (DynamoDB action, index or None for the base table) it needs.
+STORE_METHOD_ACCESS: dict[str, tuple[tuple[str, str | None], ...]] = {
+    "create": (("dynamodb:PutItem", None),),
+    "create_many": (("dynamodb:PutItem", None),),  # TransactWriteItems of conditional Puts
+    "get_tickets": (("dynamodb:BatchGetItem", None),),
+    "save": (("dynamodb:PutItem", None),),  # TransactWriteItems of Puts
+    "set_wait_token": (("dynamodb:UpdateItem", None),),
+    "add_events": (("dynamodb:PutItem", None),),
+    "get_ticket": (("dynamodb:GetItem", None),),
+    "get_with_timeline": (("dynamodb:Query", None),),
+    "delete": (("dynamodb:Query", None), ("dynamodb:BatchWriteItem", None)),
+    "by_customer": (("dynamodb:Query", "by_customer"),),
+    "team_queue": (("dynamodb:Query", "team_queue"),),
+    "open_on_order": (("dynamodb:Query", "by_order"),),
+    "get_profile": (("dynamodb:GetItem", None),),
+    "get_profiles": (("dynamodb:BatchGetItem", None),),
+    "put_profile": (("dynamodb:PutItem", None),),
+    "put_import_report": (("dynamodb:PutItem", None),),
+    "get_import_report": (("dynamodb:GetItem", None),),
+}
+
+# Chalice function -> the chalicelib modules its entry point runs, and the store methods they call.
+FUNCTION_MODULES: dict[str, tuple[str, ...]] = {
+    "api_handler": ("intake", "actions", "queries"),
+    "lifecycle_step": ("steps",),
+    "notify": ("notifier",),
+    "import_batch": ("importer",),
+}
+FUNCTION_STORE_METHODS: dict[str, frozenset[str]] = {
+    "api_handler": frozenset({
+        "create", "delete", "get_profile",  # intake
+        "get_ticket", "save", "add_events",  # actions
+        "get_with_timeline", "by_customer", "team_queue", "put_profile", "get_import_report",  # queries
+    }),
+    "lifecycle_step": frozenset({"get_ticket", "save", "add_events", "set_wait_token", "open_on_order"}),
+    "notify": frozenset(),
+    "import_batch": frozenset({"create_many", "get_profiles", "get_tickets", "put_import_report"}),
+}
+# Powertools' DynamoDB idempotency persistence layer (intake's Idempotency-Key).
+IDEMPOTENCY_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
+IMPORT_QUEUE_ACTIONS = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility")
+
+
+def role_id(function: str) -> str:
+    return f"{FUNCTION_IDS[function]}Role"
+
+
+def log_group_id(function: str) -> str:
+    return f"{FUNCTION_IDS[function]}LogGroup"
+
+
+def _statement(sid: str, actions: list[str] | tuple[str, ...], resources: list[Any] | str, **extra: Any) -> dict[str, Any]:
+    return {"Sid": sid, "Effect": "Allow", "Action": sorted(actions), "Resource": resources, **extra}
+
+
+def table_statements(function: str) -> list[dict[str, Any]]:
+    """The ticket-table grants of one function, from the store methods it calls."""
+    by_resource: dict[str | None, set[str]] = {}
+    for method in FUNCTION_STORE_METHODS[function]:
+        for action, index in STORE_METHOD_ACCESS[method]:
+            by_resource.setdefault(index, set()).add(action)
+    statements = []
+    if None in by_resource:
+        statements.append(_statement("TicketsTable", sorted(by_resource.pop(None)), [TABLE_ARN]))
+    for index in sorted(i for i in by_resource if i is not None):
+        if index not in TICKET_INDEXES:
+            raise ValueError(f"store method queries an index the table does not have: {index}")
+        arn = {"Fn::Sub": "${TicketsTable.Arn}/index/" + index}
+        statements.append(_statement(f"TicketsIndex{''.join(p.capitalize() for p in index.split('_'))}",
+                                     sorted(by_resource[index]), [arn]))
+    return statements
+
+
+def _state_machine_arn() -> dict[str, Any]:
+    return {"Ref": "LifecycleStateMachine"}
+
+
+def _topic_arns() -> list[dict[str, Any]]:
+    topics = [f"Alerts{team.capitalize()}Topic" for team in TEAMS] + ["AlertsLevel2Topic", "AlertsLevel3Topic"]
+    return [{"Ref": t} for t in [*topics, "CustomerPushTopic"]]
+
+
+def function_statements(function: str) -> list[dict[str, Any]]:
+    """Everything beyond logs and traces that one function may do."""
+    statements = table_statements(function)
+    if function == "api_handler":
+        statements += [
+            _statement("IdempotencyTable", IDEMPOTENCY_ACTIONS, [IDEMPOTENCY_TABLE_ARN]),
+            _statement("StartLifecycle", ["states:StartExecution"], [_state_machine_arn()]),
+            _statement("ResumeLifecycle", ["states:SendTaskSuccess"], "*"),
+        ]
+    elif function == "import_batch":
+        statements += [
+            _statement("StartLifecycle", ["states:StartExecution"], [_state_machine_arn()]),
+            _statement("ReadImportQueue", IMPORT_QUEUE_ACTIONS, [{"Fn::GetAtt": ["ImportQueue", "Arn"]}]),
+        ]
+    elif function == "notify":
+        sender_domain = {"Fn::Select": [1, {"Fn::Split": ["@", {"Ref": "EmailSender"}]}]}
+        statements += [
+            _statement("PublishToTheTopics", ["sns:Publish"], _topic_arns()),
+            _statement("SendSmsToPhoneNumbers", ["sns:Publish"], "*"),
+            _statement(
+                "SendEmailFromTheSender", ["ses:SendEmail"],
+                [{"Fn::Sub": ["arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/${Identity}",
+                              {"Identity": identity}]} for identity in (sender_domain, {"Ref": "EmailSender"})],
+                Condition={"StringEquals": {"ses:FromAddress": {"Ref": "EmailSender"}}},
+            ),
+        ]
+    return statements
+
+
+def function_role(stage: str, function: str) -> dict[str, Any]:
+    name = function_names(stage)[function]
+    log_group = {"Fn::Sub": f"arn:${{AWS::Partition}}:logs:${{AWS::Region}}:${{AWS::AccountId}}:log-group:/aws/lambda/{name}:*"}
+    statements = [
+        # the log group is created by the template (log_groups), so no logs:CreateLogGroup
+        _statement("WriteOwnLogs", ["logs:CreateLogStream", "logs:PutLogEvents"], [log_group]),
+        _statement("SendTraces", ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], "*"),
+        *function_statements(function),
+    ]
+    return {
+        "Type": "AWS::IAM::Role",
+        "Properties": {
+            "Description": f"Lambda function {name}",
+            "AssumeRolePolicyDocument": {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+            },
+            "Policies": [{"PolicyName": "function", "PolicyDocument": {"Version": "2012-10-17", "Statement": statements}}],
+        },
+    }
+
+
+def function_roles(stage: str) -> dict[str, Any]:
+    return {role_id(function): function_role(stage, function) for function in FUNCTION_IDS}

@@ -1,0 +1,153 @@
+"""``python -m infra package --stage dev``: the deployable template and bundle in ``build/<stage>/``.
+
+1. A staging copy of the Chalice project (``app.py``, ``chalicelib/``, ``requirements.txt``)
+   in ``build/.staging/`` with a generated ``.chalice/config.json``: the checked-in one plus
+   ``manage_iam_role: false``, so Chalice writes no role of its own (its default role has
+   ``logs:*`` on ``arn:*:logs:*:*:*`` and ``sqs:*`` on ``*``); the merge template gives every
+   function its own role instead. The staging directory keeps Chalice's wheel cache
+   (``.chalice/deployments``), so only the first build downloads the Lambda wheels from PyPI.
+2. ``merge-template.json`` from :func:`infra.template.merge_template`.
+3. ``chalice package --stage <stage> --merge-template merge-template.json build/<stage>``
+   (a subprocess: Chalice imports ``app.py``), which writes ``sam.json`` and ``deployment.zip``.
+4. Checks on the result: no placeholder left (authorizer ARN, role ARN), every function has
+   the role of its own, every resource a type (a patch that missed its target would not).
+
+No AWS call is made (``AWS_DEFAULT_REGION`` is set to us-east-1 if missing).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from chalicelib.config import USER_POOL_ARN_PLACEHOLDER
+from infra import iam
+from infra.resources import FUNCTION_IDS
+from infra.template import REPO_ROOT, chalice_config, merge_template
+
+STAGES = ("dev", "prod")
+# Chalice needs a role ARN when it does not manage roles; every function's Role is then
+# replaced by the merge template (and the build fails if one is not).
+PLACEHOLDER_ROLE_ARN = "arn:aws:iam::000000000000:role/replaced-by-infra-merge-template"
+PROJECT_FILES = ("app.py", "requirements.txt")
+PROJECT_DIRS = ("chalicelib",)
+
+
+class PackageError(RuntimeError):
+    """The build did not produce a template we would deploy."""
+
+
+@dataclass(frozen=True)
+class Package:
+    stage: str
+    out_dir: Path
+    template_path: Path
+    bundle_path: Path
+
+    def template(self) -> dict[str, Any]:
+        return dict(json.loads(self.template_path.read_text(encoding="utf-8")))
+
+
+def generated_chalice_config(project_dir: Path = REPO_ROOT) -> dict[str, Any]:
+    config = chalice_config(project_dir)
+    config["manage_iam_role"] = False
+    config["iam_role_arn"] = PLACEHOLDER_ROLE_ARN
+    for stage_config in config.get("stages", {}).values():
+        stage_config.pop("manage_iam_role", None)
+        stage_config.pop("iam_role_arn", None)
+        for function_config in stage_config.get("lambda_functions", {}).values():
+            function_config.pop("manage_iam_role", None)
+            function_config.pop("iam_role_arn", None)
+    return config
+
+
+def stage_project(staging: Path, stage: str, project_dir: Path = REPO_ROOT) -> Path:
+    """Copy the Chalice project into ``staging`` (keeping its wheel cache); returns the merge template path."""
+    staging.mkdir(parents=True, exist_ok=True)
+    for name in PROJECT_FILES:
+        shutil.copy2(project_dir / name, staging / name)
+    for name in PROJECT_DIRS:
+        shutil.rmtree(staging / name, ignore_errors=True)
+        shutil.copytree(project_dir / name, staging / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    (staging / ".chalice").mkdir(exist_ok=True)
+    (staging / ".chalice" / "config.json").write_text(json.dumps(generated_chalice_config(project_dir), indent=2))
+    merge_path = staging / f"merge-template.{stage}.json"
+    merge_path.write_text(json.dumps(merge_template(stage, project_dir), indent=2, ensure_ascii=False), encoding="utf-8")
+    return merge_path
+
+
+def _chalice(args: list[str], cwd: Path) -> None:
+    env = {**os.environ, "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"}
+    command = [sys.executable, "-c", "import sys; from chalice.cli import main; sys.exit(main())", *args]
+    result = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise PackageError(f"chalice {' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+
+
+def package(stage: str, out_dir: Path | None = None, *, work_dir: Path | None = None,
+            project_dir: Path = REPO_ROOT) -> Package:
+    """Build ``sam.json`` + ``deployment.zip`` for ``stage`` into ``out_dir`` (``build/<stage>``)."""
+    build = project_dir / "build"
+    out_dir = (out_dir or build / stage).resolve()
+    staging = (work_dir or build / ".staging").resolve()
+    merge_path = stage_project(staging, stage, project_dir)
+    shutil.rmtree(out_dir, ignore_errors=True)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    _chalice(["package", "--stage", stage, "--merge-template", str(merge_path), str(out_dir)], cwd=staging)
+    shutil.copy2(merge_path, out_dir / "merge-template.json")
+    _prune_wheel_cache(staging)
+    result = Package(stage, out_dir, out_dir / "sam.json", out_dir / "deployment.zip")
+    check(result.template())
+    return result
+
+
+def _prune_wheel_cache(staging: Path) -> None:
+    """Chalice keys its dependency cache on requirements *and* app code, so every code change
+    adds a ~20 MB zip: keep only the newest."""
+    cached = sorted((staging / ".chalice" / "deployments").glob("*.zip"), key=lambda p: p.stat().st_mtime)
+    for stale in cached[:-1]:
+        stale.unlink()
+
+
+def check(template: dict[str, Any]) -> None:
+    """What must hold for a merged template: raises PackageError otherwise."""
+    text = json.dumps(template)
+    problems = [f"placeholder {p} is still in the template" for p in (USER_POOL_ARN_PLACEHOLDER, PLACEHOLDER_ROLE_ARN) if p in text]
+    resources = template.get("Resources", {})
+    problems += [f"{lid} has no Type (a merge-template patch missed its target?)" for lid, r in resources.items() if "Type" not in r]
+    functions = {lid for lid, r in resources.items() if r.get("Type") == "AWS::Serverless::Function"}
+    if functions != set(FUNCTION_IDS.values()):
+        problems.append(f"functions {sorted(functions)} are not infra.resources.FUNCTION_IDS {sorted(FUNCTION_IDS.values())}")
+    for function, logical_id in FUNCTION_IDS.items():
+        role = resources.get(logical_id, {}).get("Properties", {}).get("Role")
+        if role != {"Fn::GetAtt": [iam.role_id(function), "Arn"]}:
+            problems.append(f"{logical_id} runs with {role!r}, not its own role")
+    for logical_id in functions:
+        for name, event in resources[logical_id]["Properties"].get("Events", {}).items():
+            if event.get("Type") == "SQS" and event["Properties"].get("FunctionResponseTypes") != ["ReportBatchItemFailures"]:
+                problems.append(f"{logical_id}.{name}: SQS mapping without ReportBatchItemFailures")
+    problems += [f"{path}: merged intrinsic function {keys}" for path, keys in _merged_intrinsics(template)]
+    if problems:
+        raise PackageError("; ".join(problems))
+
+
+def _merged_intrinsics(node: Any, path: str = "") -> list[tuple[str, list[str]]]:
+    """Dicts that mix an intrinsic function with other keys: what Chalice's deep merge makes of
+    a patch whose intrinsic differs from the one Chalice wrote (``Fn::Sub`` + ``Fn::GetAtt``)."""
+    found: list[tuple[str, list[str]]] = []
+    if isinstance(node, dict):
+        keys = list(node)
+        if len(keys) > 1 and any(k == "Ref" or k.startswith("Fn::") for k in keys):
+            found.append((path, keys))
+        for key, value in node.items():
+            found += _merged_intrinsics(value, f"{path}/{key}")
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            found += _merged_intrinsics(value, f"{path}/{i}")
+    return found

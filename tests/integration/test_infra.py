@@ -1,0 +1,578 @@
+"""The deployment template, built offline as `make package` builds it, for both stages.
+
+`chalice package --merge-template` runs once per stage per session (the first build downloads
+the Lambda wheels from PyPI, ~10 s; the second stage reuses them). Nothing here talks to AWS:
+cfn-lint and aws-sam-translator check the template, moto's CloudFormation creates its
+non-Lambda resources, moto's S3 + CloudFormation take a small deploy.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+import json
+import re
+import warnings
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from cfnlint.api import lint
+from moto import mock_aws
+from moto.cloudformation.parsing import get_model_map
+from samtranslator.parser.parser import Parser
+from samtranslator.translator.translator import Translator
+
+from chalicelib.config import _ENV, USER_POOL_ARN_PLACEHOLDER
+from chalicelib.observability import NAMESPACE
+from infra import deploy, iam, monitoring
+from infra.package import STAGES, Package, PackageError, check, package
+from infra.resources import (
+    ASL_FUNCTION_PLACEHOLDERS,
+    FUNCTION_IDS,
+    IMPORT_MAX_RECEIVE_COUNT,
+    TICKET_INDEXES,
+    asl_placeholders,
+    function_names,
+    names,
+    resources,
+    state_machine_files,
+)
+from infra.template import AUTHORIZER_NAME, GROUPS
+
+REPO = Path(__file__).resolve().parents[2]
+REGION = "us-east-1"
+ACCOUNT = "123456789012"
+LOCAL_ONLY_ENV = {"TIME_SCALE", "CLOCK_EPOCH", "AWS_ENDPOINT_URL"}  # the local runtime's knobs
+# Where a role may say Resource "*": AWS has no resource-level permission for these actions.
+XRAY = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+ALLOWED_WILDCARD_RESOURCES = {
+    "APIHandlerRole": XRAY | {"states:SendTaskSuccess"},  # task-token callbacks
+    "LifecycleStepRole": XRAY,
+    "NotifyRole": XRAY | {"sns:Publish"},  # SMS to a phone number has no ARN
+    "ImportBatchRole": XRAY,
+    "LifecycleStateMachineRole": XRAY | {"xray:GetSamplingRules", "xray:GetSamplingTargets"} | {
+        "logs:CreateLogDelivery", "logs:GetLogDelivery", "logs:UpdateLogDelivery", "logs:DeleteLogDelivery",
+        "logs:ListLogDeliveries", "logs:PutResourcePolicy", "logs:DescribeResourcePolicies", "logs:DescribeLogGroups",
+    },  # vended log delivery
+}
+# Types moto's CloudFormation cannot create: checked by cfn-lint and the SAM transform only.
+NOT_IN_MOTO = {"AWS::Cognito::UserPool", "AWS::Cognito::UserPoolClient", "AWS::Cognito::UserPoolGroup",
+               "AWS::CloudWatch::Alarm", "AWS::SNS::Subscription"}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def offline_aws() -> Iterator[None]:
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("AWS_DEFAULT_REGION", REGION)
+        mp.setenv("AWS_ACCESS_KEY_ID", "testing")
+        mp.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+        for var in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"):
+            mp.delenv(var, raising=False)
+        yield
+
+
+@pytest.fixture(scope="module")
+def work_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("staging")  # shared by both stages: one wheel download
+
+
+@pytest.fixture(scope="module", params=STAGES)
+def built(request: pytest.FixtureRequest, work_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Package:
+    stage = str(request.param)
+    return package(stage, tmp_path_factory.mktemp(f"build-{stage}"), work_dir=work_dir)
+
+
+@pytest.fixture(scope="module")
+def template(built: Package) -> dict[str, Any]:
+    return built.template()
+
+
+@pytest.fixture(scope="module")
+def transformed(template: dict[str, Any]) -> dict[str, Any]:
+    """What CloudFormation's SAM transform makes of it (aws-sam-translator, offline)."""
+    located = deploy.with_code_location(template, "complaints-deploy-artifacts", "bundle.zip")
+    return dict(Translator(None, Parser()).translate(located, parameter_values={}, get_managed_policy_map=dict))
+
+
+def of_type(template: dict[str, Any], kind: str) -> dict[str, Any]:
+    return {lid: r for lid, r in template["Resources"].items() if r["Type"] == kind}
+
+
+def listify(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def role_statements(template: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    for lid, role in of_type(template, "AWS::IAM::Role").items():
+        for policy in role["Properties"].get("Policies", []):
+            for statement in policy["PolicyDocument"]["Statement"]:
+                yield lid, statement
+
+
+# --- the build ----------------------------------------------------------------------------------
+
+
+def test_package_writes_the_template_and_a_lambda_bundle(built: Package) -> None:
+    # Given the build of one stage
+    # Then the bundle holds the app, chalicelib and the Linux wheels of requirements.txt
+    with zipfile.ZipFile(built.bundle_path) as bundle:
+        files = set(bundle.namelist())
+    assert {"app.py", "chalicelib/config.py", "chalicelib/triage_rules.toml", "chalice/app.py"} <= files
+    assert any(f.startswith("aws_lambda_powertools/") for f in files)
+    assert any(f.startswith("pydantic_core/") and f.endswith("x86_64-linux-gnu.so") for f in files)
+    assert not any("__pycache__" in f for f in files)
+    # And the template is Chalice's SAM template with our resources merged in
+    template = built.template()
+    assert template["Transform"] == "AWS::Serverless-2016-10-31"
+    assert USER_POOL_ARN_PLACEHOLDER not in json.dumps(template)
+    assert "DefaultRole" not in template["Resources"]  # Chalice's catch-all role is not generated
+
+
+def test_cfn_lint_finds_no_errors_in_the_sam_template(template: dict[str, Any]) -> None:
+    matches = lint(json.dumps(template), regions=[REGION])
+    errors = [f"{m.rule.id} {m.message} at {'/'.join(map(str, m.path))}" for m in matches if m.rule.id.startswith("E")]
+    assert errors == []
+
+
+def test_cfn_lint_finds_no_errors_after_the_sam_transform(transformed: dict[str, Any]) -> None:
+    matches = lint(json.dumps(transformed), regions=[REGION])
+    errors = [f"{m.rule.id} {m.message} at {'/'.join(map(str, m.path))}" for m in matches if m.rule.id.startswith("E")]
+    assert errors == []
+
+
+def test_sam_transform_gives_each_function_its_role_and_the_mapping_partial_failures(
+    transformed: dict[str, Any], built: Package
+) -> None:
+    functions = of_type(transformed, "AWS::Lambda::Function")
+    assert set(functions) == set(FUNCTION_IDS.values())
+    for name, lid in FUNCTION_IDS.items():
+        props = functions[lid]["Properties"]
+        assert props["Role"] == {"Fn::GetAtt": [iam.role_id(name), "Arn"]}
+        assert props["FunctionName"] == function_names(built.stage)[name]
+        assert props["TracingConfig"] == {"Mode": "Active"}
+        assert functions[lid]["DependsOn"] == [iam.log_group_id(name)]
+    (mapping,) = of_type(transformed, "AWS::Lambda::EventSourceMapping").values()
+    assert mapping["Properties"]["FunctionName"] == {"Ref": "ImportBatch"}
+    assert mapping["Properties"]["EventSourceArn"] == {"Fn::Sub": "${ImportQueue.Arn}"}
+    assert mapping["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    (api,) = of_type(transformed, "AWS::ApiGateway::RestApi").values()
+    authorizer = api["Properties"]["Body"]["securityDefinitions"][AUTHORIZER_NAME]["x-amazon-apigateway-authorizer"]
+    assert authorizer["providerARNs"] == [{"Fn::GetAtt": ["UserPool", "Arn"]}]
+
+
+# --- state machines -----------------------------------------------------------------------------
+
+
+def test_state_machines_are_exactly_the_asl_files_with_function_substitutions(template: dict[str, Any]) -> None:
+    machines = of_type(template, "AWS::StepFunctions::StateMachine")
+    files = state_machine_files()
+    assert len(machines) == len(files)
+    functions = of_type(template, "AWS::Serverless::Function")
+    for machine, path in files.items():
+        logical = "".join(p.capitalize() for p in machine.split("_")) + "StateMachine"
+        props = machines[logical]["Properties"]
+        text = path.read_text(encoding="utf-8")
+        # the file itself, byte for byte: never a pasted or re-serialised copy
+        assert props["DefinitionString"] == text
+        assert set(props["DefinitionSubstitutions"]) == set(asl_placeholders(text))
+        for placeholder, value in props["DefinitionSubstitutions"].items():
+            target = value["Fn::GetAtt"]
+            assert target == [FUNCTION_IDS[ASL_FUNCTION_PLACEHOLDERS[placeholder]], "Arn"]
+            assert target[0] in functions
+        assert props["StateMachineType"] == "STANDARD"
+        assert props["TracingConfiguration"] == {"Enabled": True}
+        log_group = props["LoggingConfiguration"]["Destinations"][0]["CloudWatchLogsLogGroup"]["LogGroupArn"]
+        assert template["Resources"][log_group["Fn::GetAtt"][0]]["Type"] == "AWS::Logs::LogGroup"
+        assert props["LoggingConfiguration"]["Level"] == "ALL"
+
+
+def _tasks(states: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    for name, state in states.items():
+        if state["Type"] == "Task":
+            yield name, state
+        for branch in [state.get("ItemProcessor"), state.get("Iterator"), *state.get("Branches", [])]:
+            if branch:
+                yield from _tasks(branch["States"])
+
+
+def test_every_asl_resource_resolves_to_a_template_resource_the_role_may_invoke(template: dict[str, Any]) -> None:
+    for machine in of_type(template, "AWS::StepFunctions::StateMachine").values():
+        props = machine["Properties"]
+        definition = props["DefinitionString"]
+        for placeholder, value in props["DefinitionSubstitutions"].items():
+            definition = definition.replace("${" + placeholder + "}", f"<{value['Fn::GetAtt'][0]}>")
+        invoked = set()
+        for name, task in _tasks(json.loads(definition)["States"]):
+            resource = task["Resource"]
+            if resource.startswith("arn:aws:states:::lambda:invoke"):
+                resource = task["Parameters"]["FunctionName"]
+            match = re.fullmatch(r"<(\w+)>", resource)
+            assert match, f"{name}: {resource} is neither a template function nor a known integration"
+            assert template["Resources"][match.group(1)]["Type"] == "AWS::Serverless::Function"
+            invoked.add(match.group(1))
+        role = template["Resources"][props["RoleArn"]["Fn::GetAtt"][0]]
+        (invoke,) = [s for s in role["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+                     if s["Action"] == "lambda:InvokeFunction"]
+        granted = {r["Fn::GetAtt"][0] for r in invoke["Resource"] if "Fn::GetAtt" in r}
+        assert granted == invoked  # exactly the functions the definition calls
+
+
+# --- IAM ------------------------------------------------------------------------------------------
+
+
+def test_iam_has_no_wildcard_where_a_name_is_known(template: dict[str, Any]) -> None:
+    assert not of_type(template, "AWS::IAM::ManagedPolicy") and not of_type(template, "AWS::IAM::Policy")
+    wildcards: dict[str, set[str]] = {}
+    for role_id, statement in role_statements(template):
+        assert statement["Effect"] == "Allow" and "NotAction" not in statement and "NotResource" not in statement
+        actions = listify(statement["Action"])
+        assert all("*" not in action for action in actions), f"{role_id}: wildcard action {actions}"
+        resources_ = listify(statement["Resource"])
+        if "*" in resources_:
+            assert resources_ == ["*"]
+            wildcards.setdefault(role_id, set()).update(actions)
+            continue
+        for resource in resources_:
+            if "*" in json.dumps(resource):  # only "all streams of this log group" / "all versions of this function"
+                assert _own_log_streams(resource) or _function_versions(resource), f"{role_id}: {resource}"
+    assert wildcards == ALLOWED_WILDCARD_RESOURCES
+    for role in of_type(template, "AWS::IAM::Role").values():
+        for trust in role["Properties"]["AssumeRolePolicyDocument"]["Statement"]:
+            assert trust["Principal"] in ({"Service": "lambda.amazonaws.com"}, {"Service": "states.amazonaws.com"})
+
+
+def _own_log_streams(resource: Any) -> bool:
+    pattern = r"arn:\$\{AWS::Partition\}:logs:\$\{AWS::Region\}:\$\{AWS::AccountId\}:log-group:/aws/lambda/[^*:]+:\*"
+    return isinstance(resource, dict) and set(resource) == {"Fn::Sub"} and re.fullmatch(pattern, resource["Fn::Sub"]) is not None
+
+
+def _function_versions(resource: Any) -> bool:
+    if not (isinstance(resource, dict) and set(resource) == {"Fn::Join"}):
+        return False
+    separator, (arn, suffix) = resource["Fn::Join"]
+    return separator == "" and suffix == ":*" and set(arn) == {"Fn::GetAtt"} and arn["Fn::GetAtt"][0] in FUNCTION_IDS.values()
+
+
+def test_each_function_runs_with_a_role_of_its_own(template: dict[str, Any]) -> None:
+    roles = {lid: f["Properties"]["Role"]["Fn::GetAtt"][0] for lid, f in of_type(template, "AWS::Serverless::Function").items()}
+    assert len(set(roles.values())) == len(roles) == len(FUNCTION_IDS)
+    ses = [(rid, s) for rid, s in role_statements(template) if "ses:SendEmail" in listify(s["Action"])]
+    assert [rid for rid, _ in ses] == ["NotifyRole"]
+    assert ses[0][1]["Condition"] == {"StringEquals": {"ses:FromAddress": {"Ref": "EmailSender"}}}
+    dynamo = {rid for rid, s in role_statements(template) if any(a.startswith("dynamodb:") for a in listify(s["Action"]))}
+    assert dynamo == {"APIHandlerRole", "LifecycleStepRole", "ImportBatchRole"}  # not Notify, not the machine
+
+
+# The DynamoDB API call -> the IAM action it needs.
+DDB_ACTIONS = {
+    "put_item": "dynamodb:PutItem", "get_item": "dynamodb:GetItem", "update_item": "dynamodb:UpdateItem",
+    "delete_item": "dynamodb:DeleteItem", "query": "dynamodb:Query", "scan": "dynamodb:Scan",
+    "batch_get_item": "dynamodb:BatchGetItem", "batch_write_item": "dynamodb:BatchWriteItem",
+}
+TRANSACT_ACTIONS = {"Put": "dynamodb:PutItem", "Update": "dynamodb:UpdateItem", "Delete": "dynamodb:DeleteItem",
+                    "ConditionCheck": "dynamodb:ConditionCheckItem"}
+
+
+def _store_methods() -> dict[str, ast.FunctionDef]:
+    tree = ast.parse((REPO / "chalicelib" / "store.py").read_text(encoding="utf-8"))
+    (cls,) = [n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "TicketStore"]
+    return {n.name: n for n in cls.body if isinstance(n, ast.FunctionDef)}
+
+
+def _needs(method: str, methods: dict[str, ast.FunctionDef], seen: frozenset[str] = frozenset()) -> set[tuple[str, str | None]]:
+    """(IAM action, index) a TicketStore method needs, following its calls of self._helpers."""
+    needs: set[tuple[str, str | None]] = set()
+    node = methods[method]
+    index = next((k.value.value for c in ast.walk(node) if isinstance(c, ast.Call) for k in c.keywords
+                  if k.arg == "IndexName" and isinstance(k.value, ast.Constant)), None)
+    for call in (c for c in ast.walk(node) if isinstance(c, ast.Call) and isinstance(c.func, ast.Attribute)):
+        target, op = call.func.value, call.func.attr
+        if isinstance(target, ast.Attribute) and target.attr == "ddb":
+            if op == "transact_write_items":
+                kinds = {k.value for d in ast.walk(node) if isinstance(d, ast.Dict) for k in d.keys
+                         if isinstance(k, ast.Constant) and k.value in TRANSACT_ACTIONS}
+                needs |= {(TRANSACT_ACTIONS[k], None) for k in kinds}
+            else:
+                needs.add((DDB_ACTIONS[op], index if op == "query" else None))
+        elif isinstance(target, ast.Name) and target.id == "self" and op in methods and op not in seen:
+            # a helper queries the index its caller names: IndexName=... or _page's first argument
+            named = [k.value.value for k in call.keywords if k.arg == "IndexName" and isinstance(k.value, ast.Constant)]
+            if op == "_page" and call.args and isinstance(call.args[0], ast.Constant):
+                named.append(call.args[0].value)
+            needs |= {(action, idx or (named[0] if named and action == "dynamodb:Query" else None))
+                      for action, idx in _needs(op, methods, seen | {method})}
+    return needs
+
+
+def test_store_permissions_follow_what_the_code_calls() -> None:
+    # Every public TicketStore method has its grants declared, and they are what its code calls
+    methods = _store_methods()
+    public = {name for name in methods if not name.startswith("_")}
+    assert set(iam.STORE_METHOD_ACCESS) == public
+    for name in public:
+        assert _needs(name, methods) == set(iam.STORE_METHOD_ACCESS[name]), name
+    # Every module that calls the store belongs to functions that are granted those calls
+    calls_by_module: dict[str, set[str]] = {}
+    for path in (REPO / "chalicelib").glob("*.py"):
+        if path.name == "store.py":
+            continue
+        for call in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute):
+                target = call.func.value
+                if (isinstance(target, ast.Name) and target.id == "store") or (
+                        isinstance(target, ast.Attribute) and target.attr == "store"):
+                    calls_by_module.setdefault(path.stem, set()).add(call.func.attr)
+    for module, calls in calls_by_module.items():
+        functions = [f for f, modules in iam.FUNCTION_MODULES.items() if module in modules]
+        assert functions, f"chalicelib/{module}.py calls the store but no function lists it in infra.iam.FUNCTION_MODULES"
+        for function in functions:
+            assert calls <= iam.FUNCTION_STORE_METHODS[function], (module, function, calls - iam.FUNCTION_STORE_METHODS[function])
+
+
+# --- events, auth, configuration ----------------------------------------------------------------
+
+
+def test_import_mapping_reads_the_stage_queue_and_reports_batch_item_failures(template: dict[str, Any]) -> None:
+    (event,) = template["Resources"]["ImportBatch"]["Properties"]["Events"].values()
+    assert event["Type"] == "SQS"
+    assert event["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert event["Properties"]["Queue"] == {"Fn::Sub": "${ImportQueue.Arn}"}
+    queue = template["Resources"]["ImportQueue"]["Properties"]
+    assert queue["RedrivePolicy"]["maxReceiveCount"] == IMPORT_MAX_RECEIVE_COUNT
+    assert queue["VisibilityTimeout"] >= 6 * template["Resources"]["ImportBatch"]["Properties"]["Timeout"]
+
+
+def test_cognito_has_the_four_groups_and_guards_every_route_but_health(template: dict[str, Any]) -> None:
+    groups = {g["Properties"]["GroupName"] for g in of_type(template, "AWS::Cognito::UserPoolGroup").values()}
+    assert groups == set(GROUPS) == {"customers", "agents", "supervisors", "ops"}
+    body = template["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]
+    authorizer = body["securityDefinitions"][AUTHORIZER_NAME]["x-amazon-apigateway-authorizer"]
+    assert authorizer["providerARNs"] == [{"Fn::GetAtt": ["UserPool", "Arn"]}]
+    for path, operations in body["paths"].items():
+        for method, operation in operations.items():
+            expected = [] if path == "/health" else [{AUTHORIZER_NAME: []}]
+            assert operation.get("security", []) == expected, f"{method.upper()} {path}"
+
+
+def test_every_function_gets_the_configuration_the_app_reads(template: dict[str, Any], built: Package) -> None:
+    required = set(_ENV.values()) - LOCAL_ONLY_ENV
+    for lid, function in of_type(template, "AWS::Serverless::Function").items():
+        variables = function["Properties"]["Environment"]["Variables"]
+        assert required <= set(variables), lid
+        assert not LOCAL_ONLY_ENV & set(variables)
+        assert variables["STAGE"] == built.stage
+        for name in required - {"STAGE"}:
+            refs = re.findall(r"\$\{(\w+)\}", json.dumps(variables[name])) + [variables[name].get("Ref")]
+            for ref in filter(None, refs):
+                assert ref in template["Resources"] or ref in template["Parameters"] or ref.startswith("AWS"), (name, ref)
+    expected_arn = f"stateMachine:{names(built.stage)['lifecycle_state_machine']}"
+    assert json.dumps(variables["LIFECYCLE_STATE_MACHINE_ARN"]).endswith(expected_arn + '"}')
+
+
+def test_the_local_system_runs_on_exactly_the_template_resources(template: dict[str, Any], built: Package) -> None:
+    # local/ creates infra.resources.resources(stage) in moto: the same dicts are in the template
+    for lid, resource in resources(built.stage).items():
+        assert template["Resources"][lid] == resource, lid
+
+
+# --- alarms and dashboard -----------------------------------------------------------------------
+
+
+def _alarm_metrics(alarm: dict[str, Any]) -> list[dict[str, Any]]:
+    props = alarm["Properties"]
+    if "Metrics" in props:
+        return [m["MetricStat"]["Metric"] for m in props["Metrics"] if "MetricStat" in m]
+    return [{"Namespace": props["Namespace"], "MetricName": props["MetricName"], "Dimensions": props["Dimensions"]}]
+
+
+def test_alarms_cover_the_four_conditions_and_page_the_alarm_topic(template: dict[str, Any]) -> None:
+    alarms = of_type(template, "AWS::CloudWatch::Alarm")
+    assert set(alarms) == set(monitoring.ALARMS)
+    by_metric = {(m["Namespace"], m["MetricName"]): (lid, m["Dimensions"]) for lid, a in alarms.items() for m in _alarm_metrics(a)}
+    lid, dims = by_metric[("AWS/States", "ExecutionsFailed")]
+    assert dims == [{"Name": "StateMachineArn", "Value": {"Ref": "LifecycleStateMachine"}}]
+    lid, dims = by_metric[("AWS/SQS", "ApproximateNumberOfMessagesVisible")]
+    assert dims == [{"Name": "QueueName", "Value": {"Fn::GetAtt": ["ImportDeadLetterQueue", "QueueName"]}}]
+    lid, dims = by_metric[("AWS/ApiGateway", "5XXError")]
+    assert {"Name": "ApiName", "Value": template["Resources"]["RestAPI"]["Properties"]["Name"]} in dims
+    lid, dims = by_metric[(NAMESPACE, "SlaBreaches")]
+    assert {d["Name"] for d in dims} == {"service", "clock", "severity"}  # what steps._emit_metrics emits
+    for alarm in alarms.values():
+        assert alarm["Properties"]["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+
+
+def test_dashboard_shows_complaint_metrics_the_app_emits(template: dict[str, Any]) -> None:
+    emitted = set(re.findall(r'count\("(\w+)"', "\n".join(p.read_text(encoding="utf-8") for p in (REPO / "chalicelib").glob("*.py"))))
+    assert set(monitoring.APP_METRICS) <= emitted, set(monitoring.APP_METRICS) - emitted
+    (board,) = of_type(template, "AWS::CloudWatch::Dashboard").values()
+    body = json.loads(re.sub(r"\$\{[^}]+\}", "x", board["Properties"]["DashboardBody"]["Fn::Sub"]))
+    text = json.dumps(body)
+    for metric in ("ComplaintsReceived", "SlaBreaches", "Escalations", "VouchersIssued", "SatisfactionScore"):
+        assert metric in text, metric
+    shown = set(re.findall(r'MetricName=\\+"(\w+)', text)) | {m[1] for w in body["widgets"] if w["type"] == "metric"
+                                                              for m in w["properties"]["metrics"] if isinstance(m, list) and m[0] == NAMESPACE}
+    assert shown <= emitted
+
+
+# --- moto ------------------------------------------------------------------------------------------
+
+
+def _detached(template: dict[str, Any]) -> tuple[dict[str, Any], set[str]]:
+    """The template's resources moto can create, with references to the others (functions,
+    API, and the types in NOT_IN_MOTO) replaced by what they would be."""
+    supported = set(get_model_map())
+    removed = {lid for lid, r in template["Resources"].items()
+               if r["Type"].startswith(("AWS::Serverless::", "AWS::Lambda::")) or r["Type"] not in supported}
+
+    def value(lid: str) -> str:
+        return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{lid}" if lid in FUNCTION_IDS.values() else f"not-in-moto-{lid}"
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            if set(node) == {"Fn::GetAtt"} and node["Fn::GetAtt"][0] in removed:
+                return value(node["Fn::GetAtt"][0])
+            if set(node) == {"Ref"} and node["Ref"] in removed:
+                return value(node["Ref"])
+            if set(node) == {"Fn::Sub"} and isinstance(node["Fn::Sub"], str):
+                return {"Fn::Sub": re.sub(r"\$\{(\w+)(\.\w+)?\}",
+                                          lambda m: value(m.group(1)) if m.group(1) in removed else m.group(0), node["Fn::Sub"])}
+            return {k: walk(v) for k, v in node.items() if k != "DependsOn"}
+        if isinstance(node, list):
+            return [walk(item) for item in node]
+        return node
+
+    kept = {lid: walk(r) for lid, r in template["Resources"].items() if lid not in removed}
+    plain = {"AWSTemplateFormatVersion": "2010-09-09", "Parameters": template["Parameters"],
+             "Conditions": template["Conditions"], "Resources": kept, "Outputs": walk(template["Outputs"])}
+    return plain, {template["Resources"][lid]["Type"] for lid in removed}
+
+
+def test_non_lambda_resources_are_created_by_motos_cloudformation(template: dict[str, Any], built: Package) -> None:
+    from local.moto_patches import state_machines_from_cloudformation  # DefinitionSubstitutions applied
+
+    plain, removed_types = _detached(template)
+    assert {t for t in removed_types if not t.startswith(("AWS::Serverless::", "AWS::Lambda::"))} == NOT_IN_MOTO
+    n = names(built.stage)
+    with mock_aws(), state_machines_from_cloudformation(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cfn = boto3.client("cloudformation", region_name=REGION)
+        cfn.create_stack(StackName=f"complaints-{built.stage}", TemplateBody=json.dumps(plain), Capabilities=["CAPABILITY_IAM"])
+        stack = cfn.describe_stacks(StackName=f"complaints-{built.stage}")["Stacks"][0]
+        assert stack["StackStatus"] == "CREATE_COMPLETE"
+        outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
+
+        ddb = boto3.client("dynamodb", region_name=REGION)
+        table = ddb.describe_table(TableName=n["table"])["Table"]
+        indexes = {g["IndexName"]: tuple(k["AttributeName"] for k in g["KeySchema"]) for g in table["GlobalSecondaryIndexes"]}
+        assert indexes == TICKET_INDEXES
+        assert table["DeletionProtectionEnabled"] is True
+        assert ddb.describe_table(TableName=n["idempotency_table"])["Table"]["KeySchema"] == [{"AttributeName": "id", "KeyType": "HASH"}]
+        assert outputs["TicketsTableName"] == n["table"]
+
+        sqs = boto3.client("sqs", region_name=REGION)
+        attributes = sqs.get_queue_attributes(QueueUrl=outputs["ImportQueueUrl"], AttributeNames=["All"])["Attributes"]
+        dlq_arn = sqs.get_queue_attributes(QueueUrl=outputs["ImportDeadLetterQueueUrl"], AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        assert json.loads(attributes["RedrivePolicy"]) == {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": IMPORT_MAX_RECEIVE_COUNT}
+
+        topics = {t["TopicArn"].rsplit(":", 1)[1] for t in boto3.client("sns", region_name=REGION).list_topics()["Topics"]}
+        assert {v for k, v in n.items() if k.startswith(("alerts_", "customer_push"))} | {f"complaints-{built.stage}-ops-alarms"} <= topics
+        staff = json.loads(outputs["StaffAlertTopics"])
+        assert set(staff) == {"team:product", "team:logistics", "team:service", "level:2", "level:3"}
+
+        sfn = boto3.client("stepfunctions", region_name=REGION)
+        machine = sfn.describe_state_machine(stateMachineArn=outputs["LifecycleStateMachineArn"])
+        expected = state_machine_files()["lifecycle"].read_text(encoding="utf-8")
+        for placeholder, function in ASL_FUNCTION_PLACEHOLDERS.items():
+            expected = expected.replace("${" + placeholder + "}", f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{FUNCTION_IDS[function]}")
+        assert machine["definition"] == expected
+
+        groups = {g["logGroupName"] for g in boto3.client("logs", region_name=REGION).describe_log_groups()["logGroups"]}
+        assert {f"/aws/lambda/{name}" for name in function_names(built.stage).values()} <= groups
+        roles = {r["RoleName"] for r in boto3.client("iam", region_name=REGION).list_roles()["Roles"]}
+        assert len([r for r in roles if r.startswith(f"complaints-{built.stage}-")]) == len(FUNCTION_IDS) + 1
+
+        # the alarms moto's CloudFormation skips are accepted by its CloudWatch API
+        cloudwatch = boto3.client("cloudwatch", region_name=REGION)
+        physical = {r["LogicalResourceId"]: r["PhysicalResourceId"]
+                    for r in cfn.list_stack_resources(StackName=f"complaints-{built.stage}")["StackResourceSummaries"]}
+        for alarm in of_type(template, "AWS::CloudWatch::Alarm").values():
+            cloudwatch.put_metric_alarm(**_resolve(alarm["Properties"], template, physical))
+        assert len(cloudwatch.describe_alarms()["MetricAlarms"]) == len(monitoring.ALARMS)
+
+
+def _resolve(node: Any, template: dict[str, Any], physical: dict[str, str]) -> Any:
+    if isinstance(node, dict):
+        if set(node) == {"Ref"}:
+            ref = node["Ref"]
+            return template["Parameters"][ref]["Default"] if ref in template["Parameters"] else physical[ref]
+        if set(node) == {"Fn::GetAtt"}:
+            return physical[node["Fn::GetAtt"][0]].rsplit("/", 1)[-1]  # QueueName of a queue URL
+        return {k: _resolve(v, template, physical) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_resolve(v, template, physical) for v in node]
+    return node
+
+
+# --- stage differences, checks, deploy ---------------------------------------------------------------
+
+
+def test_prod_keeps_data_and_users_and_personal_data_out_of_logs(template: dict[str, Any], built: Package) -> None:
+    tables = of_type(template, "AWS::DynamoDB::Table").values()
+    assert all(t["DeletionPolicy"] == "Retain" and t["Properties"]["DeletionProtectionEnabled"] for t in tables)
+    assert all(t["Properties"]["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] for t in tables)
+    assert all(t["Properties"]["TimeToLiveSpecification"]["Enabled"] for t in tables)
+    pool = template["Resources"]["UserPool"]
+    machine = template["Resources"]["LifecycleStateMachine"]["Properties"]["LoggingConfiguration"]
+    prod = built.stage == "prod"
+    assert (pool["Properties"]["DeletionProtection"] == "ACTIVE") is prod
+    assert (pool["DeletionPolicy"] == "Retain") is prod
+    assert machine["IncludeExecutionData"] is not prod
+
+
+def test_package_check_rejects_what_a_missed_merge_would_leave(template: dict[str, Any]) -> None:
+    broken = copy.deepcopy(template)
+    event = broken["Resources"]["ImportBatch"]["Properties"]["Events"]["ImportBatchSqsEventSource"]["Properties"]
+    event["Queue"]["Fn::GetAtt"] = ["ImportQueue", "Arn"]  # what merging a GetAtt into Chalice's Fn::Sub gives
+    del event["FunctionResponseTypes"]
+    broken["Resources"]["Typo"] = {"Properties": {}}
+    broken["Resources"]["Notify"]["Properties"]["Role"] = "arn:aws:iam::000000000000:role/replaced-by-infra-merge-template"
+    with pytest.raises(PackageError) as raised:
+        check(broken)
+    message = str(raised.value)
+    for expected in ("merged intrinsic", "ReportBatchItemFailures", "Typo has no Type", "Notify runs with", "placeholder"):
+        assert expected in message
+
+
+def test_deploy_uploads_the_bundle_and_keeps_deployed_parameters(tmp_path: Path) -> None:
+    # Given a small template with a function bundle and a parameter
+    template = {
+        "Parameters": {"Suffix": {"Type": "String", "Default": "a"}, "Other": {"Type": "String", "Default": "x"}},
+        "Resources": {"Queue": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": {"Fn::Sub": "q-${Suffix}-${Other}"}}}},
+    }
+    bundle = tmp_path / "deployment.zip"
+    bundle.write_bytes(b"PK")
+    located = deploy.with_code_location(
+        {"Resources": {"F": {"Type": "AWS::Serverless::Function", "Properties": {"CodeUri": "./deployment.zip"}}}}, "b", "k")
+    assert located["Resources"]["F"]["Properties"]["CodeUri"] == {"Bucket": "b", "Key": "k"}
+    assert deploy.parameter_list(template, {"Suffix": "b"}, {"Suffix", "Other"}) == [
+        {"ParameterKey": "Suffix", "ParameterValue": "b"}, {"ParameterKey": "Other", "UsePreviousValue": True}]
+    with pytest.raises(deploy.DeployError):
+        deploy.parameter_list(template, {"Nope": "1"}, set())
+    with mock_aws():
+        session = boto3.Session(region_name=REGION)
+        # When it is deployed twice, the second time with a new value for one parameter
+        lines: list[str] = []
+        for params in ({}, {"Suffix": "b"}):
+            deploy.deploy_template(session, stack_name="complaints-test", template=template, bundle=bundle,
+                                   bucket="complaints-deploy-test", parameters=params, tags={"stage": "test"}, log=lines.append)
+        # Then the artifacts are in the bucket, the stack is updated, the other parameter kept
+        keys = [o["Key"] for o in session.client("s3").list_objects_v2(Bucket="complaints-deploy-test")["Contents"]]
+        assert any(k.endswith(".zip") for k in keys) and any(k.endswith(".template.json") for k in keys)
+        stack = session.client("cloudformation").describe_stacks(StackName="complaints-test")["Stacks"][0]
+        assert stack["StackStatus"] in ("CREATE_COMPLETE", "UPDATE_COMPLETE")
+        assert {p["ParameterKey"]: p["ParameterValue"] for p in stack["Parameters"]} == {"Suffix": "b", "Other": "x"}
+        assert any("Queue" in line for line in lines)

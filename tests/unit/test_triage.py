@@ -1,0 +1,291 @@
+"""Complaint triage: category, team and severity from free text (lifecycle.md, triage sections)."""
+
+from __future__ import annotations
+
+import tomllib
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from bench.triage_accuracy import evaluate, load_examples
+from chalicelib.triage import (
+    CATEGORIES,
+    RULES_PATH,
+    TriageInput,
+    TriageResult,
+    build_rules,
+    team_for,
+    triage,
+)
+
+SHARED_EXAMPLES = Path(__file__).resolve().parents[2].parent / "shared/data/triage-examples.jsonl"
+HOLDOUT_EXAMPLES = Path(__file__).resolve().parents[1] / "data/triage-holdout.jsonl"
+
+
+def run(text: str, **fields: object) -> TriageResult:
+    return triage(TriageInput(text=text, **fields))  # type: ignore[arg-type]
+
+
+def mentions(result: TriageResult, *fragments: str) -> bool:
+    """Whether one reason contains all ``fragments``."""
+    return any(all(fragment in reason for fragment in fragments) for reason in result.reasons)
+
+
+# -- categories and teams ---------------------------------------------------------------------
+def test_the_ten_categories_of_the_spec_with_their_teams() -> None:
+    assert len(CATEGORIES) == 10
+    owners = {category: team_for(category) for category in CATEGORIES}
+    assert owners == {
+        "product_quality": "product",
+        "not_as_described": "product",
+        "counterfeit": "product",
+        "delivery_delay": "logistics",
+        "damaged_in_transit": "logistics",
+        "lost_parcel": "logistics",
+        "service_attitude": "service",
+        "after_sales": "service",
+        "promotion_rules": "service",
+        "other": "service",
+    }
+
+
+def test_team_for_an_unknown_category_is_an_error() -> None:
+    with pytest.raises(ValueError, match="unknown complaint category"):
+        team_for("weather")
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("收到的杯子碎了", "damaged_in_transit"),
+        ("包装破损，里面的东西也坏了", "damaged_in_transit"),
+        ("The parcel arrived damaged", "damaged_in_transit"),
+        ("一直没收到，快递说丢件了", "lost_parcel"),
+        ("My package was lost in transit", "lost_parcel"),
+        ("这是假货", "counterfeit"),
+        ("The handbag is fake", "counterfeit"),
+        ("已经一周了还没发货", "delivery_delay"),
+        ("The order is two weeks late", "delivery_delay"),
+        ("用了三天就坏了", "product_quality"),
+        ("和图片上的颜色完全不一样", "not_as_described"),
+        ("客服态度很差", "service_attitude"),
+        ("退货寄回去一个月了还没退款", "after_sales"),
+        ("优惠券用不了", "promotion_rules"),
+        ("想修改收货地址", "other"),
+    ],
+)
+def test_classifies_from_chinese_and_english_text(text: str, category: str) -> None:
+    result = run(text)
+    assert (result.category, result.category_source) == (category, "classified")
+    assert result.team == team_for(category)
+
+
+def test_mixed_chinese_and_english() -> None:
+    assert run("收到的 laptop 屏幕 cracked, 外箱也 damaged").category == "damaged_in_transit"
+    assert run("the 面膜 is fake, 没有防伪码").category == "counterfeit"
+    assert run("order 还没发货, 已经一个星期了").category == "delivery_delay"
+
+
+def test_full_width_and_upper_case_text_is_normalised() -> None:
+    assert run("ＴＨＥ ＰＡＲＣＥＬ ＡＲＲＩＶＥＤ ＤＡＭＡＧＥＤ！").category == "damaged_in_transit"
+
+
+# -- negation ---------------------------------------------------------------------------------
+def test_negated_damage_is_not_damage() -> None:
+    result = run("杯子没有碎，但是快递晚了三天")
+    assert result.category == "delivery_delay"
+    assert mentions(result, "'碎'", "negated", "没有")
+
+
+def test_negation_stops_at_the_end_of_the_clause() -> None:
+    assert run("没有破损，就是发错了颜色").category == "not_as_described"
+    assert run("鞋子不是假货，但是开胶了").category == "product_quality"
+
+
+def test_english_negation_including_short_forms() -> None:
+    assert run("The mug isn't broken, but delivery took 3 weeks").category == "delivery_delay"
+    assert run("No damage at all, but it's a fake Rolex").category == "counterfeit"
+    assert run("The box wasnt damaged; the lamp just doesn't turn on").category == "product_quality"
+
+
+def test_praise_after_a_keyword_cancels_it() -> None:
+    assert run("外包装没问题，里面屏幕裂了").category == "damaged_in_transit"
+    assert run("质量很好，没有任何问题，就是物流慢").category == "delivery_delay"
+
+
+def test_a_negation_inside_the_complaint_phrase_still_counts() -> None:
+    assert run("显示已签收，但是我没收到").category == "lost_parcel"
+    assert run("付款五天了还没发货").category == "delivery_delay"
+
+
+def test_negated_safety_word_is_not_p1() -> None:
+    result = run("没有过敏，只是颜色和图片不一样", product_kind="cosmetics")
+    assert (result.category, result.severity) == ("not_as_described", "P3")
+    assert mentions(result, "'过敏'", "negated")
+
+
+def test_false_negations_do_not_hide_a_safety_problem() -> None:
+    assert run("用了没多久就过敏了", product_kind="cosmetics").severity == "P1"
+    assert run("是不是过期了？闻着有点酸", product_kind="food").severity == "P1"
+    assert run("没想到吃完就拉肚子", product_kind="food").severity == "P1"
+
+
+# -- unknown text, customer category ----------------------------------------------------------
+def test_text_that_matches_nothing_is_other_for_the_service_team() -> None:
+    result = run("啦啦啦")
+    assert (result.category, result.team, result.severity) == ("other", "service", "P3")
+    assert mentions(result, "no category keyword matched")
+
+
+def test_a_valid_customer_category_is_kept_but_severity_still_comes_from_the_text() -> None:
+    result = run("用了这个面霜脸上过敏了", category="delivery_delay", product_kind="cosmetics")
+    assert (result.category, result.category_source, result.team) == ("delivery_delay", "customer", "logistics")
+    assert result.severity == "P1"
+    assert mentions(result, "customer-chosen category")
+
+
+def test_an_unknown_customer_category_is_replaced_by_classification() -> None:
+    result = run("收到的杯子碎了", category="broken_stuff")
+    assert (result.category, result.category_source) == ("damaged_in_transit", "classified")
+    assert mentions(result, "broken_stuff", "not known")
+
+
+# -- severity ---------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("酸奶打开有股怪味，已经变质了", "food"),
+        ("面膜过期了", "cosmetics"),
+        ("The cough syrup is expired", "medicine"),
+        ("充电的时候电池起火了", "electronics"),
+        ("热水壶漏电，手被电了一下", "home"),
+        ("The heater overheated and started smoking", "home"),
+        ("I got an electric shock from the kettle", None),
+        ("孩子玩这个玩具被划伤了手", "other"),
+        ("口红用完嘴唇肿了", "cosmetics"),
+        ("孩子的玩具电池漏液，手上起了红点", "other"),
+        ("My toddler nearly choked on a small part", "other"),
+        ("牛排解冻后发粘有酸味", "food"),
+    ],
+)
+def test_personal_safety_is_p1(text: str, kind: str | None) -> None:
+    result = run(text, product_kind=kind)
+    assert result.severity == "P1"
+    assert mentions(result, "→ P1")
+
+
+def test_expiry_of_a_coupon_is_not_a_safety_risk() -> None:
+    result = run("优惠券过期了，活动页面写的是月底才结束")
+    assert (result.category, result.severity) == ("promotion_rules", "P3")
+
+
+def test_kind_makes_a_sensitive_word_relevant() -> None:
+    assert run("牛奶坏了", product_kind="food").severity == "P1"
+    assert run("风扇坏了", product_kind="home").severity == "P3"
+
+
+@pytest.mark.parametrize(
+    ("amount", "severity"),
+    [("999.99", "P3"), ("1000", "P2"), ("1000.00", "P2"), ("9999.99", "P2"), ("10000", "P1"), ("12000.00", "P1")],
+)
+def test_amount_thresholds(amount: str, severity: str) -> None:
+    assert run("袜子有个线头", order_amount=Decimal(amount)).severity == severity
+
+
+def test_amount_rule_is_explained() -> None:
+    result = run("袜子有个线头", order_amount=Decimal("12000"))
+    assert mentions(result, "order amount 12000.00 ≥ 10000 → P1")
+    assert mentions(run("袜子有个线头", order_amount=Decimal("1000")), "order amount 1000.00 ≥ 1000 → P2")
+
+
+def test_second_open_complaint_on_the_order_is_p2() -> None:
+    result = run("袜子有个线头", other_open_on_order=True)
+    assert result.severity == "P2"
+    assert mentions(result, "second open complaint")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "投诉了三次都没人管，再不解决我就找媒体曝光",
+        "再不发货我就去12315投诉",
+        "I will report you to consumer protection",
+        "垃圾商家，骗子，气死我了",
+        "This is a scam!!!",
+    ],
+)
+def test_public_threats_and_strongly_negative_text_are_p2(text: str) -> None:
+    assert run(text).severity == "P2"
+
+
+def test_plain_complaint_is_p3() -> None:
+    result = run("袜子有个线头", order_amount=Decimal("19.90"))
+    assert result.severity == "P3"
+    assert mentions(result, "no severity rule matched")
+
+
+@pytest.mark.parametrize(
+    ("tier", "amount", "expected"),
+    [
+        ("standard", "19.90", "P3"),
+        ("gold", "19.90", "P2"),
+        ("vip", "19.90", "P2"),
+        ("vip", "4999.00", "P1"),
+        ("GOLD", "4999.00", "P1"),
+        ("vip", "12000.00", "P1"),
+    ],
+)
+def test_gold_and_vip_raise_one_level_never_above_p1(tier: str, amount: str, expected: str) -> None:
+    assert run("手机到手就有划痕", tier=tier, order_amount=Decimal(amount)).severity == expected
+
+
+def test_tier_raise_is_explained_and_capped() -> None:
+    assert mentions(
+        run("手机到手就有划痕", tier="vip", order_amount=Decimal("4999")), "tier vip → severity raised P2→P1"
+    )
+    assert mentions(run("电池起火了", tier="vip"), "tier vip", "already P1")
+
+
+# -- reasons ----------------------------------------------------------------------------------
+def test_reasons_name_the_rules_that_decided() -> None:
+    result = run("花瓶碎了，孩子被碎片割伤了手", product_kind="home", order_amount=Decimal("88"))
+    assert result.reasons
+    assert mentions(result, "keyword", "→ damaged_in_transit")
+    assert mentions(result, "safety keyword", "→ P1")
+
+
+def test_models_are_frozen() -> None:
+    result = run("收到的杯子碎了")
+    with pytest.raises(ValidationError):
+        result.severity = "P1"  # type: ignore[misc]
+    with pytest.raises(ValidationError):
+        TriageInput(text="x").text = "y"  # type: ignore[misc]
+
+
+# -- the rule file ----------------------------------------------------------------------------
+def test_rule_file_defines_every_category_and_a_valid_team() -> None:
+    with RULES_PATH.open("rb") as fh:
+        data = tomllib.load(fh)
+    assert set(data["categories"]) == set(CATEGORIES)
+    assert {spec["team"] for spec in data["categories"].values()} == {"product", "logistics", "service"}
+
+
+def test_a_broken_rule_file_is_rejected() -> None:
+    with RULES_PATH.open("rb") as fh:
+        data = tomllib.load(fh)
+    data["categories"]["other"]["team"] = "marketing"
+    with pytest.raises(ValueError, match="team must be one of"):
+        build_rules(data)
+
+
+# -- accuracy on labelled complaints ----------------------------------------------------------
+@pytest.mark.parametrize("path", [SHARED_EXAMPLES, HOLDOUT_EXAMPLES], ids=["shared", "holdout"])
+def test_accuracy_targets(path: Path) -> None:
+    if not path.exists():
+        pytest.skip(f"{path} not available")
+    scores = evaluate(load_examples(path))
+    assert scores.category >= 0.9, scores.misses
+    assert scores.team >= 0.95, scores.misses
+    assert scores.p1_recall == 1.0, scores.misses
