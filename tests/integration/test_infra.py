@@ -366,7 +366,7 @@ def test_every_function_gets_the_configuration_the_app_reads(template: dict[str,
         assert not LOCAL_ONLY_ENV & set(variables)
         assert variables["STAGE"] == built.stage
         for name in required - {"STAGE"}:
-            refs = re.findall(r"\$\{(\w+)\}", json.dumps(variables[name])) + [variables[name].get("Ref")]
+            refs = [*re.findall(r"\$\{(\w+)\}", json.dumps(variables[name])), variables[name].get("Ref")]
             for ref in filter(None, refs):
                 assert ref in template["Resources"] or ref in template["Parameters"] or ref.startswith("AWS"), (name, ref)
     expected_arn = f"stateMachine:{names(built.stage)['lifecycle_state_machine']}"
@@ -393,13 +393,13 @@ def test_alarms_cover_the_four_conditions_and_page_the_alarm_topic(template: dic
     alarms = of_type(template, "AWS::CloudWatch::Alarm")
     assert set(alarms) == set(monitoring.ALARMS)
     by_metric = {(m["Namespace"], m["MetricName"]): (lid, m["Dimensions"]) for lid, a in alarms.items() for m in _alarm_metrics(a)}
-    lid, dims = by_metric[("AWS/States", "ExecutionsFailed")]
+    _, dims = by_metric[("AWS/States", "ExecutionsFailed")]
     assert dims == [{"Name": "StateMachineArn", "Value": {"Ref": "LifecycleStateMachine"}}]
-    lid, dims = by_metric[("AWS/SQS", "ApproximateNumberOfMessagesVisible")]
+    _, dims = by_metric[("AWS/SQS", "ApproximateNumberOfMessagesVisible")]
     assert dims == [{"Name": "QueueName", "Value": {"Fn::GetAtt": ["ImportDeadLetterQueue", "QueueName"]}}]
-    lid, dims = by_metric[("AWS/ApiGateway", "5XXError")]
+    _, dims = by_metric[("AWS/ApiGateway", "5XXError")]
     assert {"Name": "ApiName", "Value": template["Resources"]["RestAPI"]["Properties"]["Name"]} in dims
-    lid, dims = by_metric[(NAMESPACE, "SlaBreaches")]
+    _, dims = by_metric[(NAMESPACE, "SlaBreaches")]
     assert {d["Name"] for d in dims} == {"service", "clock", "severity"}  # what steps._emit_metrics emits
     for alarm in alarms.values():
         assert alarm["Properties"]["AlarmActions"] == [{"Ref": "AlarmTopic"}]

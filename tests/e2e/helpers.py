@@ -1,0 +1,89 @@
+"""Steps the e2e tests share: file a complaint, act on it, watch its timeline and the alerts."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from infra.resources import TEAMS
+
+COMPLAINT: dict[str, Any] = {
+    "order_id": "O-1",
+    "channel": "app",
+    "desired_outcome": "refund",
+    "description": "快递到的时候杯子碎了",
+    "contact": {"locale": "zh-CN", "phone": "+8613800000000"},
+}
+
+
+def file_complaint(sys: Any, customer: str, **changes: Any) -> str:
+    body = {**COMPLAINT, "customer_id": customer, "order_id": f"O-{customer}", **changes}
+    resp = sys.http("POST", "/complaints", token=sys.token(customer, "customers"), json_body=body)
+    assert resp.status == 202, resp.json()
+    return str(resp.json()["complaint_id"])
+
+
+def staff_view(sys: Any, cid: str) -> dict[str, Any]:
+    resp = sys.http("GET", f"/complaints/{cid}", token=sys.token("S-1", "supervisors"))
+    assert resp.status == 200, resp.json()
+    return dict(resp.json())
+
+
+def customer_view(sys: Any, cid: str, customer: str) -> dict[str, Any]:
+    return dict(sys.http("GET", f"/complaints/{cid}", token=sys.token(customer, "customers")).json())
+
+
+def act(sys: Any, cid: str, action: str, body: dict[str, Any], user: str = "A-7", group: str = "agents") -> Any:
+    return sys.http("POST", f"/complaints/{cid}/{action}", token=sys.token(user, group), json_body=body)
+
+
+def timeline(view: dict[str, Any]) -> list[str]:
+    return [e["type"] for e in view["timeline"]]
+
+
+def wait_status(sys: Any, cid: str, status: str, timeout: float = 30) -> dict[str, Any]:
+    return sys.wait_for(lambda: (v := staff_view(sys, cid))["status"] == status and v, timeout=timeout,
+                        what=f"{cid} to be {status}")
+
+
+def wait_event(sys: Any, cid: str, kind: str, count: int = 1, timeout: float = 30) -> dict[str, Any]:
+    return sys.wait_for(lambda: timeline(v := staff_view(sys, cid)).count(kind) >= count and v, timeout=timeout,
+                        what=f"{count}x {kind} on {cid}")
+
+
+def execution(sys: Any, cid: str) -> dict[str, Any]:
+    arn = sys.env["LIFECYCLE_STATE_MACHINE_ARN"].replace(":stateMachine:", ":execution:") + f":{cid}"
+    return dict(sys.sfn.describe_execution(executionArn=arn))
+
+
+class AlertInbox:
+    """SQS queues subscribed to every staff alert topic, as an on-call tool would be."""
+
+    def __init__(self, sys: Any) -> None:
+        self.sys = sys
+        topics = json.loads(sys.env["STAFF_ALERT_TOPICS"])
+        self.queues: dict[str, str] = {}
+        for name, arn in topics.items():
+            url = sys.sqs.create_queue(QueueName=f"inbox-{name.replace(':', '-')}")["QueueUrl"]
+            qarn = sys.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+            sys.sns.subscribe(TopicArn=arn, Protocol="sqs", Endpoint=qarn, Attributes={"RawMessageDelivery": "true"})
+            self.queues[name] = url
+        self.seen: dict[str, list[str]] = {name: [] for name in self.queues}
+
+    def drain(self) -> dict[str, list[str]]:
+        for name, url in self.queues.items():
+            while True:
+                msgs = self.sys.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+                if not msgs:
+                    break
+                for m in msgs:
+                    self.seen[name].append(m["Body"])
+                    self.sys.sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+        return self.seen
+
+    def about(self, cid: str) -> dict[str, list[str]]:
+        self.drain()
+        return {name: [b for b in bodies if cid in b] for name, bodies in self.seen.items() if any(cid in b for b in bodies)}
+
+
+__all__ = ["TEAMS", "AlertInbox"]
