@@ -9,6 +9,8 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from chalicelib import lifecycle
 from chalicelib.bootstrap import adapters
 from chalicelib.clock import now
@@ -30,12 +32,23 @@ class UnknownComplaint(Exception):
     """The workflow names a complaint the store does not have."""
 
 
+RETRYABLE_AWS_ERRORS = frozenset({
+    "ThrottlingException", "ProvisionedThroughputExceededException", "RequestLimitExceeded",
+    "TransactionConflictException", "InternalServerError", "ServiceUnavailable", "TooManyRequestsException",
+})
+
+
 def run(event: dict[str, Any]) -> dict[str, Any] | None:
     action = event["action"]
     handler = STEPS.get(action)
     if handler is None:
         raise ValueError(f"unknown lifecycle step {action!r}")
-    return handler(event)
+    try:
+        return handler(event)
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") in RETRYABLE_AWS_ERRORS:
+            raise TransientError(str(exc)) from exc  # the ASL Retry backs off and tries again
+        raise
 
 
 # -- the read-modify-write loop every step shares --------------------------------------------

@@ -175,7 +175,7 @@ class TicketStore:
             try:
                 self.ddb.transact_write_items(TransactItems=chunk)
             except ClientError as exc:
-                if chunk_start == 0 and _cancelled_by_condition(exc):
+                if chunk_start == 0 and (_cancelled_by_condition(exc) or _conflicting(exc)):
                     raise VersionConflict(ticket.complaint_id) from exc
                 raise
         return ticket
@@ -330,4 +330,13 @@ def _cancelled_by_condition(exc: ClientError) -> bool:
     reasons = exc.response.get("CancellationReasons") or []
     return err.get("Code") == "TransactionCanceledException" and any(
         r.get("Code") == "ConditionalCheckFailed" for r in reasons
+    )
+
+
+def _conflicting(exc: ClientError) -> bool:
+    """Another transaction held the item: retry like a version conflict."""
+    err = exc.response.get("Error", {})
+    reasons = exc.response.get("CancellationReasons") or []
+    return err.get("Code") == "TransactionConflictException" or any(
+        r.get("Code") == "TransactionConflict" for r in reasons
     )

@@ -142,7 +142,7 @@ def alarms(stage: str, api_stage: str) -> dict[str, Any]:
             "SlaBreachesPerHourThreshold: the teams are not keeping up.",
             Metrics=[
                 *(_metric(query_id, NAMESPACE, "SlaBreaches", dims, "Sum", 3600) for query_id, dims in breach_series),
-                {"Id": "breaches", "Expression": "SUM(FILL(METRICS(), 0))",
+                {"Id": "breaches", "Expression": " + ".join(f"FILL({query_id}, 0)" for query_id, _ in breach_series),
                  "Label": "SLA breaches per hour", "ReturnData": True},
             ],
             ComparisonOperator="GreaterThanThreshold", Threshold={"Ref": "SlaBreachesPerHourThreshold"},

@@ -369,8 +369,8 @@ def test_every_function_gets_the_configuration_the_app_reads(template: dict[str,
             refs = [*re.findall(r"\$\{(\w+)\}", json.dumps(variables[name])), variables[name].get("Ref")]
             for ref in filter(None, refs):
                 assert ref in template["Resources"] or ref in template["Parameters"] or ref.startswith("AWS"), (name, ref)
-    expected_arn = f"stateMachine:{names(built.stage)['lifecycle_state_machine']}"
-    assert json.dumps(variables["LIFECYCLE_STATE_MACHINE_ARN"]).endswith(expected_arn + '"}')
+        expected_arn = f"stateMachine:{names(built.stage)['lifecycle_state_machine']}"
+        assert json.dumps(variables["LIFECYCLE_STATE_MACHINE_ARN"]).endswith(expected_arn + '"}')
 
 
 def test_the_local_system_runs_on_exactly_the_template_resources(template: dict[str, Any], built: Package) -> None:

@@ -427,7 +427,8 @@ def test_two_systems_cannot_run_at_once(tmp_path: Path) -> None:
         second.start()
 
 
-def test_serve_prints_a_quickstart_and_stops_on_ctrl_c() -> None:
+@pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_serve_prints_a_quickstart_and_stops_on_a_signal(stop_signal: signal.Signals) -> None:
     # Given `python -m local serve` running this module's app
     process = subprocess.Popen(
         [sys.executable, "-m", "local", "serve", "--port", "0", "--aws-port", "0", "--time-scale", "3600",
@@ -452,8 +453,8 @@ def test_serve_prints_a_quickstart_and_stops_on_ctrl_c() -> None:
         api_url = next(line.split()[1] for line in seen if line.strip().startswith("API"))
         assert http("GET", api_url + "/health").status == 200
         assert any(line.strip().startswith("export AGENT_TOKEN=") for line in seen)
-        # When it gets Ctrl-C
-        process.send_signal(signal.SIGINT)
+        # When it gets Ctrl-C or SIGTERM
+        process.send_signal(stop_signal)
         # Then it stops by itself within seconds
         assert process.wait(timeout=15) == 0
         assert "stopped" in (process.stderr.read() if process.stderr else "")
