@@ -35,7 +35,7 @@ package: $(STAMP) ## build the deployable template + bundle into build/ (offline
 	$(PY) -m infra package --stage $(or $(STAGE),dev)
 
 deploy: package ## deploy to the AWS account of your credentials (STAGE=dev|prod)
-	$(PY) -m infra deploy --stage $(or $(STAGE),dev)
+	$(PY) -m infra deploy --stage $(or $(STAGE),dev) $(ARGS)
 
 demo: $(STAMP)
 	$(PY) -m local demo

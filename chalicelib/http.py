@@ -127,8 +127,6 @@ def handled(view: Callable[..., Response]) -> Callable[..., Response]:
             return error_response(HttpError(409, "conflict", str(exc)))
         except BadCursor as exc:
             return error_response(HttpError(400, "validation_error", str(exc), [{"field": "next", "message": str(exc)}]))
-        except ValidationError as exc:
-            return error_response(HttpError(400, "validation_error", "the request is not valid", validation_details(exc)))
         except WorkflowUnavailable:
             return error_response(HttpError(503, "service_unavailable", "the complaint could not be accepted right now; retry with the same Idempotency-Key"))
         except Exception:

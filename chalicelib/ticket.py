@@ -68,7 +68,7 @@ class Policy(BaseModel):
 
 
 class Satisfaction(BaseModel):
-    score: int | None
+    score: int | None = None
     comment: str = ""
     rated_at: datetime | None = None
     feedback: Literal["given", "none"] = "given"

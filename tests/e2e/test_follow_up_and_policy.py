@@ -1,0 +1,64 @@
+"""Slow clocks at a faster scale (x36000: ten SLA hours a second): the survey that nobody
+answers, and an ops edit of the ASL timing rolled out to the running system."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from chalicelib.clock import parse
+from infra.resources import ASL_FUNCTION_PLACEHOLDERS, state_machine_files
+from tests.e2e.helpers import act, customer_view, execution, file_complaint, staff_view, timeline, wait_status
+
+LOCAL_TIME_SCALE = 36000.0
+
+
+def test_unanswered_survey_is_reminded_once_then_closed_without_feedback(local_system: Any) -> None:
+    sys = local_system
+    cid = file_complaint(sys, "C-QUIET", category="promotion_rules", description="满减活动没有生效")
+    wait_status(sys, cid, "awaiting_contact")
+    assert act(sys, cid, "resolve", {"resolution": "explanation", "note": "规则说明"}).status == 200
+    view = wait_status(sys, cid, "closed", timeout=40)
+    assert timeline(view) == ["received", "triaged", "acknowledged", "resolved", "survey_sent", "survey_reminder", "closed"]
+    assert view["satisfaction"] == {"score": None, "feedback": "none"}
+    at = {e["type"]: parse(e["at"]) for e in view["timeline"]}
+    assert 23 * 3600 <= (at["survey_reminder"] - at["survey_sent"]).total_seconds() <= 26 * 3600
+    assert 71 * 3600 <= (at["closed"] - at["survey_sent"]).total_seconds() <= 75 * 3600
+    assert 2 * 3600 <= (at["survey_sent"] - at["resolved"]).total_seconds() <= 4 * 3600
+    assert customer_view(sys, cid, "C-QUIET")["satisfaction"] == {"score": None, "feedback": "none"}
+    sys.wait_for(lambda: execution(sys, cid)["status"] == "SUCCEEDED")
+    # too late to rate
+    late = sys.http("POST", f"/complaints/{cid}/satisfaction", token=sys.token("C-QUIET", "customers"), json_body={"score": 5})
+    assert late.status == 409
+
+
+def test_an_edited_window_in_the_asl_file_changes_the_behaviour(local_system: Any, tmp_path: Any) -> None:
+    """Ops edit a copy of lifecycle.asl.json (P3 first contact 8 h → 1 h) and roll it out."""
+    sys = local_system
+    source = state_machine_files()["lifecycle"].read_text(encoding="utf-8")
+    asl = json.loads(source)
+    asl["States"]["ServiceLevelPolicy"]["Result"]["P3"]["first_contact_s"] = 3600
+    edited = tmp_path / "lifecycle.asl.json"
+    edited.write_text(json.dumps(asl, ensure_ascii=False, indent=2), encoding="utf-8")
+    # roll it out the way a deployment does: same substitutions, update the state machine
+    definition = edited.read_text(encoding="utf-8")
+    for placeholder, function in ASL_FUNCTION_PLACEHOLDERS.items():
+        arn = sys.lambda_.get_function(FunctionName=f"complaints-{sys.system.stage}-{function}")["Configuration"]["FunctionArn"]
+        definition = definition.replace("${" + placeholder + "}", arn)
+    arn = sys.env["LIFECYCLE_STATE_MACHINE_ARN"]
+    sys.sfn.update_state_machine(stateMachineArn=arn, definition=definition)
+    try:
+        cid = file_complaint(sys, "C-OPS", category="after_sales", description="退货申请一直没人审核")
+        view = wait_status(sys, cid, "awaiting_contact")
+        created, due = parse(view["created_at"]), parse(view["first_contact_due"])
+        assert (due - created).total_seconds() == 3600
+        # and the ladder runs on the new window: breached after an SLA hour, not eight
+        escalated = sys.wait_for(lambda: [e for e in staff_view(sys, cid)["timeline"] if e["type"] == "escalated"], timeout=20)
+        assert escalated[0]["detail"]["clock"] == "first_contact"
+        assert (parse(escalated[0]["at"]) - created).total_seconds() < 8 * 3600  # long before the old window
+    finally:
+        original = source
+        for placeholder, function in ASL_FUNCTION_PLACEHOLDERS.items():
+            fn_arn = sys.lambda_.get_function(FunctionName=f"complaints-{sys.system.stage}-{function}")["Configuration"]["FunctionArn"]
+            original = original.replace("${" + placeholder + "}", fn_arn)
+        sys.sfn.update_state_machine(stateMachineArn=arn, definition=original)
