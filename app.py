@@ -13,7 +13,7 @@ from chalicelib import actions, intake, queries
 from chalicelib.config import IMPORT_QUEUE_NAME, USER_POOL_ARN_PLACEHOLDER
 from chalicelib.http import STAFF, HttpError, caller_of, handled, json_body, json_response, limit_param, parse, require
 from chalicelib.models import TEAMS, ComplaintIn, ContactIn, EscalateIn, NoteIn, ProfileIn, RatingIn, ResolveIn
-from chalicelib.observability import logger, metrics
+from chalicelib.observability import logger
 
 app = Chalice(app_name="complaints")
 app.log.setLevel("INFO")
@@ -126,7 +126,6 @@ def put_profile(customer_id: str) -> Response:
 # -- workflow and import functions -------------------------------------------------------------
 @app.lambda_function(name="lifecycle_step")
 @logger.inject_lambda_context
-@metrics.log_metrics
 def lifecycle_step(event: dict[str, Any], context: Any) -> Any:
     from chalicelib import steps
 

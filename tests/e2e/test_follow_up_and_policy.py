@@ -49,9 +49,11 @@ def test_an_edited_window_in_the_asl_file_changes_the_behaviour(local_system: An
     sys.sfn.update_state_machine(stateMachineArn=arn, definition=definition)
     try:
         cid = file_complaint(sys, "C-OPS", category="after_sales", description="退货申请一直没人审核")
-        view = wait_status(sys, cid, "awaiting_contact")
-        created, due = parse(view["created_at"]), parse(view["first_contact_due"])
-        assert (due - created).total_seconds() == 3600
+        view = sys.wait_for(lambda: (v := staff_view(sys, cid)) and "acknowledged" in timeline(v) and v)
+        created = parse(view["created_at"])
+        promised = next(e for e in view["timeline"] if e["type"] == "acknowledged")["detail"]["first_contact_due"]
+        assert (parse(promised) - created).total_seconds() == 3600  # what the customer was promised
+        assert view["clocks"]["first_contact"]["window_s"] == 3600
         # and the ladder runs on the new window: breached after an SLA hour, not eight
         escalated = sys.wait_for(lambda: [e for e in staff_view(sys, cid)["timeline"] if e["type"] == "escalated"], timeout=20)
         assert escalated[0]["detail"]["clock"] == "first_contact"
