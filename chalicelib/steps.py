@@ -179,7 +179,8 @@ def step_notification_failed(event: dict[str, Any]) -> dict[str, Any]:
 
 def step_workflow_failed(event: dict[str, Any]) -> dict[str, Any]:
     error = event.get("error") or {}
-    reason = f"{error.get('Error', 'unknown')}: {str(error.get('Cause', ''))[:500]}"
+    cause = str(error.get("Cause", ""))
+    reason = f"{error.get('Error', 'unknown')}: {cause[:500]}"
 
     def rule(ticket: Ticket, at: datetime) -> Outcome:
         out = Outcome(ticket.model_copy(deep=True))
@@ -189,7 +190,8 @@ def step_workflow_failed(event: dict[str, Any]) -> dict[str, Any]:
 
     _commit(event["complaint_id"], rule, drain=False)
     count("WorkflowFailed")
-    logger.error("complaint workflow failed", extra={"complaint_id": event["complaint_id"], "error": reason})
+    logger.error("complaint workflow failed", extra={"complaint_id": event["complaint_id"], "error": error.get("Error"),
+                                                     "cause": cause})
     return {"recorded": True}
 
 

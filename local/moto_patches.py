@@ -211,6 +211,32 @@ def interruptible_stop_execution() -> ExitStack:
     return stack
 
 
+# --- DynamoDB -------------------------------------------------------------------------------
+
+_DYNAMODB_LOCK = threading.RLock()
+
+
+def serialized_dynamodb() -> ExitStack:
+    """One DynamoDB request at a time inside moto.
+
+    moto's backend is not thread-safe: ``transact_write_items`` deep-copies a table for its
+    rollback while another thread (the API, a Lambda, the event printer) writes to it, and the
+    copy fails with "dictionary changed size during iteration". DynamoDB itself serialises
+    per item; here every request holds one lock for the few milliseconds moto needs.
+    """
+    from moto.dynamodb.responses import DynamoHandler
+
+    original = DynamoHandler.call_action
+
+    def call_action(self: Any) -> Any:
+        with _DYNAMODB_LOCK:
+            return original(self)
+
+    stack = ExitStack()
+    stack.enter_context(mock.patch.object(DynamoHandler, "call_action", call_action))
+    return stack
+
+
 # --- SQS ------------------------------------------------------------------------------------
 
 

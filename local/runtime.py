@@ -37,7 +37,7 @@ from moto import mock_aws
 from moto.server import ThreadedMotoServer
 
 from infra import resources as infra
-from local import moto_patches, stack
+from local import moto_patches, stack, streams
 from local.events import TimelineTap
 from local.http import ApiServer, chalice_config
 from local.lambda_dispatch import Handler, LambdaDispatcher
@@ -199,6 +199,7 @@ class LocalSystem:
         self._exit.enter_context(moto_patches.scaled_step_functions(self.clock))
         self._exit.enter_context(moto_patches.interruptible_stop_execution())
         self._exit.enter_context(moto_patches.scaled_sqs(self.clock))
+        self._exit.enter_context(moto_patches.serialized_dynamodb())
         self._exit.enter_context(moto_patches.state_machines_from_cloudformation())
         self._exit.enter_context(moto_patches.quiet_logs())
         self._exit.enter_context(self._dispatcher.installed())
@@ -290,6 +291,7 @@ class LocalSystem:
         for fn in functions:
             if fn.sqs is not None:
                 self._start_sqs_mapping(fn, lambda_client)
+        self._exit.enter_context(streams.event_sources(self))  # on_dynamodb_record handlers (local/streams.py)
 
     def _start_sqs_mapping(self, fn: stack.LocalFunction, lambda_client: Any) -> None:
         """Create the mapping Chalice would (batch size, ReportBatchItemFailures), detach moto's

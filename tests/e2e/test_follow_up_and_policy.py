@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
 from chalicelib.clock import parse
 from infra.resources import ASL_FUNCTION_PLACEHOLDERS, state_machine_files
 from tests.e2e.helpers import act, customer_view, execution, file_complaint, staff_view, timeline, wait_status
@@ -64,3 +66,26 @@ def test_an_edited_window_in_the_asl_file_changes_the_behaviour(local_system: An
             fn_arn = sys.lambda_.get_function(FunctionName=f"complaints-{sys.system.stage}-{function}")["Configuration"]["FunctionArn"]
             original = original.replace("${" + placeholder + "}", fn_arn)
         sys.sfn.update_state_machine(stateMachineArn=arn, definition=original)
+
+
+SEVERITY_CASES = {
+    "P1": {"description": "充电器用的时候冒烟起火了", "product": {"sku": "SKU-C1", "kind": "electronics"}},
+    "P2": {"description": "手机屏幕有坏点", "order_amount": {"amount": "4999.00", "currency": "CNY"},
+           "product": {"sku": "SKU-PH", "kind": "electronics"}},
+    "P3": {"description": "衣服颜色和图片不一样", "product": {"sku": "SKU-T", "kind": "apparel"}},
+}
+
+
+@pytest.mark.parametrize("severity", sorted(SEVERITY_CASES))
+def test_every_severity_runs_the_real_definition_to_its_end(local_system: Any, severity: str) -> None:
+    sys = local_system
+    customer = f"C-END-{severity}"
+    cid = file_complaint(sys, customer, **SEVERITY_CASES[severity])
+    view = sys.wait_for(lambda: (v := staff_view(sys, cid))["severity"] and v)
+    assert view["severity"] == severity
+    assert act(sys, cid, "resolve", {"resolution": "refund"}).status == 200
+    sys.wait_for(lambda: "survey_sent" in timeline(staff_view(sys, cid)), timeout=30)
+    token = sys.token(customer, "customers")
+    assert sys.http("POST", f"/complaints/{cid}/satisfaction", token=token, json_body={"score": 5}).status == 200
+    assert wait_status(sys, cid, "closed")["satisfaction"]["score"] == 5
+    sys.wait_for(lambda: execution(sys, cid)["status"] == "SUCCEEDED", timeout=20)
