@@ -8,49 +8,27 @@ reads it from there: an action is never lost, and never applied twice."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
-from chalicelib import lifecycle
+from chalicelib import changes, lifecycle
 from chalicelib.bootstrap import adapters
+from chalicelib.changes import NotFound, Rule
 from chalicelib.clock import now
-from chalicelib.lifecycle import ActionNotAllowed, Outcome
+from chalicelib.lifecycle import ActionNotAllowed
 from chalicelib.models import Caller, ContactIn, EscalateIn, Event, NoteIn, RatingIn, ResolveIn
-from chalicelib.observability import count
-from chalicelib.steps import _address
-from chalicelib.store import VersionConflict
 from chalicelib.ticket import Ticket
 
-MAX_ATTEMPTS = 8
+__all__ = ["NotFound", "add_note", "contact", "escalate", "rate", "resolve"]
 
 
-class NotFound(Exception):
-    pass
-
-
-def _act(complaint_id: str, name: str, rule: Callable[[Ticket, datetime], Outcome],
-         *, resume: bool = True, check: Callable[[Ticket], None] | None = None) -> Ticket:
-    a = adapters()
-    for _ in range(MAX_ATTEMPTS):
-        ticket = a.store.get_ticket(complaint_id)
-        if ticket is None:
-            raise NotFound(complaint_id)
-        if check:
-            check(ticket)
-        out = rule(ticket, now())
-        changed = out.ticket
-        changed.outbox = [*changed.outbox, *(_address(changed, n) for n in out.notifications)]
-        token = ticket.wait_token if resume else None
-        if token:
-            changed.wait_token = None
-        try:
-            saved = a.store.save(changed, out.events, ticket.version)
-        except VersionConflict:
-            continue
-        if token:
-            a.workflow.resume(token, {"resumed": name})
-        return saved
-    raise ActionNotAllowed("the complaint is changing too fast; try again")
+def _act(complaint_id: str, name: str, rule: Rule, *, check: Callable[[Ticket], None] | None = None) -> Ticket:
+    try:
+        applied = changes.apply(complaint_id, rule, take_token=True, check=check)
+    except changes.KeptChanging as exc:
+        raise ActionNotAllowed(str(exc)) from exc
+    if applied.token:
+        adapters().workflow.resume(applied.token, {"resumed": name})
+    return applied.ticket
 
 
 def contact(complaint_id: str, caller: Caller, body: ContactIn) -> Ticket:
@@ -58,9 +36,7 @@ def contact(complaint_id: str, caller: Caller, body: ContactIn) -> Ticket:
 
 
 def resolve(complaint_id: str, caller: Caller, body: ResolveIn) -> Ticket:
-    ticket = _act(complaint_id, "resolve", lambda t, at: lifecycle.resolve(t, caller.actor, body, at))
-    count("ComplaintsResolved", team=ticket.team, severity=ticket.severity)
-    return ticket
+    return _act(complaint_id, "resolve", lambda t, at: lifecycle.resolve(t, caller.actor, body, at))
 
 
 def escalate(complaint_id: str, caller: Caller, body: EscalateIn) -> Ticket:
@@ -81,8 +57,5 @@ def rate(complaint_id: str, caller: Caller, body: RatingIn) -> Ticket:
         if ticket.complaint.customer_id != caller.username:
             raise NotFound(complaint_id)
 
-    ticket = _act(complaint_id, "rate", lambda t, at: lifecycle.rate(t, caller.actor, body.score, body.comment, at),
-                  check=own)
-    count("SatisfactionScore", value=body.score)
-    count("Ratings", score=body.score)
-    return ticket
+    return _act(complaint_id, "rate", lambda t, at: lifecycle.rate(t, caller.actor, body.score, body.comment, at),
+                check=own)

@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 from chalice import Response
 from pydantic import BaseModel, ValidationError
 
-from chalicelib.actions import NotFound
+from chalicelib.changes import KeptChanging, NotFound
 from chalicelib.config import settings
 from chalicelib.intake import IdempotencyConflict
 from chalicelib.lifecycle import ActionNotAllowed
@@ -123,7 +123,7 @@ def handled(view: Callable[..., Response]) -> Callable[..., Response]:
             return error_response(err)
         except NotFound:
             return error_response(HttpError(404, "not_found", "no such complaint"))
-        except (ActionNotAllowed, IdempotencyConflict) as exc:
+        except (ActionNotAllowed, IdempotencyConflict, KeptChanging) as exc:
             return error_response(HttpError(409, "conflict", str(exc)))
         except BadCursor as exc:
             return error_response(HttpError(400, "validation_error", str(exc), [{"field": "next", "message": str(exc)}]))

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.actions import NotFound
 from chalicelib.bootstrap import adapters
-from chalicelib.clock import now
+from chalicelib.changes import NotFound
+from chalicelib.clock import iso, now
 from chalicelib.models import Caller, ProfileIn
+from chalicelib.ticket import Ticket
 
 
 def complaint(complaint_id: str, caller: Caller) -> dict[str, Any]:
@@ -38,16 +39,12 @@ def team_queue(team: str, limit: int, cursor: str | None) -> dict[str, Any]:
     return {"items": items, "next": next_cursor}
 
 
-def _due(ticket: Any, clock: str) -> str | None:
-    from chalicelib.clock import iso
-
+def _due(ticket: Ticket, clock: str) -> str | None:
     due = ticket.due_of(clock)
     return iso(due) if due else None
 
 
 def put_profile(customer_id: str, body: ProfileIn) -> dict[str, Any]:
-    from chalicelib.clock import iso
-
     profile = {"customer_id": customer_id, **body.model_dump(), "updated_at": iso(now())}
     adapters().store.put_profile(customer_id, profile)
     return profile

@@ -11,17 +11,16 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from chalicelib import lifecycle
+from chalicelib import changes, lifecycle
 from chalicelib.bootstrap import adapters
+from chalicelib.changes import Rule
 from chalicelib.clock import now
 from chalicelib.lifecycle import Outcome
 from chalicelib.models import Event
 from chalicelib.observability import count, logger
-from chalicelib.store import TicketStore, VersionConflict
+from chalicelib.store import TicketStore
 from chalicelib.ticket import Policy, Ticket
 from chalicelib.triage import TriageInput, triage
-
-MAX_ATTEMPTS = 8
 
 
 class TransientError(Exception):
@@ -51,59 +50,18 @@ def run(event: dict[str, Any]) -> dict[str, Any] | None:
         raise
 
 
-# -- the read-modify-write loop every step shares --------------------------------------------
-def _commit(complaint_id: str, rule: Callable[[Ticket, datetime], Outcome], *, drain: bool) -> tuple[Ticket, list[dict[str, Any]]]:
-    store = adapters().store
-    for _ in range(MAX_ATTEMPTS):
-        ticket = store.get_ticket(complaint_id)
-        if ticket is None:
-            raise UnknownComplaint(complaint_id)
-        at = now()
-        out = rule(ticket, at)
-        changed = out.ticket
-        changed.outbox = [*changed.outbox, *(_address(changed, n) for n in out.notifications)]
-        sent: list[dict[str, Any]] = []
-        if drain:
-            sent, changed.outbox = changed.outbox, []
-            changed.wait_token = None
-        if not out.events and changed == ticket:
-            return ticket, sent
-        try:
-            saved = store.save(changed, out.events, ticket.version)
-        except VersionConflict:
-            continue
-        _emit_metrics(saved, out.events)
-        return saved, sent
-    raise TransientError(f"ticket {complaint_id} kept changing under the workflow")
-
-
-def _address(ticket: Ticket, notification: dict[str, Any]) -> dict[str, Any]:
-    """Customer messages carry their route so the notifier needs no lookup."""
-    if notification["to"] != "customer":
-        return notification
-    contact = ticket.complaint.contact.model_dump(mode="json") if ticket.complaint.contact else {}
-    contact.setdefault("locale", ticket.locale)
-    return {**notification, "channel": ticket.complaint.channel, "contact": contact}
+def _commit(complaint_id: str, rule: Rule, *, drain: bool) -> tuple[Ticket, list[dict[str, Any]]]:
+    try:
+        applied = changes.apply(complaint_id, rule, drain=drain)
+    except changes.NotFound as exc:
+        raise UnknownComplaint(complaint_id) from exc
+    except changes.KeptChanging as exc:
+        raise TransientError(str(exc)) from exc
+    return applied.ticket, applied.drained
 
 
 def _step(ticket: Ticket, notifications: list[dict[str, Any]]) -> dict[str, Any]:
     return {**lifecycle.plan(ticket, now()), "version": ticket.version, "notifications": notifications}
-
-
-def _emit_metrics(ticket: Ticket, events: list[Event]) -> None:
-    for e in events:
-        if e.type == "escalated":
-            count("Escalations", level=e.detail.get("level"), manual=bool(e.detail.get("manual")))
-            if e.detail.get("level") == 1 and not e.detail.get("manual"):
-                count("SlaBreaches", clock=e.detail.get("clock"), severity=ticket.severity)
-        elif e.type == "voucher_issued":
-            count("VouchersIssued", severity=ticket.severity)
-        elif e.type == "triaged":
-            count("ComplaintsTriaged", severity=ticket.severity, team=ticket.team)
-        elif e.type == "reopened":
-            count("ComplaintsReopened", team=ticket.team)
-        elif e.type == "closed":
-            count("ComplaintsClosed", outcome=e.detail.get("outcome") or e.detail.get("feedback") or "satisfied")
 
 
 # -- steps ---------------------------------------------------------------------------------------

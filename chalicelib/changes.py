@@ -1,0 +1,100 @@
+"""The one read-modify-write loop: load a ticket, apply a lifecycle rule, save it only if
+nobody changed it meanwhile (retry if somebody did). Workflow steps and API actions both go
+through here, so every change of a ticket is versioned, recorded on its timeline, queued for
+notification (the ticket's outbox) and measured the same way."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from chalicelib.bootstrap import adapters
+from chalicelib.clock import now
+from chalicelib.lifecycle import Outcome
+from chalicelib.models import Event
+from chalicelib.observability import count
+from chalicelib.store import VersionConflict
+from chalicelib.ticket import Ticket
+
+MAX_ATTEMPTS = 8
+Rule = Callable[[Ticket, datetime], Outcome]
+
+
+class NotFound(Exception):
+    """No such complaint."""
+
+
+class KeptChanging(Exception):
+    """The ticket changed under us on every attempt."""
+
+
+@dataclass
+class Applied:
+    ticket: Ticket  # as saved
+    before: Ticket  # as read
+    drained: list[dict[str, Any]] = field(default_factory=list)  # notifications handed over
+    token: str | None = None  # the workflow's task token taken off the ticket
+
+
+def apply(complaint_id: str, rule: Rule, *, drain: bool = False, take_token: bool = False,
+          check: Callable[[Ticket], None] | None = None) -> Applied:
+    """Apply ``rule`` to the complaint. ``drain`` hands the outbox to the caller (a workflow
+    step, which sends it); ``take_token`` removes the waiting workflow's token (an action that
+    will resume it)."""
+    store = adapters().store
+    for _ in range(MAX_ATTEMPTS):
+        ticket = store.get_ticket(complaint_id)
+        if ticket is None:
+            raise NotFound(complaint_id)
+        if check:
+            check(ticket)
+        out = rule(ticket, now())
+        changed = out.ticket
+        changed.outbox = [*changed.outbox, *(addressed(changed, n) for n in out.notifications)]
+        result = Applied(ticket=ticket, before=ticket)
+        if drain:
+            result.drained, changed.outbox = changed.outbox, []
+        if drain or take_token:
+            result.token, changed.wait_token = ticket.wait_token, None
+        if not out.events and changed == ticket:
+            return result
+        try:
+            result.ticket = store.save(changed, out.events, ticket.version)
+        except VersionConflict:
+            continue
+        emit_metrics(result.ticket, out.events)
+        return result
+    raise KeptChanging(f"complaint {complaint_id} kept changing; try again")
+
+
+def addressed(ticket: Ticket, notification: dict[str, Any]) -> dict[str, Any]:
+    """Customer messages carry their route (channel, contact, locale): no lookup to send."""
+    if notification["to"] != "customer":
+        return notification
+    contact = ticket.complaint.contact.model_dump(mode="json") if ticket.complaint.contact else {}
+    contact.setdefault("locale", ticket.locale)
+    return {**notification, "channel": ticket.complaint.channel, "contact": contact}
+
+
+def emit_metrics(ticket: Ticket, events: list[Event]) -> None:
+    """Business metrics (EMF) for what just happened; low-cardinality dimensions only."""
+    for e in events:
+        if e.type == "escalated":
+            count("Escalations", level=e.detail.get("level"), manual=bool(e.detail.get("manual")))
+            if e.detail.get("level") == 1 and not e.detail.get("manual"):
+                count("SlaBreaches", clock=e.detail.get("clock"), severity=ticket.severity)
+        elif e.type == "voucher_issued":
+            count("VouchersIssued", severity=ticket.severity)
+        elif e.type == "triaged":
+            count("ComplaintsTriaged", severity=ticket.severity, team=ticket.team)
+        elif e.type == "resolved":
+            count("ComplaintsResolved", team=ticket.team, severity=ticket.severity)
+        elif e.type == "rated":
+            count("SatisfactionScore", value=e.detail.get("score", 0))
+            count("Ratings", score=e.detail.get("score"))
+        elif e.type == "reopened":
+            count("ComplaintsReopened", team=ticket.team)
+        elif e.type == "closed":
+            count("ComplaintsClosed", outcome=e.detail.get("outcome") or e.detail.get("feedback") or "satisfied")

@@ -1,0 +1,433 @@
+"""``GET /reports/summary`` and ``GET /reports/hotspots``: read from the aggregates that
+``chalicelib.analytics`` maintains, never from the tickets.
+
+What a report reads, for a window of D days in M calendar months (cost independent of how
+many complaints exist in total, and of the window's volume except for the SKU/order lists):
+
+- the D day items: one Query per month (``AGG#<m>``, sk between the first and last day);
+- an exact median and p90 per clock: one or two Queries per month for the histogram bucket
+  holding each of them (``AGGH#...``), at most 4 + 4 Queries per month;
+- the SKU and order counters of the window (one Query per month each): these grow with the
+  number of *distinct* SKUs / orders complained about in the window, the price of exact top
+  lists and hotspots.
+
+Windows are whole UTC days: ``from`` is floored and ``to`` ceiled to midnight, and the response
+says which window it covers. Percentiles are nearest-rank (the smallest measured duration
+with at least that share of the measurements at or below it), so they are always a duration
+that really occurred.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from threading import Lock
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer
+
+from chalicelib.analytics import CLOCKS, DISPLAY_BINS, L1_WIDTH, L2_WIDTH
+from chalicelib.clock import iso
+
+MAX_WINDOW_DAYS = 400
+DEFAULT_TOP = 10
+DEFAULT_HOTSPOTS = 20
+DEFAULT_MIN_COMPLAINTS = 3
+QUANTILES = {"median": (1, 2), "p90": (9, 10)}
+SLA_OUTCOMES = ("met", "breached", "open")
+READ_UNIT_BYTES = 4096
+
+_de = TypeDeserializer()
+
+
+class ReportParamError(ValueError):
+    """A query parameter the report cannot use (HTTP 400 validation_error)."""
+
+    def __init__(self, field_name: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field_name
+        self.message = message
+
+
+# -- the window -----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Window:
+    start: date  # first day, inclusive
+    end: date  # day after the last one (exclusive)
+
+    @property
+    def days(self) -> list[str]:
+        return [(self.start + timedelta(days=i)).isoformat() for i in range((self.end - self.start).days)]
+
+    @property
+    def length(self) -> int:
+        return (self.end - self.start).days
+
+    def previous(self) -> Window:
+        return Window(self.start - timedelta(days=self.length), self.start)
+
+    def bounds(self) -> dict[str, str]:
+        return {"from": _midnight(self.start), "to": _midnight(self.end)}
+
+
+def _midnight(day: date) -> str:
+    return iso(datetime(day.year, day.month, day.day, tzinfo=UTC))
+
+
+def parse_time(name: str, raw: str | None) -> datetime:
+    if raw is None or not raw.strip():
+        raise ReportParamError(name, f"{name} is required (ISO 8601 date or time, e.g. 2026-11-01)")
+    text = raw.strip()
+    try:
+        if len(text) == 10:
+            parsed = datetime.combine(date.fromisoformat(text), datetime.min.time())
+        else:
+            parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        raise ReportParamError(name, f"{name} is not an ISO 8601 date or time: {raw!r}") from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def window_of(params: Mapping[str, str] | None) -> Window:
+    """``from``/``to`` -> the whole UTC days that cover them (400s on anything else)."""
+    params = params or {}
+    start, end = parse_time("from", params.get("from")), parse_time("to", params.get("to"))
+    if end <= start:
+        raise ReportParamError("to", "to must be after from")
+    first = start.date()
+    last = end.date() if end.time() == datetime.min.time() else end.date() + timedelta(days=1)
+    window = Window(first, last)
+    if window.length > MAX_WINDOW_DAYS:
+        raise ReportParamError("to", f"a report covers at most {MAX_WINDOW_DAYS} days")
+    return window
+
+
+def int_param(params: Mapping[str, str] | None, name: str, default: int, low: int, high: int) -> int:
+    raw = (params or {}).get(name)
+    if raw is None:
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise ReportParamError(name, f"an integer from {low} to {high}")
+    return int(raw)
+
+
+# -- reading --------------------------------------------------------------------------------------------
+@dataclass
+class ReadStats:
+    """What the reads of one report cost (``read_units`` as DynamoDB bills eventually
+    consistent Queries: per request, the bytes of the items read rounded up to 4 KB, halved)."""
+
+    queries: int = 0
+    items: int = 0
+    bytes: int = 0
+    read_units: float = 0.0
+    reported_units: float = 0.0  # what DynamoDB said (ReturnConsumedCapacity), where it says it
+    lock: Lock = field(default_factory=Lock, repr=False, compare=False)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"queries": self.queries, "items": self.items, "bytes": self.bytes,
+                "read_units": self.read_units, "reported_read_units": self.reported_units}
+
+
+class AggregateReader:
+    """Queries of the aggregate items of one table (eventually consistent: a report may trail
+    the latest changes by the stream's delay anyway)."""
+
+    def __init__(self, ddb: Any, table: str, *, workers: int = 8) -> None:
+        self.ddb, self.table = ddb, table
+        self.stats = ReadStats()
+        self._workers = workers
+
+    def query_days(self, pk_of: Callable[[str], str], window: Window, sk_lo: Callable[[str], str],
+                   sk_hi: Callable[[str], str]) -> list[dict[str, Any]]:
+        """Items of one key family over the window: one Query per calendar month."""
+        months: dict[str, list[str]] = defaultdict(list)
+        for day in window.days:
+            months[day[:7]].append(day)
+        items: list[dict[str, Any]] = []
+        for month, days in sorted(months.items()):
+            items += self.query(pk_of(month), sk_lo(days[0]), sk_hi(days[-1]))
+        return items
+
+    def query(self, pk: str, lo: str, hi: str) -> list[dict[str, Any]]:
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "KeyConditionExpression": "pk = :pk AND sk BETWEEN :lo AND :hi",
+            "ExpressionAttributeValues": {":pk": {"S": pk}, ":lo": {"S": lo}, ":hi": {"S": hi}},
+            "ReturnConsumedCapacity": "TOTAL",
+        }
+        out: list[dict[str, Any]] = []
+        while True:
+            resp = self.ddb.query(**kwargs)
+            raw = resp.get("Items", [])
+            size = sum(item_size(i) for i in raw)
+            with self.stats.lock:
+                self.stats.queries += 1
+                self.stats.items += len(raw)
+                self.stats.bytes += size
+                self.stats.read_units += max(1, math.ceil(size / READ_UNIT_BYTES)) * 0.5
+                self.stats.reported_units += float((resp.get("ConsumedCapacity") or {}).get("CapacityUnits") or 0)
+            out += [{k: _plain(_de.deserialize(v)) for k, v in i.items()} for i in raw]
+            if "LastEvaluatedKey" not in resp:
+                return out
+            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+
+    def in_parallel(self, calls: list[Callable[[], Any]]) -> list[Any]:
+        if len(calls) <= 1:
+            return [c() for c in calls]
+        with ThreadPoolExecutor(max_workers=min(self._workers, len(calls))) as pool:
+            return list(pool.map(lambda c: c(), calls))
+
+    # the families -----------------------------------------------------------------------------------
+    def day_items(self, window: Window) -> dict[str, dict[str, Any]]:
+        items = self.query_days(lambda m: f"AGG#{m}", window, lambda d: f"D#{d}", lambda d: f"D#{d}")
+        return {str(i["sk"])[2:]: i for i in items}
+
+    def histogram(self, window: Window, ident: str) -> dict[int, int]:
+        """One histogram bucket's sub-buckets, summed over the window's days."""
+        merged: dict[int, int] = defaultdict(int)
+        for item in self.query_days(lambda m: f"AGGH#{m}#{ident}", window, lambda d: f"D#{d}", lambda d: f"D#{d}"):
+            for attr, value in item.items():
+                if attr.startswith("h") and value:
+                    merged[int(attr[1:])] += int(value)
+        return dict(merged)
+
+    def counters(self, window: Window, kind: str) -> dict[str, int]:
+        """Complaints per SKU (``kind`` sku) or order (``order``) created in the window."""
+        merged: dict[str, int] = defaultdict(int)
+        for item in self.query_days(lambda m: f"AGGK#{m}#{kind}", window, lambda d: f"{d}#", lambda d: f"{d}$"):
+            if item.get("n"):
+                merged[str(item["sk"])[11:]] += int(item["n"])
+        return dict(merged)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else value
+    return value
+
+
+def item_size(item: dict[str, Any]) -> int:
+    """An item's size as DynamoDB counts it (attribute names + values, low-level JSON)."""
+    return sum(len(name.encode()) + _value_size(value) for name, value in item.items())
+
+
+def _value_size(value: dict[str, Any]) -> int:
+    (kind, raw), = value.items()
+    if kind == "S":
+        return len(raw.encode())
+    if kind == "N":
+        digits = raw.lstrip("-").replace(".", "").strip("0") or "0"
+        return 1 + math.ceil(len(digits) / 2)
+    if kind in ("BOOL", "NULL"):
+        return 1
+    if kind == "B":
+        return len(raw)
+    if kind == "M":
+        return 3 + sum(len(k.encode()) + 1 + _value_size(v) for k, v in raw.items())
+    if kind == "L":
+        return 3 + sum(1 + _value_size(v) for v in raw)
+    return sum(len(str(v).encode()) for v in raw)  # sets
+
+
+# -- the summary ---------------------------------------------------------------------------------------------
+def _sum_days(days: Mapping[str, Mapping[str, Any]]) -> dict[str, Decimal]:
+    total: dict[str, Decimal] = defaultdict(Decimal)
+    for item in days.values():
+        for attr, value in item.items():
+            if attr not in ("pk", "sk") and isinstance(value, int | Decimal):
+                total[attr] += Decimal(value)
+    return total
+
+
+def _group(total: Mapping[str, Decimal], prefix: str) -> dict[str, int]:
+    found = {attr[len(prefix):]: int(v) for attr, v in total.items() if attr.startswith(prefix) and v}
+    return dict(sorted(found.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def _ratio(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+def _sla(total: Mapping[str, Decimal], prefix: str) -> dict[str, Any]:
+    met, breached, open_ = (int(total.get(f"{prefix}#{o}", 0)) for o in SLA_OUTCOMES)
+    return {"met": met, "breached": breached, "open": open_, "compliance": _ratio(met, met + breached)}
+
+
+def nearest_rank(n: int, quantile: tuple[int, int]) -> int:
+    num, den = quantile
+    return max(1, -(-n * num // den))
+
+
+def _locate(counts: Mapping[int, int], rank: int) -> tuple[int, int]:
+    """The bucket holding the rank-th smallest value, and the rank within that bucket."""
+    seen = 0
+    for bucket in sorted(counts):
+        if seen + counts[bucket] >= rank:
+            return bucket, rank - seen
+        seen += counts[bucket]
+    raise ValueError("rank beyond the histogram")  # the aggregates disagree with each other
+
+
+def percentiles(reader: AggregateReader, window: Window, total: Mapping[str, Decimal]) -> dict[str, dict[str, Any]]:
+    """Exact nearest-rank median and p90 of both clocks' durations, reading the histogram's
+    lower levels only for the buckets that hold them."""
+    targets: dict[tuple[str, str], tuple[int, int, int]] = {}  # (clock, quantile) -> (b1, rank in b1, n)
+    out: dict[str, dict[str, Any]] = {}
+    for name, short in CLOCKS.items():
+        level1 = {int(a.rsplit("#", 1)[1]): int(v) for a, v in total.items() if a.startswith(f"l1#{short}#") and v}
+        n = sum(level1.values())
+        out[name] = {"median": None, "p90": None, "count": n}
+        for q, fraction in QUANTILES.items():
+            if n:
+                b1, rank = _locate(level1, nearest_rank(n, fraction))
+                targets[(name, q)] = (b1, rank, n)
+    level2_keys = sorted({(CLOCKS[name], b1) for (name, _), (b1, _, _) in targets.items()})
+    level2 = dict(zip(level2_keys, reader.in_parallel(
+        [lambda k=k: reader.histogram(window, f"{k[0]}#{k[1]}") for k in level2_keys]), strict=True))
+    second: dict[tuple[str, str], tuple[int, int, int]] = {}
+    for (name, q), (b1, rank, _) in targets.items():
+        b2, rank2 = _locate(level2[(CLOCKS[name], b1)], rank)
+        second[(name, q)] = (b1, b2, rank2)
+    level3_keys = sorted({(CLOCKS[name], b1, b2) for (name, _), (b1, b2, _) in second.items()})
+    level3 = dict(zip(level3_keys, reader.in_parallel(
+        [lambda k=k: reader.histogram(window, f"{k[0]}#{k[1]}#{k[2]}") for k in level3_keys]), strict=True))
+    for (name, q), (b1, b2, rank2) in second.items():
+        b3, _ = _locate(level3[(CLOCKS[name], b1, b2)], rank2)
+        out[name][q] = b1 * L1_WIDTH + b2 * L2_WIDTH + b3
+    return out
+
+
+def _bins(total: Mapping[str, Decimal], short: str) -> list[dict[str, Any]]:
+    bounds = [0, *DISPLAY_BINS, None]
+    return [{"from_s": bounds[i], "to_s": bounds[i + 1], "count": int(total.get(f"bin#{short}#{i}", 0))}
+            for i in range(len(DISPLAY_BINS) + 1)]
+
+
+def _top(counts: Mapping[str, int], key: str, limit: int) -> list[dict[str, Any]]:
+    ranked = sorted(((k, v) for k, v in counts.items() if v > 0), key=lambda kv: (-kv[1], kv[0]))
+    return [{key: k, "complaints": v} for k, v in ranked[:limit]]
+
+
+def summary(reader: AggregateReader, window: Window, top: int = DEFAULT_TOP) -> dict[str, Any]:
+    days = reader.day_items(window)
+    total = _sum_days(days)
+    n = int(total.get("n", 0))
+    fetched = reader.in_parallel([
+        lambda: percentiles(reader, window, total),
+        lambda: reader.counters(window, "sku"),
+        lambda: reader.counters(window, "order"),
+    ])
+    quantiles, skus, orders = fetched
+    durations: dict[str, Any] = {}
+    for name, short in CLOCKS.items():
+        measured = int(total.get(f"dur#{short}#n", 0))
+        durations[name] = {
+            "median": quantiles[name]["median"], "p90": quantiles[name]["p90"], "count": measured,
+            "mean": round(float(total.get(f"dur#{short}#sum", 0)) / measured, 1) if measured else None,
+            "histogram": _bins(total, short),
+        }
+    sla: dict[str, Any] = {}
+    for name, short in CLOCKS.items():
+        sla[name] = _sla(total, f"sla#{short}")
+        teams = sorted({a.split("#")[2] for a in total if a.startswith(f"slat#{short}#")})
+        sla[name]["by_team"] = {t: _sla(total, f"slat#{short}#{t}") for t in teams}
+    sent, responses = int(total.get("csat#sent", 0)), int(total.get("csat#resp", 0))
+    return {
+        **window.bounds(),
+        "days": window.length,
+        "counts": {
+            "total": n,
+            "by_category": _group(total, "cat#"),
+            "by_severity": _group(total, "sev#"),
+            "by_channel": _group(total, "ch#"),
+            "by_team": _group(total, "team#"),
+            "by_status": _group(total, "st#"),
+            "by_source": _group(total, "src#"),
+        },
+        "sla": sla,
+        "durations_s": durations,
+        "escalations": {str(level): int(total.get(f"esc#{level}", 0)) for level in (1, 2, 3)},
+        "vouchers": {
+            "count": int(total.get("vch#n", 0)),
+            "total": {"amount": f"{total.get('vch#amt', Decimal(0)):.2f}", "currency": "CNY"},
+            "by_reason": _group(total, "vch#r#"),
+        },
+        "csat": {
+            "surveys_sent": sent,
+            "responses": responses,
+            "response_rate": _ratio(responses, sent),
+            "mean": float(total.get("csat#sum", Decimal(0)) / responses) if responses else None,
+            "distribution": {str(s): int(total.get(f"csat#s#{s}", 0)) for s in range(1, 6)},
+        },
+        "top_products": _top(skus, "sku", top),
+        "top_orders": _top(orders, "order_id", top),
+        "daily": [
+            {"date": day, "total": int(days.get(day, {}).get("n", 0)),
+             "by_category": _group(_sum_days({day: days[day]}) if day in days else {}, "cat#")}
+            for day in window.days
+        ],
+    }
+
+
+# -- hotspots ----------------------------------------------------------------------------------------------
+def hotspot_score(current: int, previous: int) -> float:
+    """How unusual the jump is: the increase in units of the previous count's Poisson noise."""
+    return (current - previous) / math.sqrt(max(previous, 1))
+
+
+def hotspots(reader: AggregateReader, window: Window, *, limit: int = DEFAULT_HOTSPOTS,
+             min_complaints: int = DEFAULT_MIN_COMPLAINTS) -> dict[str, Any]:
+    """SKUs and categories whose complaints rose against the previous window of equal length,
+    biggest jumps first (``score``), only those with at least ``min_complaints`` now."""
+    previous = window.previous()
+    now_days, before_days, now_skus, before_skus = reader.in_parallel([
+        lambda: reader.day_items(window), lambda: reader.day_items(previous),
+        lambda: reader.counters(window, "sku"), lambda: reader.counters(previous, "sku"),
+    ])
+    now_cat, before_cat = _group(_sum_days(now_days), "cat#"), _group(_sum_days(before_days), "cat#")
+    candidates = [("sku", k, v, before_skus.get(k, 0)) for k, v in now_skus.items()]
+    candidates += [("category", k, v, before_cat.get(k, 0)) for k, v in now_cat.items()]
+    items: list[dict[str, Any]] = []
+    for kind, key, current, before in candidates:
+        if current >= min_complaints and current > before:
+            items.append({
+                kind: key,
+                "complaints": current,
+                "previous": before,
+                "change": round((current - before) / before, 4) if before else None,
+                "delta": current - before,
+                "score": round(hotspot_score(current, before), 4),
+            })
+    items.sort(key=lambda i: (-i["score"], -i["delta"], "sku" not in i, i.get("sku") or i.get("category")))
+    return {
+        **window.bounds(),
+        "previous": previous.bounds(),
+        "min_complaints": min_complaints,
+        "items": items[:limit],
+    }
+
+
+
+# -- the API's entry point ---------------------------------------------------------------------------------
+def serve(kind: str, params: Mapping[str, str], reader: AggregateReader | None = None) -> dict[str, Any]:
+    """``GET /reports/<kind>`` with its query parameters (``ReportParamError`` -> 400)."""
+    window = window_of(params)
+    if reader is None:
+        from chalicelib import aws
+        from chalicelib.config import settings
+
+        reader = AggregateReader(aws.client("dynamodb"), settings().table_name)
+    if kind == "summary":
+        return summary(reader, window, top=int_param(params, "top", DEFAULT_TOP, 1, 100))
+    if kind == "hotspots":
+        return hotspots(reader, window, limit=int_param(params, "limit", DEFAULT_HOTSPOTS, 1, 200),
+                        min_complaints=int_param(params, "min_complaints", DEFAULT_MIN_COMPLAINTS, 1, 1_000_000))
+    raise ValueError(f"no report {kind!r}")
