@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_seri
 
 from chalicelib.clock import iso
 
-CATEGORIES = (
+CATEGORIES: tuple[str, ...] = (
     "product_quality",
     "not_as_described",
     "counterfeit",
@@ -46,7 +46,7 @@ Tier = Literal["standard", "gold", "vip"]
 Locale = Literal["zh-CN", "en"]
 Severity = Literal["P1", "P2", "P3"]
 Team = Literal["product", "logistics", "service"]
-TEAMS = ("product", "logistics", "service")
+TEAMS: tuple[str, ...] = ("product", "logistics", "service")
 Group = Literal["customers", "agents", "supervisors", "ops"]
 
 NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]

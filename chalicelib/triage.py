@@ -30,25 +30,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from chalicelib.models import CATEGORIES, TEAMS, Severity, Team
+
 RULES_PATH = Path(__file__).with_name("triage_rules.toml")
 
-CATEGORIES: tuple[str, ...] = (
-    "product_quality",
-    "not_as_described",
-    "counterfeit",
-    "delivery_delay",
-    "damaged_in_transit",
-    "lost_parcel",
-    "service_attitude",
-    "after_sales",
-    "promotion_rules",
-    "other",
-)
-TEAMS: tuple[str, ...] = ("product", "logistics", "service")
 FALLBACK_CATEGORY = "other"
 
-Severity = Literal["P1", "P2", "P3"]
-Team = Literal["product", "logistics", "service"]
 SEVERITY_ORDER: tuple[Severity, ...] = ("P1", "P2", "P3")
 
 
