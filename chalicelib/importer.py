@@ -52,8 +52,7 @@ def import_batch(body: str) -> dict[str, Any]:
         seen.add(record.external_id)
         mapped.append(record)
 
-    profiles = store.get_profiles([r.complaint.customer_id for r in mapped])
-    tickets = [_ticket(r, batch.batch_id, profiles.get(r.complaint.customer_id)) for r in mapped]
+    tickets = [_ticket(r, batch.batch_id) for r in mapped]
     existing_ids: set[str] = set()
     for start in range(0, len(tickets), TRANSACTION_SIZE):
         existing_ids |= store.create_many(tickets[start:start + TRANSACTION_SIZE])
@@ -80,9 +79,9 @@ def import_batch(body: str) -> dict[str, Any]:
     return report
 
 
-def _ticket(record: ImportedComplaint, batch_id: str, profile: dict[str, Any] | None) -> Ticket:
+def _ticket(record: ImportedComplaint, batch_id: str) -> Ticket:
     return new_ticket(record.complaint, complaint_id=imported_complaint_id(record.source, record.external_id),
-                      received_by=f"import:{record.source}", profile=profile, source=record.source,
+                      received_by=f"import:{record.source}", source=record.source,
                       external_id=record.external_id, batch_id=batch_id, raised_at=record.raised_at)
 
 

@@ -30,15 +30,13 @@ class IdempotencyConflict(Exception):
     """The Idempotency-Key was used before with another body."""
 
 
-def new_ticket(complaint: ComplaintIn, *, complaint_id: str, received_by: str, profile: dict[str, Any] | None,
-               source: str = "api", external_id: str | None = None, batch_id: str | None = None,
+def new_ticket(complaint: ComplaintIn, *, complaint_id: str, received_by: str, source: str = "api", external_id: str | None = None, batch_id: str | None = None,
                raised_at: datetime | None = None) -> Ticket:
-    profile = profile or {}
     at = now()
-    locale = complaint.contact.locale if complaint.contact else profile.get("locale", "zh-CN")
+    locale = complaint.contact.locale if complaint.contact else "zh-CN"  # triage applies the profile's
     return Ticket(complaint_id=complaint_id, complaint=complaint, source=source, external_id=external_id,
                   received_by=received_by,
-                  batch_id=batch_id, tier=profile.get("tier", "standard"), locale=locale,
+                  batch_id=batch_id, locale=locale,
                   created_at=at, raised_at=min(raised_at or at, at), updated_at=at)
 
 
@@ -59,9 +57,7 @@ def register(ticket: Ticket) -> bool:
 
 def _submit(request: dict[str, Any]) -> dict[str, Any]:
     complaint = ComplaintIn.model_validate(request["body"])
-    profile = adapters().store.get_profile(complaint.customer_id)
-    ticket = new_ticket(complaint, complaint_id=new_complaint_id(), received_by=f"customer:{request['caller']}",
-                        profile=profile)
+    ticket = new_ticket(complaint, complaint_id=new_complaint_id(), received_by=f"customer:{request['caller']}")
     register(ticket)
     location = f"/complaints/{ticket.complaint_id}"
     return {"status": 202, "location": location,

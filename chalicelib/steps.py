@@ -69,22 +69,29 @@ def step_triage(event: dict[str, Any]) -> dict[str, Any]:
     complaint_id = event["complaint_id"]
     policy_table = event["policy"]
     store = adapters().store
+    ticket = store.get_ticket(complaint_id)
+    if ticket is None:
+        raise UnknownComplaint(complaint_id)
+    # the tier comes from the profile the service holds, never from the complaint itself
+    profile = store.get_profile(ticket.complaint.customer_id) or {}
+    other_open = _other_open(store, ticket)
 
     def rule(ticket: Ticket, at: datetime) -> Outcome:
         if ticket.severity is not None:  # a retried step: already triaged
             return Outcome(ticket.model_copy(deep=True))
         c = ticket.complaint
+        tier = profile.get("tier", "standard")
+        locale = c.contact.locale if c.contact else profile.get("locale", ticket.locale)
         result = triage(TriageInput(
             text=c.description,
             category=c.category,
             order_amount=c.order_amount.amount if c.order_amount and c.order_amount.currency == "CNY" else None,
             product_kind=c.product.kind if c.product else None,
-            tier=ticket.tier,
-            other_open_on_order=_other_open(store, ticket),
+            tier=tier,
+            other_open_on_order=other_open,
         ))
-        severity_policy = policy_table[result.severity]
-        policy = Policy(follow_up=policy_table["follow_up"], **severity_policy)
-        return lifecycle.apply_triage(ticket, result, policy, at)
+        policy = Policy(follow_up=policy_table["follow_up"], **policy_table[result.severity])
+        return lifecycle.apply_triage(ticket.model_copy(update={"tier": tier, "locale": locale}), result, policy, at)
 
     ticket, sent = _commit(complaint_id, rule, drain=True)
     return _step(ticket, sent)

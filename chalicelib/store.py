@@ -254,24 +254,6 @@ class TicketStore:
         data = load(resp["Item"])
         return {k: data[k] for k in ("customer_id", "tier", "locale", "updated_at") if k in data}
 
-    def get_profiles(self, customer_ids: list[str]) -> dict[str, dict[str, Any]]:
-        """Many profiles in BatchGetItem calls of 100 keys (imports)."""
-        out: dict[str, dict[str, Any]] = {}
-        unique = sorted(set(customer_ids))
-        for start in range(0, len(unique), 100):
-            keys = [{"pk": {"S": f"CUST#{c}"}, "sk": {"S": "PROFILE"}} for c in unique[start:start + 100]]
-            request: dict[str, Any] = {self.table: {"Keys": keys}}
-            for attempt in range(8):
-                resp = self.ddb.batch_get_item(RequestItems=request)
-                for item in resp.get("Responses", {}).get(self.table, []):
-                    data = load(item)
-                    out[data["customer_id"]] = {k: data[k] for k in ("tier", "locale") if k in data}
-                request = resp.get("UnprocessedKeys") or {}
-                if not request:
-                    break
-                time.sleep(min(2.0, 0.05 * 2**attempt))
-        return out
-
     def put_profile(self, customer_id: str, profile: dict[str, Any]) -> None:
         item = {"pk": f"CUST#{customer_id}", "sk": "PROFILE", "customer_id": customer_id, **profile}
         self.ddb.put_item(TableName=self.table, Item=dump(item))
