@@ -1,7 +1,8 @@
 """Intake: a validated complaint becomes a stored ticket with a running workflow.
 
-Order of work: the ticket (status ``received``) and its ``received`` event are written in one
-transaction, then the lifecycle execution (named after the complaint) is started. If the
+Order of work: the ticket (status ``received``; its ``received`` event is implied by it) is
+written with one conditional ``PutItem``, then the lifecycle execution (named after the
+complaint) is started. If the
 start fails, the ticket is deleted again and the caller gets a retryable 503: no complaint
 is ever stored without its workflow, and a retry with the same Idempotency-Key is safe."""
 

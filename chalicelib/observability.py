@@ -13,7 +13,7 @@ NAMESPACE = "ComplaintManagement"
 
 logger = Logger(service=SERVICE)
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
-tracer = Tracer(service=SERVICE)
+tracer = Tracer(service=SERVICE, patch_modules=["botocore"])  # X-Ray: AWS calls only
 
 
 def count(name: str, value: float = 1, **dimensions: object) -> None:

@@ -200,6 +200,7 @@ class LocalSystem:
         self._exit.enter_context(moto_patches.interruptible_stop_execution())
         self._exit.enter_context(moto_patches.scaled_sqs(self.clock))
         self._exit.enter_context(moto_patches.serialized_dynamodb())
+        self._exit.enter_context(moto_patches.cheap_transaction_rollback())
         self._exit.enter_context(moto_patches.state_machines_from_cloudformation())
         self._exit.enter_context(moto_patches.quiet_logs())
         self._exit.enter_context(self._dispatcher.installed())
