@@ -47,7 +47,6 @@ STORE_METHOD_ACCESS: dict[str, tuple[tuple[str, str | None], ...]] = {
     "team_queue": (("dynamodb:Query", "team_queue"),),
     "open_on_order": (("dynamodb:Query", "by_order"),),
     "get_profile": (("dynamodb:GetItem", None),),
-    "get_profiles": (("dynamodb:BatchGetItem", None),),
     "put_profile": (("dynamodb:PutItem", None),),
     "put_import_report": (("dynamodb:PutItem", None),),
     "get_import_report": (("dynamodb:GetItem", None),),
@@ -55,20 +54,20 @@ STORE_METHOD_ACCESS: dict[str, tuple[tuple[str, str | None], ...]] = {
 
 # Chalice function -> the chalicelib modules its entry point runs, and the store methods they call.
 FUNCTION_MODULES: dict[str, tuple[str, ...]] = {
-    "api_handler": ("intake", "actions", "queries"),
-    "lifecycle_step": ("steps",),
+    "api_handler": ("intake", "actions", "changes", "queries"),
+    "lifecycle_step": ("steps", "changes"),
     "notify": ("notifier",),
     "import_batch": ("importer",),
 }
 FUNCTION_STORE_METHODS: dict[str, frozenset[str]] = {
     "api_handler": frozenset({
-        "create", "delete", "get_profile",  # intake
-        "get_ticket", "save", "add_events",  # actions
+        "create", "delete",  # intake
+        "get_ticket", "save", "add_events",  # actions (through changes.apply)
         "get_with_timeline", "by_customer", "team_queue", "put_profile", "get_import_report",  # queries
     }),
-    "lifecycle_step": frozenset({"get_ticket", "save", "add_events", "set_wait_token", "open_on_order"}),
+    "lifecycle_step": frozenset({"get_ticket", "get_profile", "save", "add_events", "set_wait_token", "open_on_order"}),
     "notify": frozenset(),
-    "import_batch": frozenset({"create_many", "get_profiles", "get_tickets", "put_import_report"}),
+    "import_batch": frozenset({"create_many", "get_tickets", "put_import_report"}),
 }
 # Powertools' DynamoDB idempotency persistence layer (intake's Idempotency-Key).
 IDEMPOTENCY_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")

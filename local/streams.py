@@ -1,0 +1,353 @@
+"""DynamoDB stream event source mappings, honoured locally the way Lambda's poller does it.
+
+The app's ``on_dynamodb_record`` handlers (the ``analytics`` function) read the tickets
+table's stream. moto 5.2.5 keeps the stream (``dynamodbstreams`` ``GetShardIterator`` /
+``GetRecords`` work), but its own delivery to a mapping runs the function inside the writer's
+call and then empties the shard - which restarts the sequence numbers. So no mapping is
+registered with moto's table; one poller thread per mapping does what Lambda does:
+
+* read the shard with ``GetShardIterator`` / ``GetRecords`` (in process, every 50 ms);
+* keep only ticket items, like the template's ``FilterCriteria`` (``sk = TICKET``);
+* invoke the function with batches of ``BatchSize`` records in Lambda's event shape;
+* a function error retries the batch (back-off, then skipped after ``MAX_RETRIES`` like
+  ``MaximumRetryAttempts``); ``batchItemFailures`` resumes from the lowest failed record.
+
+While the system runs, moto's ``StreamShard`` keeps sequence numbers unique and contiguous
+under concurrent writers (a lock), forgets the records the pollers have delivered (moto
+deep-copies a shard with its table), and a failed transaction leaves no records behind.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import json
+import logging
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from datetime import datetime
+from typing import Any
+from unittest import mock
+
+from chalice.app import DynamoDBEventConfig
+from moto.dynamodb.models import DynamoDBBackend
+from moto.dynamodb.models.table import StreamRecord, StreamShard
+
+LOG = logging.getLogger(__name__)
+
+IDLE_POLL_SECONDS = 0.05
+MAX_RETRIES = 20
+RETRY_BACKOFF_SECONDS = 0.2
+TICKET_SK = "TICKET"  # infra.template.ANALYTICS_FILTER: only ticket items reach the function
+READ_LIMIT = 1000
+
+_LOCK = threading.RLock()
+
+
+# --- moto's shard -----------------------------------------------------------------------------
+def _trimmed(shard: StreamShard) -> int:
+    return int(getattr(shard, "_local_trimmed", 0))
+
+
+def _add(self: StreamShard, old: Any, new: Any) -> None:
+    with _LOCK:
+        view = self.table.stream_specification["StreamViewType"]  # type: ignore[index]
+        event_name = "INSERT" if old is None else "REMOVE" if new is None else "MODIFY"
+        sequence = self.starting_sequence_number + _trimmed(self) + len(self.items)
+        self.items.append(StreamRecord(self.table, view, event_name, old, new, sequence))
+
+
+def _get(self: StreamShard, start: int, quantity: int) -> list[dict[str, Any]]:
+    with _LOCK:
+        index = max(0, start - self.starting_sequence_number - _trimmed(self))
+        return [record.to_json() for record in self.items[index:index + quantity]]
+
+
+def _deepcopy(self: StreamShard, memo: dict[int, Any]) -> StreamShard:
+    with _LOCK:  # moto copies the table for every transaction: not while a record is added
+        clone = StreamShard.__new__(StreamShard)
+        memo[id(self)] = clone
+        for key, value in self.__dict__.items():
+            setattr(clone, key, copy.deepcopy(value, memo))
+        return clone
+
+
+def trim(shard: StreamShard, up_to_sequence: int) -> int:
+    """Forget the records up to ``up_to_sequence`` (delivered); returns how many went."""
+    with _LOCK:
+        count = min(len(shard.items), max(0, up_to_sequence - shard.starting_sequence_number - _trimmed(shard) + 1))
+        if count:
+            del shard.items[:count]
+            shard._local_trimmed = _trimmed(shard) + count  # type: ignore[attr-defined]
+        return count
+
+
+def _last_sequence(shard: StreamShard) -> int:
+    return int(shard.starting_sequence_number + _trimmed(shard) + len(shard.items) - 1)
+
+
+def _drop_after(shard: StreamShard, last_sequence: int) -> None:
+    with _LOCK:
+        keep = last_sequence - shard.starting_sequence_number - _trimmed(shard) + 1
+        if 0 <= keep < len(shard.items):
+            del shard.items[keep:]
+
+
+# --- moto's transactions ------------------------------------------------------------------------
+def _stream_rollback(original: Callable[..., Any]) -> Callable[..., Any]:
+    """A failed ``TransactWriteItems`` leaves no stream records, as on AWS. moto appends a
+    record for each write it makes before it finds the failure (and the item-level rollback of
+    ``local.moto_patches.cheap_transaction_rollback`` writes the old items back, with records
+    of their own): all of them are dropped. DynamoDB requests are serialised
+    (``moto_patches.serialized_dynamodb``), so nobody else wrote meanwhile."""
+
+    def transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> Any:
+        marks: dict[int, tuple[StreamShard, int]] = {}
+        for entry in transact_items:
+            try:
+                _, op = next(iter(entry.items()))
+                shard = self.tables[op["TableName"]].stream_shard
+            except Exception:  # malformed: the original call says why
+                continue
+            if shard is not None and id(shard) not in marks:
+                with _LOCK:
+                    marks[id(shard)] = (shard, _last_sequence(shard))
+        try:
+            return original(self, transact_items)
+        except BaseException:
+            for shard, last in marks.values():
+                _drop_after(shard, last)
+            raise
+
+    return transact_write_items
+
+
+@contextmanager
+def compact_stream_shards() -> Iterator[None]:
+    with ExitStack() as stack:
+        stack.enter_context(mock.patch.object(StreamShard, "add", _add))
+        stack.enter_context(mock.patch.object(StreamShard, "get", _get))
+        stack.enter_context(mock.patch.object(StreamShard, "__deepcopy__", _deepcopy, create=True))
+        transact = _stream_rollback(DynamoDBBackend.transact_write_items)
+        stack.enter_context(mock.patch.object(DynamoDBBackend, "transact_write_items", transact))
+        yield
+
+
+# --- the poller ---------------------------------------------------------------------------------
+def _json_default(value: Any) -> Any:
+    if isinstance(value, bytes | bytearray):
+        return base64.b64encode(value).decode()
+    if isinstance(value, datetime):
+        return value.timestamp()
+    raise TypeError(f"not JSON: {type(value).__name__}")
+
+
+def lambda_record(record: dict[str, Any], stream_arn: str) -> dict[str, Any]:
+    """A ``GetRecords`` record as Lambda hands it to a function."""
+    data = dict(record["dynamodb"])
+    created = data.get("ApproximateCreationDateTime")
+    if isinstance(created, datetime):
+        data["ApproximateCreationDateTime"] = int(created.timestamp())
+    return {**record, "dynamodb": data, "eventSourceARN": stream_arn}
+
+
+def selected(record: dict[str, Any]) -> bool:
+    return record.get("dynamodb", {}).get("Keys", {}).get("sk", {}).get("S") == TICKET_SK
+
+
+class DynamoDBStreamPoller:
+    """One thread per mapping: read the shard -> invoke the function -> move on."""
+
+    def __init__(
+        self,
+        *,
+        streams: Any,
+        lambda_client: Any,
+        stream_arn: str,
+        function_name: str,
+        batch_size: int = 100,
+        shard: Callable[[], StreamShard | None] = lambda: None,
+    ) -> None:
+        self._streams = streams
+        self._lambda = lambda_client
+        self.stream_arn = stream_arn
+        self.function_name = function_name
+        self._batch_size = max(1, min(int(batch_size), 10_000))
+        self._shard = shard
+        self._after: str | None = None  # sequence number of the last record handled
+        self._shard_id: str | None = None
+        self._attempts = 0
+        self._stop = threading.Event()
+        self._idle = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"stream-poller-{function_name}", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+
+    def wait_idle(self, timeout: float = 10.0) -> bool:
+        """Until a poll found nothing new (tests, demo: "the aggregates have caught up")."""
+        self._idle.clear()
+        return self._idle.wait(timeout)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                delivered = self.poll_once()
+            except Exception:
+                LOG.exception("stream poller for %s failed; retrying", self.function_name)
+                self._stop.wait(1.0)
+                continue
+            if not delivered:
+                self._idle.set()
+                self._stop.wait(IDLE_POLL_SECONDS)
+
+    def _read(self, shard: StreamShard | None) -> list[dict[str, Any]]:
+        """The records past the checkpoint: straight from moto's shard when the poller has it
+        (moto's GetRecords response serializer costs more than the function it feeds), else
+        with ``GetShardIterator`` + ``GetRecords``."""
+        if shard is not None:
+            start = shard.starting_sequence_number if self._after is None else int(self._after) + 1
+            return _get(shard, start, READ_LIMIT)
+        records: list[dict[str, Any]] = self._streams.get_records(ShardIterator=self._iterator(), Limit=READ_LIMIT)["Records"]
+        return records
+
+    def _iterator(self) -> str:
+        if self._shard_id is None:
+            self._shard_id = self._streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]["Shards"][0]["ShardId"]
+        kwargs: dict[str, Any] = {"StreamArn": self.stream_arn, "ShardId": self._shard_id}
+        if self._after is None:
+            kwargs["ShardIteratorType"] = "TRIM_HORIZON"
+        else:
+            kwargs.update(ShardIteratorType="AFTER_SEQUENCE_NUMBER", SequenceNumber=self._after)
+        iterator = str(self._streams.get_shard_iterator(**kwargs)["ShardIterator"])
+        self._forget_iterators()
+        return iterator
+
+    def _forget_iterators(self) -> None:
+        """moto keeps every shard iterator it ever handed out: drop all but the newest few."""
+        from moto.dynamodbstreams.models import dynamodbstreams_backends
+
+        region, account = self.stream_arn.split(":")[3], self.stream_arn.split(":")[4]
+        iterators = dynamodbstreams_backends[account][region].shard_iterators
+        for key in list(iterators)[:-4]:
+            iterators.pop(key, None)
+
+    def poll_once(self) -> int:
+        """Deliver what the shard holds past the last record handled; returns how many records
+        were read (0: nothing new)."""
+        shard = self._shard()
+        if shard is not None and self._after is not None:
+            with _LOCK:
+                if _last_sequence(shard) <= int(self._after):
+                    return 0  # nothing new: no API calls while idle (they cost the writers CPU)
+        records = self._read(shard)
+        if not records:
+            return 0
+        wanted = [r for r in records if selected(r)]
+        for start in range(0, len(wanted), self._batch_size):
+            batch = wanted[start:start + self._batch_size]
+            if self._deliver(batch) < len(batch):
+                return len(records)  # the rest comes again from the checkpoint
+        self._advance(records[-1])  # past the records filtered out too
+        return len(records)
+
+    def _advance(self, record: dict[str, Any]) -> None:
+        self._after = str(record["dynamodb"]["SequenceNumber"])
+        shard = self._shard()
+        if shard is not None:
+            trim(shard, int(self._after))
+
+    def _deliver(self, batch: list[dict[str, Any]]) -> int:
+        """Invoke the function; returns how many records of the batch are done with."""
+        event = {"Records": [lambda_record(r, self.stream_arn) for r in batch]}
+        result = self._lambda.invoke(FunctionName=self.function_name, Payload=json.dumps(event, default=_json_default).encode())
+        raw = result["Payload"].read()
+        failed_at = 0 if "FunctionError" in result else _first_failure(batch, raw)
+        if failed_at is None:
+            self._attempts = 0
+            self._advance(batch[-1])
+            return len(batch)
+        self._attempts += 1
+        if self._attempts > MAX_RETRIES:
+            LOG.error("%s: giving up on %d stream records after %d attempts", self.function_name, len(batch) - failed_at, MAX_RETRIES)
+            self._attempts = 0
+            self._advance(batch[-1])
+            return len(batch)
+        if failed_at:
+            self._advance(batch[failed_at - 1])
+        LOG.info("%s: stream records from #%d of the batch left for redelivery", self.function_name, failed_at)
+        self._stop.wait(min(2.0, RETRY_BACKOFF_SECONDS * self._attempts))
+        return failed_at
+
+
+def _first_failure(batch: list[dict[str, Any]], raw: bytes) -> int | None:
+    """Index of the first record to redeliver (``batchItemFailures``), None if all succeeded."""
+    try:
+        payload = json.loads(raw) if raw else None
+    except ValueError:
+        return None
+    failures = payload.get("batchItemFailures") if isinstance(payload, dict) else None
+    if not failures:
+        return None
+    sequences = [str(r["dynamodb"]["SequenceNumber"]) for r in batch]
+    positions = [sequences.index(str(f.get("itemIdentifier"))) for f in failures
+                 if isinstance(f, dict) and str(f.get("itemIdentifier")) in sequences]
+    return min(positions) if len(positions) == len(failures) else 0  # an unknown id fails the whole batch
+
+
+# --- wiring -------------------------------------------------------------------------------------
+def streams_client(region: str) -> Any:
+    """A DynamoDB Streams client in process. botocore 1.44 sends DescribeStream/GetRecords to
+    the account endpoint ``<account>.streams-ddb.<region>.amazonaws.com``, which moto 5.2.5
+    routes to DynamoDB ("Not yet implemented"): name the regional endpoint."""
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client("dynamodbstreams", region_name=region, endpoint_url=f"https://streams.dynamodb.{region}.amazonaws.com",
+                        config=Config(retries={"total_max_attempts": 1}))
+
+
+@contextmanager
+def event_sources(system: Any) -> Iterator[list[DynamoDBStreamPoller]]:
+    """The app's ``on_dynamodb_record`` handlers, each fed the tickets table's stream (the
+    only stream of the system) by its own poller, while the block runs."""
+    from moto.dynamodb.models import dynamodb_backends
+
+    from local.stack import REGION
+
+    configs = [s for s in system.app.event_sources if isinstance(s, DynamoDBEventConfig)]
+    pollers: list[DynamoDBStreamPoller] = []
+    with ExitStack() as stack:
+        stack.enter_context(compact_stream_shards())
+        if configs:
+            table_name = system.resources["TicketsTable"]
+            ddb = system.client("dynamodb", in_process=True)
+            stream_arn = ddb.describe_table(TableName=table_name)["Table"]["LatestStreamArn"]
+            lambda_client = system.client("lambda", in_process=True)
+            function_arn = {f["FunctionName"]: f["FunctionArn"] for f in lambda_client.list_functions()["Functions"]}
+
+            def shard() -> StreamShard | None:
+                return dynamodb_backends[system.account_id][REGION].get_table(table_name).stream_shard
+
+            for config in configs:
+                function_name = f"complaints-{system.stage}-{config.name}"
+                if function_name not in function_arn:
+                    raise RuntimeError(f"stream handler {config.name}: no function {function_name}")
+                poller = DynamoDBStreamPoller(
+                    streams=streams_client(REGION),
+                    lambda_client=lambda_client,
+                    stream_arn=stream_arn,
+                    function_name=function_name,
+                    batch_size=config.batch_size,
+                    shard=shard,
+                )
+                poller.start()
+                stack.callback(poller.stop)
+                pollers.append(poller)
+        yield pollers
