@@ -37,8 +37,8 @@ package: $(STAMP) ## build the deployable template + bundle into build/ (offline
 deploy: package ## deploy to the AWS account of your credentials (STAGE=dev|prod)
 	$(PY) -m infra deploy --stage $(or $(STAGE),dev) $(ARGS)
 
-demo: $(STAMP)
-	$(PY) -m local demo
+demo: $(STAMP) ## the five-minute tour: local system, sample replayed, agents at work, report.html
+	$(PY) -m local demo $(ARGS)
 
 clean:
 	rm -rf build .pytest_cache bench/results

@@ -7,13 +7,14 @@ from __future__ import annotations
 from typing import Any
 
 from chalice import Chalice, CognitoUserPoolAuthorizer, Response
-from chalice.app import SQSEvent
+from chalice.app import DynamoDBEvent, SQSEvent
 
 from chalicelib import actions, intake, queries
+from chalicelib.analytics import STREAM_ARN_PLACEHOLDER
 from chalicelib.config import IMPORT_QUEUE_NAME, USER_POOL_ARN_PLACEHOLDER
 from chalicelib.http import STAFF, HttpError, caller_of, handled, json_body, json_response, limit_param, parse, require
 from chalicelib.models import TEAMS, ComplaintIn, ContactIn, EscalateIn, NoteIn, ProfileIn, RatingIn, ResolveIn
-from chalicelib.observability import logger
+from chalicelib.observability import logger, tracer
 
 app = Chalice(app_name="complaints")
 app.log.setLevel("INFO")
@@ -126,6 +127,7 @@ def put_profile(customer_id: str) -> Response:
 # -- workflow and import functions -------------------------------------------------------------
 @app.lambda_function(name="lifecycle_step")
 @logger.inject_lambda_context
+@tracer.capture_lambda_handler
 def lifecycle_step(event: dict[str, Any], context: Any) -> Any:
     from chalicelib import steps
 
@@ -134,6 +136,7 @@ def lifecycle_step(event: dict[str, Any], context: Any) -> Any:
 
 @app.lambda_function(name="notify")
 @logger.inject_lambda_context
+@tracer.capture_lambda_handler
 def notify(event: dict[str, Any], context: Any) -> Any:
     from chalicelib.bootstrap import notifier
 
@@ -155,3 +158,36 @@ def import_report(batch_id: str) -> Response:
     if report is None:
         raise HttpError(404, "not_found", "no such import batch")
     return json_response(report)
+
+
+# -- reports (ops, supervisors) ----------------------------------------------------------------
+@app.route("/reports/summary", methods=["GET"], authorizer=auth)
+@handled
+def report_summary() -> Response:
+    require(caller_of(_req()), ["ops", "supervisors"])
+    return json_response(_report("summary"))
+
+
+@app.route("/reports/hotspots", methods=["GET"], authorizer=auth)
+@handled
+def report_hotspots() -> Response:
+    require(caller_of(_req()), ["ops", "supervisors"])
+    return json_response(_report("hotspots"))
+
+
+def _report(kind: str) -> dict[str, Any]:
+    from chalicelib import reports
+
+    try:
+        return reports.serve(kind, _req().query_params or {})
+    except reports.ReportParamError as exc:
+        raise HttpError(400, "validation_error", exc.message, [{"field": exc.field, "message": exc.message}]) from exc
+
+
+# The tickets table's stream -> the per-day aggregates the reports read (infra.template binds
+# the stream; the local system delivers it with local/streams.py).
+@app.on_dynamodb_record(stream_arn=STREAM_ARN_PLACEHOLDER, batch_size=100, starting_position="TRIM_HORIZON", name="analytics")
+def analytics(event: DynamoDBEvent) -> dict[str, Any]:
+    from chalicelib import analytics as aggregates
+
+    return aggregates.handle_stream(event.to_dict())

@@ -58,6 +58,7 @@ FUNCTION_MODULES: dict[str, tuple[str, ...]] = {
     "lifecycle_step": ("steps", "changes"),
     "notify": ("notifier",),
     "import_batch": ("importer",),
+    "analytics": ("analytics",),
 }
 FUNCTION_STORE_METHODS: dict[str, frozenset[str]] = {
     "api_handler": frozenset({
@@ -68,10 +69,15 @@ FUNCTION_STORE_METHODS: dict[str, frozenset[str]] = {
     "lifecycle_step": frozenset({"get_ticket", "get_profile", "save", "add_events", "set_wait_token", "open_on_order"}),
     "notify": frozenset(),
     "import_batch": frozenset({"create_many", "get_tickets", "put_import_report"}),
+    "analytics": frozenset(),  # reads the stream, writes only the report aggregates (below)
 }
 # Powertools' DynamoDB idempotency persistence layer (intake's Idempotency-Key).
 IDEMPOTENCY_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
 IMPORT_QUEUE_ACTIONS = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility")
+# The report aggregates (chalicelib/analytics.py): items whose partition key starts with AGG.
+AGGREGATE_KEYS = {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["AGG*"]}}
+# What Lambda's event source mapping needs of the tickets table's stream.
+STREAM_READ_ACTIONS = ("dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams")
 
 
 def role_id(function: str) -> str:
@@ -121,11 +127,19 @@ def function_statements(function: str) -> list[dict[str, Any]]:
             _statement("IdempotencyTable", IDEMPOTENCY_ACTIONS, [IDEMPOTENCY_TABLE_ARN]),
             _statement("StartLifecycle", ["states:StartExecution"], [_state_machine_arn()]),
             _statement("ResumeLifecycle", ["states:SendTaskSuccess"], "*"),
+            # GET /reports/*: Queries of the aggregate items (chalicelib/reports.py)
+            _statement("ReadReportAggregates", ["dynamodb:Query"], [TABLE_ARN], Condition=AGGREGATE_KEYS),
         ]
     elif function == "import_batch":
         statements += [
             _statement("StartLifecycle", ["states:StartExecution"], [_state_machine_arn()]),
             _statement("ReadImportQueue", IMPORT_QUEUE_ACTIONS, [{"Fn::GetAtt": ["ImportQueue", "Arn"]}]),
+        ]
+    elif function == "analytics":
+        statements += [
+            _statement("ReadTheTicketStream", STREAM_READ_ACTIONS, [{"Fn::GetAtt": ["TicketsTable", "StreamArn"]}]),
+            _statement("KeepReportAggregates", ["dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+                       [TABLE_ARN], Condition=AGGREGATE_KEYS),
         ]
     elif function == "notify":
         sender_domain = {"Fn::Select": [1, {"Fn::Split": ["@", {"Ref": "EmailSender"}]}]}

@@ -22,6 +22,7 @@ APP_NAME = "complaints"
 TEAMS = ("product", "logistics", "service")
 ALERT_LEVELS = (2, 3)  # level 1 goes to the owning team's topic (its team lead)
 IMPORT_MAX_RECEIVE_COUNT = 5
+TICKETS_STREAM_VIEW = "NEW_IMAGE"
 # CloudWatch Logs retention of the functions' and state machines' logs, per stage (days).
 LOG_RETENTION_DAYS = {"prod": 90}
 DEFAULT_LOG_RETENTION_DAYS = 14
@@ -33,6 +34,7 @@ FUNCTION_IDS = {
     "lifecycle_step": "LifecycleStep",
     "notify": "Notify",
     "import_batch": "ImportBatch",
+    "analytics": "Analytics",  # the tickets table's stream -> report aggregates
     "api_handler": "APIHandler",
 }
 # ${Placeholder} in the ASL files -> Chalice function name whose ARN replaces it.
@@ -142,6 +144,9 @@ def resources(stage: str) -> dict[str, Any]:
         },
         "CustomerPushTopic": {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": n["customer_push_topic"]}},
     }
+    # Every ticket change, for the analytics function that keeps the report aggregates
+    # (chalicelib/analytics.py): the new image is all it needs.
+    res["TicketsTable"]["Properties"]["StreamSpecification"] = {"StreamViewType": TICKETS_STREAM_VIEW}
     for team in TEAMS:
         res[f"Alerts{team.capitalize()}Topic"] = {
             "Type": "AWS::SNS::Topic",

@@ -37,6 +37,10 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 AUTHORIZER_NAME = "ComplaintsUserPool"
 # Chalice names an SQS event source "<FunctionLogicalId>SqsEventSource".
 IMPORT_EVENT = "ImportBatchSqsEventSource"
+# ... and a DynamoDB stream source "<FunctionLogicalId>DynamodbEventSource".
+ANALYTICS_EVENT = "AnalyticsDynamodbEventSource"
+# Only ticket items reach the analytics function (not timeline events, nor its own aggregates).
+ANALYTICS_FILTER = {"dynamodb": {"Keys": {"sk": {"S": ["TICKET"]}}}}
 GROUPS: tuple[str, ...] = get_args(Group)  # customers, agents, supervisors, ops
 GROUP_PRECEDENCE = {"ops": 0, "supervisors": 1, "agents": 2, "customers": 3}  # lower wins
 GROUP_DESCRIPTIONS = {
@@ -108,6 +112,18 @@ def function_patches(stage: str) -> dict[str, Any]:
                 # values, not dicts, so this must be a Fn::Sub too
                 "Queue": {"Fn::Sub": "${ImportQueue.Arn}"},
                 "FunctionResponseTypes": ["ReportBatchItemFailures"],
+            }
+        }
+    }
+    patches[FUNCTION_IDS["analytics"]]["Properties"]["Events"] = {
+        ANALYTICS_EVENT: {
+            "Properties": {
+                # Chalice wrote the placeholder ARN of app.py (a string: replaced whole)
+                "Stream": {"Fn::GetAtt": ["TicketsTable", "StreamArn"]},
+                "FunctionResponseTypes": ["ReportBatchItemFailures"],
+                "BisectBatchOnFunctionError": True,
+                "MaximumRetryAttempts": 20,  # redelivery is harmless (per-ticket version guard)
+                "FilterCriteria": {"Filters": [{"Pattern": json.dumps(ANALYTICS_FILTER)}]},
             }
         }
     }

@@ -54,6 +54,7 @@ ALLOWED_WILDCARD_RESOURCES = {
     "LifecycleStepRole": XRAY,
     "NotifyRole": XRAY | {"sns:Publish"},  # SMS to a phone number has no ARN
     "ImportBatchRole": XRAY,
+    "AnalyticsRole": XRAY,
     "LifecycleStateMachineRole": XRAY | {"xray:GetSamplingRules", "xray:GetSamplingTargets"} | {
         "logs:CreateLogDelivery", "logs:GetLogDelivery", "logs:UpdateLogDelivery", "logs:DeleteLogDelivery",
         "logs:ListLogDeliveries", "logs:PutResourcePolicy", "logs:DescribeResourcePolicies", "logs:DescribeLogGroups",
@@ -155,10 +156,15 @@ def test_sam_transform_gives_each_function_its_role_and_the_mapping_partial_fail
         assert props["FunctionName"] == function_names(built.stage)[name]
         assert props["TracingConfig"] == {"Mode": "Active"}
         assert functions[lid]["DependsOn"] == [iam.log_group_id(name)]
-    (mapping,) = of_type(transformed, "AWS::Lambda::EventSourceMapping").values()
-    assert mapping["Properties"]["FunctionName"] == {"Ref": "ImportBatch"}
-    assert mapping["Properties"]["EventSourceArn"] == {"Fn::Sub": "${ImportQueue.Arn}"}
-    assert mapping["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    mappings = {m["Properties"]["FunctionName"]["Ref"]: m["Properties"]
+                for m in of_type(transformed, "AWS::Lambda::EventSourceMapping").values()}
+    assert set(mappings) == {"ImportBatch", "Analytics"}
+    assert mappings["ImportBatch"]["EventSourceArn"] == {"Fn::Sub": "${ImportQueue.Arn}"}
+    assert mappings["ImportBatch"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    # the report aggregates: the tickets table's stream, ticket items only, partial batch failures
+    assert mappings["Analytics"]["EventSourceArn"] == {"Fn::GetAtt": ["TicketsTable", "StreamArn"]}
+    assert mappings["Analytics"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert json.loads(mappings["Analytics"]["FilterCriteria"]["Filters"][0]["Pattern"]) == {"dynamodb": {"Keys": {"sk": {"S": ["TICKET"]}}}}
     (api,) = of_type(transformed, "AWS::ApiGateway::RestApi").values()
     authorizer = api["Properties"]["Body"]["securityDefinitions"][AUTHORIZER_NAME]["x-amazon-apigateway-authorizer"]
     assert authorizer["providerARNs"] == [{"Fn::GetAtt": ["UserPool", "Arn"]}]
@@ -264,7 +270,7 @@ def test_each_function_runs_with_a_role_of_its_own(template: dict[str, Any]) -> 
     assert [rid for rid, _ in ses] == ["NotifyRole"]
     assert ses[0][1]["Condition"] == {"StringEquals": {"ses:FromAddress": {"Ref": "EmailSender"}}}
     dynamo = {rid for rid, s in role_statements(template) if any(a.startswith("dynamodb:") for a in listify(s["Action"]))}
-    assert dynamo == {"APIHandlerRole", "LifecycleStepRole", "ImportBatchRole"}  # not Notify, not the machine
+    assert dynamo == {"APIHandlerRole", "LifecycleStepRole", "ImportBatchRole", "AnalyticsRole"}  # not Notify, not the machine
 
 
 # The DynamoDB API call -> the IAM action it needs.
