@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 from collections.abc import Callable
 from typing import Any
+
+from local.background import BackgroundLoop
 
 LOG = logging.getLogger(__name__)
 
@@ -96,7 +97,7 @@ def failed_message_ids(
     return failed
 
 
-class SqsEventSourcePoller:
+class SqsEventSourcePoller(BackgroundLoop):
     """One thread per mapping: receive -> invoke -> delete what succeeded."""
 
     def __init__(
@@ -121,16 +122,7 @@ class SqsEventSourcePoller:
         self._batch_size = max(1, min(int(batch_size), 10))
         self._report_item_failures = report_item_failures
         self._is_enabled = is_enabled
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"sqs-poller-{function_name}", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self, timeout: float = 5.0) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout)
+        super().__init__(f"sqs-poller-{function_name}")
 
     @property
     def running(self) -> bool:

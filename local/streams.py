@@ -34,6 +34,8 @@ from chalice.app import DynamoDBEventConfig
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.table import StreamRecord, StreamShard
 
+from local.background import BackgroundLoop
+
 LOG = logging.getLogger(__name__)
 
 IDLE_POLL_SECONDS = 0.05
@@ -156,7 +158,7 @@ def selected(record: dict[str, Any]) -> bool:
     return record.get("dynamodb", {}).get("Keys", {}).get("sk", {}).get("S") == TICKET_SK
 
 
-class DynamoDBStreamPoller:
+class DynamoDBStreamPoller(BackgroundLoop):
     """One thread per mapping: read the shard -> invoke the function -> move on."""
 
     def __init__(
@@ -178,17 +180,8 @@ class DynamoDBStreamPoller:
         self._after: str | None = None  # sequence number of the last record handled
         self._shard_id: str | None = None
         self._attempts = 0
-        self._stop = threading.Event()
         self._idle = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"stream-poller-{function_name}", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self, timeout: float = 5.0) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout)
+        super().__init__(f"stream-poller-{function_name}")
 
     def wait_idle(self, timeout: float = 10.0) -> bool:
         """Until a poll found nothing new (tests, demo: "the aggregates have caught up")."""
