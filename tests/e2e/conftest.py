@@ -33,6 +33,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if here in Path(str(item.path)).parents:
             item.add_marker(pytest.mark.e2e)
+            # SLA time runs x3600 or faster here: on a loaded 2-core machine a scheduling hiccup
+            # of a fraction of a second is hours of system time. One rerun, reported by pytest
+            # as "rerun", keeps that noise from failing CI; a real failure fails twice.
+            item.add_marker(pytest.mark.flaky(reruns=1))
 
 
 class E2ESystem:
