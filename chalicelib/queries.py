@@ -32,7 +32,7 @@ def team_queue(team: str, limit: int, cursor: str | None) -> dict[str, Any]:
     for t in tickets:
         item = t.summary()
         item.update(first_contact_due=_due(t, "first_contact"), resolution_due=_due(t, "resolution"),
-                    description=t.complaint.description[:200])
+                    description=t.complaint.description[:200], tier=t.tier)
         if t.failure:
             item["failure"] = t.failure
         items.append(item)

@@ -6,7 +6,7 @@ import { path } from "./api.js";
 import { clockState, clocksOf } from "./clock.js";
 import { h, replace } from "./dom.js";
 import { countdownText, levelMark, severityBadge, stateWord, statusBadge, tierMark } from "./format.js";
-import { formatDuration, formatMoney, formatTime, label, t } from "./i18n.js";
+import { formatDuration, formatMoney, formatTime, label, labels, t } from "./i18n.js";
 
 const MAX_DRAFTS = 30; // complaints whose unsent action forms are kept while the agent moves around
 const TIME_KEYS = new Set(["due", "next_due", "expires_at", "first_contact_due", "raised_at", "at"]);
@@ -207,7 +207,10 @@ export class DetailView {
             h("strong", {}, label("event", e.type)),
             h("span", { class: "actor" }, e.actor),
             e.internal ? h("span", { class: "mark internal" }, t("detail.internal")) : null),
-          detail.length ? facts(detail.map(([k, v]) => [label("detail", k), value(k, v)]), "event-detail") : null);
+          detail.length ? facts(detail.map(([k, v]) => [
+            label("detail", k),
+            (e.internal_detail ?? []).includes(k) ? [value(k, v), " ", h("span", { class: "mark internal" }, t("detail.internal"))] : value(k, v),
+          ]), "event-detail") : null);
       })));
   }
 
@@ -225,11 +228,15 @@ function facts(rows, cls = "facts") {
   return h("dl", { class: cls }, rows.map(([k, v]) => [h("dt", {}, k), h("dd", {}, v ?? "–")]));
 }
 
+// Detail keys whose values are domain words (a word the labels do not know is shown as it is).
+const LABELLED = { category: "category", resolution: "outcome", clock: "clock", team: "team", channel: "channel",
+  category_source: "category_source", status: "status" };
+
 function value(key, v) {
   if (TIME_KEYS.has(key) && typeof v === "string") return formatTime(v);
   if (key === "remaining_s" && typeof v === "number") return formatDuration(v);
-  if (key === "category" || key === "resolution") return typeof v === "string" ? label(key === "category" ? "category" : "outcome", v) : JSON.stringify(v);
-  if (key === "clock") return label("clock", v);
+  if (key in LABELLED && typeof v === "string") return label(LABELLED[key], v);
+  if (key === "reason" && typeof v === "string") return labels("voucher_reason")[v] ?? labels("pause_reason")[v] ?? v;
   if (v && typeof v === "object" && "amount" in v) return formatMoney(v);
   if (Array.isArray(v)) return v.join(", ");
   if (v && typeof v === "object") return Object.entries(v).map(([k, x]) => `${label("detail", k)}: ${value(k, x)}`).join(" · ");
