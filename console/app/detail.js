@@ -97,7 +97,7 @@ export class DetailView {
     }
     if (!this.doc) {
       const message = this.error
-        ? (this.error.status === 404 ? t("detail.not_found", { id: this.id }) : this.error.message)
+        ? (this.error.status === 404 ? t("detail.not_found", { id: this.id }) : this.error.status === 0 ? t("errors.network") : this.error.message)
         : t("app.loading");
       replace(this.element, back, h("h2", { id: "detail-heading" }, this.id),
         h("p", { class: this.error ? "error" : "meta", role: this.error ? "alert" : null }, message));
@@ -110,7 +110,7 @@ export class DetailView {
       h("div", { class: "badges" }, statusBadge(doc.status), severityBadge(doc.severity), tierMark(doc.tier), levelMark(doc.escalation_level)),
       h("button", { type: "button", class: "quiet", onclick: () => this.reload().catch(() => {}) }, t("detail.refresh")),
     );
-    const warning = this.error ? h("p", { class: "error", role: "alert" }, this.error.message) : null;
+    const warning = this.error ? h("p", { class: "error", role: "alert" }, this.error.status === 0 ? t("errors.network") : this.error.message) : null;
     const failure = doc.failure ? h("p", { class: "error" }, `${t("detail.failure")}: ${doc.failure}`) : null;
     const main = h("div", { class: "detail-main" },
       this.textCard(doc), this.factsCard(doc), this.triageCard(doc), this.clocksCard(doc), this.outcomeCard(doc));

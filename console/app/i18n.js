@@ -79,15 +79,16 @@ export function labels(kind) {
   return messages.labels?.[kind] ?? {};
 }
 
-/** A system time for people: "2026/11/22 16:15" in the browser's time zone. */
+/** A system time for people: "2026-11-22 16:15" in the browser's time zone (unambiguous in both languages). */
 export function formatTime(iso, { seconds = false } = {}) {
   if (!iso) return "–";
   const moment = iso instanceof Date ? iso : new Date(iso);
   if (Number.isNaN(moment.getTime())) return String(iso);
-  return new Intl.DateTimeFormat(current, {
-    year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit",
-    ...(seconds ? { second: "2-digit" } : {}), hour12: false,
-  }).format(moment);
+  const parts = Object.fromEntries(new Intl.DateTimeFormat("en-GB", {
+    year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23",
+  }).formatToParts(moment).map((p) => [p.type, p.value]));
+  const time = `${parts.hour}:${parts.minute}${seconds ? `:${parts.second}` : ""}`;
+  return `${parts.year}-${parts.month}-${parts.day} ${time}`;
 }
 
 const UNITS = {

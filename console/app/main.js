@@ -73,6 +73,8 @@ class ConsoleApp {
 
   announce(message) {
     this.status.textContent = message;
+    clearTimeout(this.statusTimer);
+    this.statusTimer = setTimeout(() => { this.status.textContent = ""; }, 8000);
   }
 
   render({ relabel = false } = {}) {

@@ -91,7 +91,7 @@ export class QueueView {
       this.loadedAt ? `${t("queue.count", { count: this.items.length })} · ${t("queue.updated", { time: formatTime(this.loadedAt, { seconds: true }) })}` : t("app.loading"));
     const refresh = h("button", { type: "button", class: "quiet", onclick: () => this.refresh() }, t("queue.refresh"));
     const parts = [h("div", { class: "pane-head" }, heading, refresh), meta];
-    if (this.error) parts.push(h("p", { class: "error", role: "alert" }, this.error.message));
+    if (this.error) parts.push(h("p", { class: "error", role: "alert" }, this.error.status === 0 ? t("errors.network") : this.error.message));
     if (this.loadedAt && !this.items.length) parts.push(h("p", { class: "empty" }, t("queue.empty")));
     if (this.items.length) parts.push(this.table());
     if (this.next) parts.push(h("button", { type: "button", class: "quiet more", onclick: () => this.loadMore() }, t("queue.more")));
@@ -101,11 +101,11 @@ export class QueueView {
   table() {
     const now = this.clock.now();
     const head = h("thead", {}, h("tr", {},
-      ["col_due", "col_id", "col_severity", "col_customer", "col_category", "col_status", "col_level"]
-        .map((k) => h("th", { scope: "col" }, t(`queue.${k}`)))));
+      [t("queue.col_due"), t("queue.col_id"), `${t("queue.col_category")} · ${t("queue.col_status")}`, t("queue.col_level")]
+        .map((text) => h("th", { scope: "col" }, text))));
     const body = h("tbody", {}, this.items.map((item) => this.row(item, now)));
-    return h("table", { class: "queue" },
-      h("caption", { class: "visually-hidden" }, t("queue.heading", { team: label("team", this.team) })), head, body);
+    return h("div", { class: "table-scroll" }, h("table", { class: "queue" },
+      h("caption", { class: "visually-hidden" }, t("queue.heading", { team: label("team", this.team) })), head, body));
   }
 
   row(item, now) {
@@ -123,12 +123,14 @@ export class QueueView {
     h("td", { class: "due" }, this.dueCell(next)),
     h("td", { class: "id" },
       h("a", { href }, item.complaint_id),
+      h("span", { class: "who" }, severityBadge(item.severity), " ",
+        h("span", { class: "customer", title: t("queue.col_customer") }, item.customer_id), " ", tierMark(item.tier)),
       item.description ? h("span", { class: "snippet" }, item.description) : null),
-    h("td", {}, severityBadge(item.severity)),
-    h("td", {}, h("span", { class: "customer" }, item.customer_id), " ", tierMark(item.tier)),
-    h("td", {}, label("category", item.category)),
-    h("td", {}, statusBadge(item.status), paused && item.status !== "pending_customer" ? h("span", { class: "mark paused" }, t("clock.paused")) : null,
-      item.failure ? h("span", { class: "mark failed" }, t("queue.failed_mark")) : null),
+    h("td", { class: "case" },
+      h("span", { class: "category" }, label("category", item.category)),
+      h("span", { class: "marks" }, statusBadge(item.status),
+        paused && item.status !== "pending_customer" ? h("span", { class: "mark paused" }, t("clock.paused")) : null,
+        item.failure ? h("span", { class: "mark failed" }, t("queue.failed_mark")) : null)),
     h("td", {}, levelMark(item.escalation_level) ?? "–"));
     return tr;
   }
