@@ -1,4 +1,4 @@
-// Building DOM nodes without innerHTML: complaint text comes from customers, so every piece
+// Building DOM nodes, never from markup strings: complaint text comes from customers, so every piece
 // of data reaches the page as a text node or an attribute value, never as markup.
 
 /**
