@@ -9,7 +9,8 @@ import json
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
-from chalice import CORSConfig, Response
+from chalice import Response
+from chalice.app import CORSConfig
 from pydantic import BaseModel, ValidationError
 
 from chalicelib.changes import KeptChanging, NotFound

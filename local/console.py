@@ -183,7 +183,7 @@ class LocalConsole:
             return _page(404, "This report link has expired or was used already: open the report again from the console. "
                               "报表链接已失效，请在工作台中重新打开报表。")
         token, request = redeemed
-        host, port = handler.server.server_address[:2]
+        host, port = handler.connection.getsockname()[:2]  # this server: the API is on the same port
         try:
             page = report_html(http_source(f"http://{host}:{port}", token), request.start, request.end,
                                lang=request.lang, source="local system")

@@ -88,7 +88,7 @@ def test_config_is_validated() -> None:
     with pytest.raises(ValidationError):
         site.CognitoSignIn(domain="http://not-https.example", client_id="c", redirect_uri="https://x/")
     with pytest.raises(ValidationError):
-        site.ConsoleConfig(stage="dev", auth={"mode": "password"})  # type: ignore[arg-type]  # the point of the test
+        site.ConsoleConfig.model_validate({"stage": "dev", "auth": {"mode": "password"}})
     with pytest.raises(ValidationError):
         site.ScaledClock(scale=0, epoch=1.0)
 
