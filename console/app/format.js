@@ -9,6 +9,7 @@ export function countdownText(next) {
     return next.secondsLeft === null ? t("clock.paused") : t("clock.paused_left", { time: formatDuration(next.secondsLeft) });
   }
   if (next.secondsLeft === null) return "–";
+  if (next.state === "breached" && next.secondsLeft >= 0) return t("clock.breached_next", { time: formatDuration(next.secondsLeft) });
   return next.secondsLeft < 0
     ? t("clock.overdue", { time: formatDuration(next.secondsLeft) })
     : t("clock.in", { time: formatDuration(next.secondsLeft) });

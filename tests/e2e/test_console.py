@@ -11,6 +11,7 @@ from __future__ import annotations
 import gzip
 import http.client
 import json
+import re
 import statistics
 import time
 import urllib.parse
@@ -283,6 +284,8 @@ def test_breached_complaints_are_red_and_vip_marked(page: Page, system: Any) -> 
     line = row(page, cid)
     expect(line).to_have_class("state-breached")
     expect(line.locator(".state-word")).to_have_text("breached")
+    # red until the clock stops, also once the ladder has moved its due time into the future
+    expect(line.locator(".countdown")).to_have_text(re.compile(r"^(next escalation in|overdue) "))
     expect(line.locator(".mark.tier-vip")).to_have_text("VIP")
     level = staff_view(sys, cid)["escalation_level"]  # VIP: maybe a higher severity, so a higher level by now
     assert level >= 1
