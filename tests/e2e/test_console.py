@@ -630,7 +630,7 @@ def test_retriage_from_the_console(page: Page, system: Any) -> None:
 @needs_route["pause"]
 def test_at_risk_complaints_are_amber(page: Page, system: Any) -> None:
     sys = system
-    cid = import_raised(sys, "C-AMBER", hours_ago=7)  # 7 h into a P3's 8 h first-contact window
+    cid = import_raised(sys, "C-AMBER", hours_ago=6.5)  # at risk after 6 h of a P3's 8 h first contact: 9 s of wall time left
     sign_in(page, sys.api_url, fragment="#/logistics")
     line = row(page, cid)
     expect(line).to_have_class("state-at_risk")
