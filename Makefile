@@ -55,4 +55,4 @@ demo: $(STAMP) ## the five-minute tour: local system, sample replayed, agents at
 	$(PY) -m local demo $(ARGS)
 
 clean:
-	rm -rf build .pytest_cache bench/results
+	rm -rf build .pytest_cache bench/results test-artifacts
