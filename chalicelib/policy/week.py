@@ -4,8 +4,8 @@
 from __future__ import annotations
 
 import re
-from itertools import pairwise
 from collections.abc import Mapping, Sequence
+from itertools import pairwise
 
 from chalicelib.policy.errors import problem
 
