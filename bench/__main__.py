@@ -1,6 +1,6 @@
 """``make bench`` = ``python -m bench``: every benchmark, then one summary table.
 
-    python -m bench                  # intake, lifecycle, imports, triage_accuracy
+    python -m bench                  # intake, lifecycle, imports, policy, triage_accuracy
     python -m bench imports intake   # some of them
 
 Each benchmark runs in its own process (``python -m bench.<name>``: moto is process-wide, and
@@ -21,7 +21,7 @@ from typing import Any
 
 from bench._support import REPO, RESULTS_DIR, fmt, table, write_result
 
-BENCHMARKS = ("intake", "lifecycle", "imports")
+BENCHMARKS = ("intake", "lifecycle", "imports", "policy")
 TIMEOUT_S = 240
 
 
@@ -149,7 +149,14 @@ def triage_rows(r: dict[str, Any]) -> list[Row]:
     return rows
 
 
-SUMMARIES = {"intake": intake_rows, "lifecycle": lifecycle_rows, "imports": imports_rows, "triage_accuracy": triage_rows}
+def policy_rows(r: dict[str, Any]) -> list[Row]:
+    from bench import policy
+
+    return [["policy", *row] for row in policy.rows(r)]
+
+
+SUMMARIES = {"intake": intake_rows, "lifecycle": lifecycle_rows, "imports": imports_rows, "policy": policy_rows,
+             "triage_accuracy": triage_rows}
 
 
 def main(argv: list[str]) -> int:

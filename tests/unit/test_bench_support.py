@@ -134,3 +134,19 @@ def test_importtime_rows_keep_the_tree_and_name_who_brought_a_package_in() -> No
                                            ("chalicelib.observability", 1), ("app", 0)]
     assert intake._via(rows, "charset_normalizer") == (
         "charset_normalizer.api <- requests.compat <- chalicelib.observability <- app")
+
+
+def test_the_policy_benchmarks_minute_walk_reference_gives_the_calendars_due_time() -> None:
+    # Given the reference the policy benchmark times the calendar against
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from bench import policy as policy_bench
+    from chalicelib.policy import Calendar
+
+    office = Calendar.model_validate({"timezone": "Asia/Shanghai", "week": {"mon-fri": ["09:00-18:00"]},
+                                      "holidays": "CN"}).working_time("product")
+    start = datetime(2026, 2, 13, 16, 0, tzinfo=ZoneInfo("Asia/Shanghai"))  # Friday, before a make-up Saturday
+    # Then walking minute by minute ends where the interval walk does
+    for seconds in (60, 7200, 5 * 3600, 20 * 3600):
+        assert policy_bench.minute_walk(office, start, seconds) == office.add(start, seconds).at
