@@ -73,6 +73,8 @@ def test_add_and_between_agree_for_every_hour_of_a_week() -> None:
             # Then the working time from the start to the due time is the window, and due is open time
             assert office.between(begin, due.at) == window, (begin, window)
             assert office.between(due.at - timedelta(seconds=1), due.at) == 1
+            # and adding in two steps is adding once (what the ladder's repeat count relies on)
+            assert office.add(due.at, 3 * H).at == office.add(begin, window + 3 * H).at
 
 
 def test_a_zero_window_is_due_at_once_and_24x7_counts_every_second() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+import warnings
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -71,6 +72,11 @@ def test_the_real_definition_warns_about_the_unpublished_year_only() -> None:
     assert warning.startswith("2027: ") and "not published" in warning and "product, logistics, service" in warning
     # And 2025-2026 are published: nothing to warn about early in 2025
     assert check(definition, today=date(2025, 3, 1)).warnings == []
+    # And what applies today is shown in make test's warnings summary, for ops to act on
+    today = check(definition, today=datetime.now(UTC).date())
+    assert today.ok
+    for line in today.warnings:
+        warnings.warn(line, UserWarning, stacklevel=1)
 
 
 def test_todays_lifecycle_still_reads_its_per_severity_policy_from_the_new_shape() -> None:
