@@ -116,9 +116,9 @@ def measure_imports(runs: int) -> dict[str, Any]:
     cpus: dict[str, list[float]] = {k: [] for k in cases}
     for _ in range(runs):
         for key, code in cases.items():  # interleaved: drift hits all alike
-            wall, cpu = _run(code)
+            wall, cpu_s = _run(code)
             walls[key].append(wall)
-            cpus[key].append(cpu)
+            cpus[key].append(cpu_s)
     med = {k: median(v) for k, v in walls.items()}
     cpu = {k: median(v) for k, v in cpus.items()}
     loaded = subprocess.run([sys.executable, "-c", "import sys, chalicelib.policy; print('holidays' in sys.modules)"],

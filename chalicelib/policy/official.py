@@ -66,6 +66,6 @@ def official_year(year: int) -> OfficialYear:
 
 
 def library_version() -> str:
-    from holidays import __version__
+    from holidays.version import __version__
 
     return str(__version__)
