@@ -85,7 +85,7 @@ def weekday_hours(week: WeekHours) -> DayHours:
     """The hours a make-up working day (or an extra ``open`` date) opens with: those of the
     first day Monday to Friday the week opens on (the week's own first open day if it has
     none — a weekend-only team)."""
-    return next((hours for hours in week[:5] if hours), next(hours for hours in week if hours))
+    return next((hours for hours in week[:5] if hours), next((hours for hours in week if hours), ()))
 
 
 def _fmt(interval: Interval) -> str:

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import chinese_calendar
 import pytest
 
-from chalicelib.policy import ALWAYS_OPEN, BusinessHours, Calendar
+from chalicelib.policy import ALWAYS_OPEN, BusinessHours, Calendar, CalendarError
 from chalicelib.policy.official import official_year
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -194,3 +194,11 @@ def test_an_opening_hour_that_does_not_exist_on_the_switch_day_counts_nothing() 
     # and the hour that happens twice in autumn (New York, 2026-11-01) counts twice
     twice = calendar({"mon-sun": ["01:00-02:00"]}, timezone="America/New_York", holidays=None)
     assert twice.between(local(2026, 11, 1, 0, 0, NEW_YORK), local(2026, 11, 2, 0, 0, NEW_YORK)) == 2 * H
+
+
+def test_a_calendar_that_never_opens_is_an_error_not_an_endless_walk() -> None:
+    # validation rejects such a calendar; built by hand it still cannot loop forever
+    never = BusinessHours(name="never", timezone=ZoneInfo("UTC"), week=((), (), (), (), (), (), ()))
+    with pytest.raises(CalendarError, match="does not open"):
+        never.add(datetime(2026, 1, 1, tzinfo=UTC), 60)
+    assert never.between(datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 2, 1, tzinfo=UTC)) == 0
