@@ -101,7 +101,12 @@ def _set(data: dict[str, Any], path: str, value: Any) -> None:
         node[last] = value
 
 
-DELETE = object()
+class _Delete:
+    def __repr__(self) -> str:  # a stable test id (pytest-xdist compares them across workers)
+        return "<deleted>"
+
+
+DELETE = _Delete()
 
 INVALID_EDITS = [
     # (edit, value, the line the error must contain)
