@@ -11,6 +11,9 @@
    (a subprocess: Chalice imports ``app.py``), which writes ``sam.json`` and ``deployment.zip``.
 4. The console's origin bound into the CORS answers Chalice wrote (:mod:`infra.console`), and
    the console's release built into ``build/<stage>/console/`` (:func:`console.site.build`).
+0. Before anything is built: the ``ServiceLevelPolicy`` of every state machine is validated
+   (:func:`check_policies`), so an invalid ops edit never reaches a template — the build
+   stops with the keys named.
 5. Checks on the result: no placeholder left (authorizer ARN, role ARN, console origin), every
    function has the role of its own, every resource a type (a patch that missed its target
    would not).
@@ -30,10 +33,12 @@ from pathlib import Path
 from typing import Any
 
 from chalicelib.config import USER_POOL_ARN_PLACEHOLDER
+from chalicelib.policy import PolicyError, from_definition
+from chalicelib.policy.loader import STATE as POLICY_STATE
 from console import site
 from infra import iam
 from infra.console import CONSOLE_ORIGIN_PLACEHOLDER, bind_console_origin
-from infra.resources import FUNCTION_IDS
+from infra.resources import FUNCTION_IDS, state_machine_files
 from infra.template import REPO_ROOT, chalice_config, merge_template
 
 STAGES = ("dev", "prod")
@@ -97,9 +102,23 @@ def _chalice(args: list[str], cwd: Path) -> None:
         raise PackageError(f"chalice {' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
 
 
+def check_policies(files: dict[str, Path] | None = None) -> None:
+    """Every ASL file that has a ``ServiceLevelPolicy`` state holds a valid policy; raises
+    ``PackageError`` with each problem's key otherwise."""
+    for path in (files or state_machine_files()).values():
+        definition = json.loads(path.read_text(encoding="utf-8"))
+        if POLICY_STATE not in definition.get("States", {}):
+            continue
+        try:
+            from_definition(definition, source=f"{path.name} {POLICY_STATE}.Result")
+        except PolicyError as exc:
+            raise PackageError(str(exc)) from exc
+
+
 def package(stage: str, out_dir: Path | None = None, *, work_dir: Path | None = None,
             project_dir: Path = REPO_ROOT) -> Package:
     """Build ``sam.json`` + ``deployment.zip`` for ``stage`` into ``out_dir`` (``build/<stage>``)."""
+    check_policies()
     build = project_dir / "build"
     out_dir = (out_dir or build / stage).resolve()
     staging = (work_dir or build / ".staging").resolve()

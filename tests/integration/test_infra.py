@@ -29,7 +29,7 @@ from samtranslator.translator.translator import Translator
 from chalicelib.config import _ENV, USER_POOL_ARN_PLACEHOLDER
 from chalicelib.observability import NAMESPACE
 from infra import deploy, iam, monitoring
-from infra.package import STAGES, Package, PackageError, check, package
+from infra.package import STAGES, Package, PackageError, check, check_policies, package
 from infra.resources import (
     ASL_FUNCTION_PLACEHOLDERS,
     FUNCTION_IDS,
@@ -37,6 +37,7 @@ from infra.resources import (
     TICKET_INDEXES,
     asl_placeholders,
     function_names,
+    load_asl,
     names,
     resources,
     state_machine_files,
@@ -556,6 +557,18 @@ def test_package_check_rejects_what_a_missed_merge_would_leave(template: dict[st
     message = str(raised.value)
     for expected in ("merged intrinsic", "ReportBatchItemFailures", "Typo has no Type", "Notify runs with", "placeholder"):
         assert expected in message
+
+
+def test_package_refuses_an_invalid_service_level_policy_naming_the_key(tmp_path: Path) -> None:
+    # Given ops' edit of the lifecycle with a negative window
+    asl = load_asl("lifecycle")
+    asl["States"]["ServiceLevelPolicy"]["Result"]["P2"]["resolution_s"] = -60
+    edited = tmp_path / "lifecycle.asl.json"
+    edited.write_text(json.dumps(asl), encoding="utf-8")
+    # When the build checks the definitions / Then it stops before building, naming the key
+    with pytest.raises(PackageError, match=r"P2\.resolution_s: must be a positive number of seconds, got -60"):
+        check_policies({"lifecycle": edited})
+    check_policies()  # the real files pass
 
 
 def test_deploy_uploads_the_bundle_and_keeps_deployed_parameters(tmp_path: Path) -> None:
