@@ -1,0 +1,61 @@
+"""Category from the text: weighted keyword hits per category, the product kind breaking ties.
+
+Negated hits are skipped, a safety hit is evidence against the product itself, a category with
+a strong keyword may take precedence over another (``matching.supersedes``), and nothing
+matched means ``other``. Every step is explained in the returned reasons.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from chalicelib.triage.negation import live_hits
+from chalicelib.triage.rules import IGNORE, Rules
+from chalicelib.triage.text import Hit, resolve_overlaps
+
+FALLBACK_CATEGORY = "other"
+
+
+@dataclass(frozen=True)
+class Classified:
+    category: str
+    reasons: list[str]
+    recognised: bool  # whether any category keyword matched
+
+
+def _pick(scores: dict[str, float], tie_order: Sequence[str]) -> str:
+    return max(tie_order, key=lambda name: (scores.get(name, 0.0), -tie_order.index(name)))
+
+
+def _superseding(best: str, hits: Sequence[Hit], rules: Rules) -> str | None:
+    """A category that, having a strong keyword, takes precedence over ``best`` (see supersedes)."""
+    strong = {hit.phrase.label for hit in hits if hit.phrase.weight >= rules.strong_weight}
+    return next((winner for winner, loser in rules.supersedes if loser == best and winner in strong), None)
+
+
+def classify(text: str, kind: str | None, safety: Sequence[Hit], rules: Rules) -> Classified:
+    """The category of normalised ``text`` (``safety``: the live safety hits found in it)."""
+    notes: list[str] = []
+    found = resolve_overlaps(rules.category_phrases.hits(text), IGNORE)
+    hits = live_hits(text, found, rules.negation, notes, IGNORE)
+    scores: dict[str, float] = {}
+    for hit in hits:
+        scores[hit.phrase.label] = scores.get(hit.phrase.label, 0.0) + hit.phrase.weight
+    if safety:
+        name = rules.safety_category
+        scores[name] = scores.get(name, 0.0) + rules.safety_weight
+    if not scores:
+        return Classified(FALLBACK_CATEGORY, [*notes, f"no category keyword matched → {FALLBACK_CATEGORY}"], False)
+    raw_best = _pick(scores, rules.tie_order)
+    boosted = {n: s + (rules.kind_bonus if kind in rules.kinds[n] else 0.0) for n, s in scores.items()}
+    best = _pick(boosted, rules.tie_order)
+    tie_note = f"product kind '{kind}' broke a tie with {raw_best} → {best}" if best != raw_best else None
+    winner = _superseding(best, hits, rules)
+    if winner:
+        tie_note = f"a strong {winner} keyword takes precedence over {best}"
+        best = winner
+    reasons = [f"keyword '{hit.phrase.text}' → {best}" for hit in hits if hit.phrase.label == best]
+    if safety and best == rules.safety_category:
+        reasons.append(f"safety keyword '{safety[0].phrase.text}' → {best}")
+    return Classified(best, [*notes, *reasons, *([tie_note] if tie_note else [])], True)
