@@ -160,11 +160,16 @@ class RuleFile(_Section):
     severity: SeveritySpec
     tiers: TiersSpec = TiersSpec()
 
-    @field_validator("categories")
+    @field_validator("categories", mode="before")
     @classmethod
-    def _exactly_the_categories(cls, value: dict[str, CategorySpec]) -> dict[str, CategorySpec]:
-        if set(value) != set(CATEGORIES):
-            raise ValueError(f"triage rules must define exactly the categories {CATEGORIES}")
+    def _exactly_the_categories(cls, value: object) -> object:
+        if isinstance(value, Mapping) and set(value) != set(CATEGORIES):
+            unknown = sorted(set(value) - set(CATEGORIES))
+            missing = sorted(set(CATEGORIES) - set(value))
+            raise ValueError(
+                f"triage rules must define exactly the categories {CATEGORIES}"
+                f" (unknown: {unknown or 'none'}, missing: {missing or 'none'})"
+            )
         return value
 
     @model_validator(mode="after")
