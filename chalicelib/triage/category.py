@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from chalicelib.triage.negation import live_hits
-from chalicelib.triage.rules import IGNORE, Rules
+from chalicelib.triage.rules import IGNORE, Rules, Takeover
 from chalicelib.triage.text import Hit, resolve_overlaps
 
 FALLBACK_CATEGORY = "other"
@@ -34,6 +34,14 @@ def _superseding(best: str, hits: Sequence[Hit], rules: Rules) -> str | None:
     return next((winner for winner, loser in rules.supersedes if loser == best and winner in strong), None)
 
 
+def _context(text: str, takeover: Takeover) -> str | None:
+    """The phrase that puts ``text`` in the takeover's context ("退货"), or None."""
+    hit = takeover.when.first(text)
+    if hit is None or takeover.unless.first(text) is not None:
+        return None
+    return hit.phrase.text
+
+
 def classify(text: str, kind: str | None, safety: Sequence[Hit], rules: Rules) -> Classified:
     """The category of normalised ``text`` (``safety``: the live safety hits found in it)."""
     notes: list[str] = []
@@ -42,10 +50,23 @@ def classify(text: str, kind: str | None, safety: Sequence[Hit], rules: Rules) -
     scores: dict[str, float] = {}
     for hit in hits:
         scores[hit.phrase.label] = scores.get(hit.phrase.label, 0.0) + hit.phrase.weight
+    owner = {name: name for name in rules.tie_order}  # whose score a category's keywords add to
+    for takeover in rules.takeovers:
+        sources = sorted(takeover.sources & set(scores))
+        context = _context(text, takeover) if sources else None
+        if context is None:
+            continue
+        for source in sources:
+            scores[takeover.category] = scores.get(takeover.category, 0.0) + scores.pop(source)
+            owner = {label: takeover.category if to == source else to for label, to in owner.items()}
+            notes.append(f"{source} keywords count for {takeover.category}: '{context}' in the text")
     if safety:
         name = rules.safety_category
         scores[name] = scores.get(name, 0.0) + rules.safety_weight
     if not scores:
+        if kind in rules.fallback_by_kind:
+            fallback = rules.fallback_by_kind[kind]
+            return Classified(fallback, [*notes, f"no category keyword matched; product kind '{kind}' → {fallback}"], False)
         return Classified(FALLBACK_CATEGORY, [*notes, f"no category keyword matched → {FALLBACK_CATEGORY}"], False)
     raw_best = _pick(scores, rules.tie_order)
     boosted = {n: s + (rules.kind_bonus if kind in rules.kinds[n] else 0.0) for n, s in scores.items()}
@@ -55,7 +76,7 @@ def classify(text: str, kind: str | None, safety: Sequence[Hit], rules: Rules) -
     if winner:
         tie_note = f"a strong {winner} keyword takes precedence over {best}"
         best = winner
-    reasons = [f"keyword '{hit.phrase.text}' → {best}" for hit in hits if hit.phrase.label == best]
+    reasons = [f"keyword '{hit.phrase.text}' → {best}" for hit in hits if owner[hit.phrase.label] == best]
     if safety and best == rules.safety_category:
         reasons.append(f"safety keyword '{safety[0].phrase.text}' → {best}")
     return Classified(best, [*notes, *reasons, *([tie_note] if tie_note else [])], True)

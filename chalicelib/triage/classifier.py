@@ -57,7 +57,7 @@ def triage(inp: TriageInput, rules: Rules | None = None) -> TriageResult:
 
     ``rules`` defaults to the deployed rule file; the replay check passes a proposed one."""
     rules = rules or load_rules()
-    text = normalize(inp.text)
+    text, spelling = rules.speller.fix(normalize(inp.text))
     kind = inp.product_kind.strip().lower() if inp.product_kind else None
     signals = read_signals(text, kind, rules)
     chosen = _customer_category(inp.category)
@@ -77,5 +77,10 @@ def triage(inp: TriageInput, rules: Rules | None = None) -> TriageResult:
         category_source=source,
         severity=severity,
         team=rules.team_for(category),
-        reasons=[*category_reasons, *severity_reasons, *signals.notes],
+        reasons=[
+            *(f"read '{c.typed}' as '{c.read_as}'" for c in spelling),
+            *category_reasons,
+            *severity_reasons,
+            *signals.notes,
+        ],
     )

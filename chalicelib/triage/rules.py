@@ -15,11 +15,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from chalicelib.models import CATEGORIES, TEAMS, Team
+from chalicelib.triage.spelling import Speller
 from chalicelib.triage.text import Phrase, PhraseSet, normalize
 
 RULES_PATH = Path(__file__).with_name("rules.toml")
@@ -29,8 +30,8 @@ IGNORE = "__ignore__"
 SAFETY = "safety"
 SAFETY_SENSITIVE_OR_UNKNOWN = "safety_if_sensitive_or_unknown_kind"
 SAFETY_SENSITIVE = "safety_if_sensitive_kind"
-BODY = "body"
-HARM = "harm"
+FIRST = "first"
+SECOND = "second"
 PUBLIC_THREAT = "public_threat"
 STRONGLY_NEGATIVE = "strongly_negative"
 STRENGTHS = ("strong", "normal", "weak")
@@ -57,6 +58,15 @@ class Matching(_Section):
     supersedes: list[list[str]] = []
     safety_category: str
     safety_weight: float
+    when_nothing_matches: dict[str, str] = {}  # product kind -> category, when no keyword matched
+
+    @field_validator("when_nothing_matches")
+    @classmethod
+    def _kinds_to_categories(cls, value: dict[str, str]) -> dict[str, str]:
+        for kind, category in value.items():
+            if category not in CATEGORIES:
+                raise ValueError(f"{kind}: {category!r} is not a category")
+        return value
 
     @field_validator("tie_order")
     @classmethod
@@ -96,6 +106,20 @@ class IgnoreSpec(_Section):
     phrases: Phrases = []
 
 
+class TakeoverSpec(_Section):
+    sources: list[str] = Field(alias="from")  # categories whose keywords count for this one ...
+    when: Phrases  # ... when one of these phrases is in the text ...
+    unless: Phrases = []  # ... and none of these
+
+    @field_validator("sources")
+    @classmethod
+    def _categories(cls, value: list[str]) -> list[str]:
+        unknown = [name for name in value if name not in CATEGORIES]
+        if unknown:
+            raise ValueError(f"not categories: {unknown}")
+        return value
+
+
 class CategorySpec(_Section):
     team: Team
     kinds: list[str] = []
@@ -103,6 +127,7 @@ class CategorySpec(_Section):
     strong: Phrases = []
     normal: Phrases = []
     weak: Phrases = []
+    takeover: list[TakeoverSpec] = []
 
     @field_validator("team", mode="before")
     @classmethod
@@ -123,10 +148,15 @@ class SafetySpec(_Section):
     ignore: Phrases = []
 
 
-class BodyHarmSpec(_Section):
-    body: Phrases = []
-    harm: Phrases = []
+class TogetherSpec(_Section):
+    """P1 when a phrase of ``first`` and one of ``second`` are in the same part of a sentence."""
+
+    name: str
+    first: Phrases
+    second: Phrases
     ignore: Phrases = []
+    kinds: list[str] = []  # only for these product kinds (empty: any)
+    scope: Literal["sentence", "text"] = "sentence"  # the same part of a sentence, or anywhere
 
 
 class KeywordsSpec(_Section):
@@ -141,13 +171,18 @@ class SeveritySpec(_Section):
     p1_amount: Decimal
     p2_amount: Decimal
     safety: SafetySpec
-    body_harm: BodyHarmSpec = BodyHarmSpec()
+    together: list[TogetherSpec] = []
     public_threat: KeywordsSpec = KeywordsSpec()
     strongly_negative: StronglyNegativeSpec = StronglyNegativeSpec()
 
 
 class TiersSpec(_Section):
     raise_one_level: list[str] = []
+
+
+class SpellingSpec(_Section):
+    min_length: int = Field(default=5, ge=3)
+    never_correct: list[str] = []
 
 
 class RuleFile(_Section):
@@ -159,6 +194,7 @@ class RuleFile(_Section):
     categories: dict[str, CategorySpec]
     severity: SeveritySpec
     tiers: TiersSpec = TiersSpec()
+    spelling: SpellingSpec = SpellingSpec()
 
     @field_validator("categories", mode="before")
     @classmethod
@@ -236,6 +272,22 @@ class Negation:
 
 
 @dataclass(frozen=True)
+class Takeover:
+    category: str
+    sources: frozenset[str]
+    when: PhraseSet
+    unless: PhraseSet
+
+
+@dataclass(frozen=True)
+class Together:
+    name: str
+    phrases: PhraseSet  # labelled FIRST, SECOND or IGNORE
+    kinds: frozenset[str]
+    whole_text: bool
+
+
+@dataclass(frozen=True)
 class Rules:
     """The rule file compiled for the classifier (see ``rules.toml`` for what each part means)."""
 
@@ -250,8 +302,11 @@ class Rules:
     safety_category: str
     safety_weight: float
     negation: Negation
+    fallback_by_kind: dict[str, str]
+    takeovers: tuple[Takeover, ...]
+    speller: Speller
     severity_phrases: PhraseSet
-    body_harm_phrases: PhraseSet
+    together: tuple[Together, ...]
     sensitive_kinds: frozenset[str]
     quality_complaint_kinds: frozenset[str]
     sensitive_nouns: PhraseSet
@@ -299,12 +354,37 @@ def _severity_phrases(severity: SeveritySpec) -> list[Phrase]:
     ]
 
 
-def _body_harm_phrases(spec: BodyHarmSpec) -> list[Phrase]:
-    return [
-        *_phrases(spec.body, BODY, negatable=False),
-        *_phrases(spec.harm, HARM),
+def _together(spec: TogetherSpec) -> Together:
+    phrases = [
+        *_phrases(spec.first, FIRST, negatable=False),
+        *_phrases(spec.second, SECOND),
         *_phrases(spec.ignore, IGNORE, negatable=False),
     ]
+    return Together(spec.name, PhraseSet(phrases), frozenset(spec.kinds), spec.scope == "text")
+
+
+def _takeovers(spec: RuleFile) -> tuple[Takeover, ...]:
+    return tuple(
+        Takeover(name, frozenset(t.sources), _set(t.when), _set(t.unless))
+        for name, c in spec.categories.items()
+        for t in c.takeover
+    )
+
+
+def _all_phrases(data: Any) -> list[str]:
+    """Every string in the rule data (the speller's vocabulary comes from them)."""
+    if isinstance(data, str):
+        return [data]
+    if isinstance(data, Mapping):
+        return [p for value in data.values() for p in _all_phrases(value)]
+    if isinstance(data, list):
+        return [p for value in data for p in _all_phrases(value)]
+    return []
+
+
+def _speller(spec: RuleFile) -> Speller:
+    words = [normalize(raw) for raw in _all_phrases(spec.model_dump(include={"categories", "severity", "ignore"}))]
+    return Speller(words, spec.spelling.min_length, [normalize(w) for w in spec.spelling.never_correct])
 
 
 def _negation(spec: NegationSpec) -> Negation:
@@ -336,8 +416,11 @@ def build_rules(data: Mapping[str, Any]) -> Rules:
         safety_category=matching.safety_category,
         safety_weight=matching.safety_weight,
         negation=_negation(spec.negation),
+        fallback_by_kind=dict(matching.when_nothing_matches),
+        takeovers=_takeovers(spec),
+        speller=_speller(spec),
         severity_phrases=PhraseSet(_severity_phrases(severity)),
-        body_harm_phrases=PhraseSet(_body_harm_phrases(severity.body_harm)),
+        together=tuple(_together(t) for t in severity.together),
         sensitive_kinds=frozenset(severity.safety.sensitive_kinds),
         quality_complaint_kinds=frozenset(severity.safety.quality_complaint_kinds),
         sensitive_nouns=_set(severity.safety.sensitive_nouns),

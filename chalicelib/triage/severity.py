@@ -3,8 +3,9 @@ open complaint on the order, a threat to go public or strongly negative wording,
 customer tiers listed in ``[tiers]`` raise it one level (never above P1).
 
 Safety is found three ways: a safety keyword (some only for food, medicine, cosmetics or when the
-text names such a product), a body part and a harm word in one clause ("手上起了红点"), or a
-quality complaint about something people swallow (``quality_complaint_kinds``).
+text names such a product), two phrases in one clause (``[[severity.together]]``: a body part
+and a harm word, "手上起了红点"; a near miss and a hazard, "差点咽下去" …), or a quality
+complaint about something people swallow (``quality_complaint_kinds``).
 """
 
 from __future__ import annotations
@@ -16,15 +17,16 @@ from decimal import Decimal
 from chalicelib.models import Severity
 from chalicelib.triage.negation import live_hits
 from chalicelib.triage.rules import (
-    BODY,
-    HARM,
+    FIRST,
     IGNORE,
     PUBLIC_THREAT,
     SAFETY,
     SAFETY_SENSITIVE,
     SAFETY_SENSITIVE_OR_UNKNOWN,
+    SECOND,
     STRONGLY_NEGATIVE,
     Rules,
+    Together,
 )
 from chalicelib.triage.text import PUNCT, Hit, clause_end, clause_start, resolve_overlaps
 
@@ -75,15 +77,19 @@ def _clause_index(text: str, position: int) -> int:
     return sum(1 for char in text[:position] if char in PUNCT)
 
 
-def _body_harm_hit(text: str, rules: Rules) -> tuple[Hit, str] | None:
-    """A body part and a harm word in the same clause ("手上起了红点") → (harm hit, reason)."""
-    found = resolve_overlaps(rules.body_harm_phrases.hits(text), IGNORE)
+def _together_hit(text: str, rule: Together, rules: Rules) -> tuple[Hit, str] | None:
+    """A ``first`` and a ``second`` phrase in the same clause ("手上起了红点") → (hit, reason)."""
+    found = resolve_overlaps(rule.phrases.hits(text), IGNORE)
     hits = live_hits(text, found, rules.negation, [], IGNORE)
-    bodies = {_clause_index(text, hit.start): hit for hit in hits if hit.phrase.label == BODY}
+    def where(hit: Hit) -> int:
+        return 0 if rule.whole_text else _clause_index(text, hit.start)
+
+    firsts = {where(hit): hit for hit in hits if hit.phrase.label == FIRST}
+    scope = "in the text" if rule.whole_text else "in one sentence"
     for hit in hits:
-        body = bodies.get(_clause_index(text, hit.start)) if hit.phrase.label == HARM else None
-        if body:
-            return hit, f"body part '{body.phrase.text}' + harm '{hit.phrase.text}' in one sentence → P1"
+        first = firsts.get(where(hit)) if hit.phrase.label == SECOND else None
+        if first:
+            return hit, f"'{first.phrase.text}' + '{hit.phrase.text}' {scope} ({rule.name}) → P1"
     return None
 
 
@@ -94,9 +100,13 @@ def read_signals(text: str, kind: str | None, rules: Rules) -> TextSignals:
     hits = live_hits(text, found, rules.negation, notes, IGNORE)
     safety = _safety_hits(text, hits, kind, rules)
     if not safety:
-        body_harm = _body_harm_hit(text, rules)
-        if body_harm:
-            safety.append(body_harm)
+        for rule in rules.together:
+            if rule.kinds and kind not in rule.kinds:
+                continue
+            found_together = _together_hit(text, rule, rules)
+            if found_together:
+                safety.append(found_together)
+                break
     return TextSignals(safety, hits, notes)
 
 
