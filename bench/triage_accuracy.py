@@ -6,8 +6,9 @@ Prints, per data set: category / team / severity accuracy, P1 recall and precisi
 miss (expected → got, with the rules that fired), so a rule-file edit can be judged at a glance.
 The data sets: ``../shared/data/triage-examples.jsonl`` (the labelled examples, when checked
 out beside this repository), ``tests/data/triage-holdout.jsonl`` (written with the first rules)
-and ``tests/data/triage-holdout-fresh.jsonl`` (unseen complaints written before the rules were
-widened; never tuned on — see bench/README.md).
+``tests/data/triage-holdout-fresh.jsonl`` (unseen complaints written before the rules were
+widened; never tuned on — see bench/README.md) and ``tests/data/triage-tuning.jsonl`` (what the
+widened rules were tuned on).
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED_EXAMPLES = REPO.parent / "shared/data/triage-examples.jsonl"
 HOLDOUT = REPO / "tests/data/triage-holdout.jsonl"
 FRESH_HOLDOUT = REPO / "tests/data/triage-holdout-fresh.jsonl"
-DATASETS: tuple[Path, ...] = (SHARED_EXAMPLES, HOLDOUT, FRESH_HOLDOUT)
+TUNING = REPO / "tests/data/triage-tuning.jsonl"
+DATASETS: tuple[Path, ...] = (SHARED_EXAMPLES, HOLDOUT, FRESH_HOLDOUT, TUNING)
 TARGETS = {"category": 0.97, "team": 0.98, "severity": 0.97, "p1_recall": 1.0}  # issue 15, on unseen complaints
 
 

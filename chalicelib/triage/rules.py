@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from chalicelib.models import CATEGORIES, TEAMS, Team
 from chalicelib.triage.spelling import Speller
-from chalicelib.triage.text import Phrase, PhraseSet, normalize
+from chalicelib.triage.text import Phrase, PhraseSet, normalize_phrase
 
 RULES_PATH = Path(__file__).with_name("rules.toml")
 
@@ -213,7 +213,7 @@ class RuleFile(_Section):
         for name, spec in self.categories.items():
             for strength in STRENGTHS:
                 for raw in getattr(spec, strength):
-                    if not normalize(raw).strip().rstrip("*").replace("...", "").strip():
+                    if not normalize_phrase(raw).strip().rstrip("*").replace("...", "").strip():
                         raise ValueError(f"categories.{name}.{strength}: empty phrase {raw!r}")
         return self
 
@@ -336,8 +336,8 @@ def _category_phrases(spec: RuleFile) -> list[Phrase]:
     for name, category in spec.categories.items():
         seen: set[str] = set()  # a phrase listed twice in one category counts once, strongest first
         for strength in STRENGTHS:
-            fresh = [raw for raw in getattr(category, strength) if normalize(raw) not in seen]
-            seen.update(normalize(raw) for raw in fresh)
+            fresh = [raw for raw in getattr(category, strength) if normalize_phrase(raw) not in seen]
+            seen.update(normalize_phrase(raw) for raw in fresh)
             phrases += _phrases(fresh, name, weights[strength], category.negatable)
     return phrases + _phrases(spec.ignore.phrases, IGNORE, negatable=False)
 
@@ -371,20 +371,10 @@ def _takeovers(spec: RuleFile) -> tuple[Takeover, ...]:
     )
 
 
-def _all_phrases(data: Any) -> list[str]:
-    """Every string in the rule data (the speller's vocabulary comes from them)."""
-    if isinstance(data, str):
-        return [data]
-    if isinstance(data, Mapping):
-        return [p for value in data.values() for p in _all_phrases(value)]
-    if isinstance(data, list):
-        return [p for value in data for p in _all_phrases(value)]
-    return []
-
-
-def _speller(spec: RuleFile) -> Speller:
-    words = [normalize(raw) for raw in _all_phrases(spec.model_dump(include={"categories", "severity", "ignore"}))]
-    return Speller(words, spec.spelling.min_length, [normalize(w) for w in spec.spelling.never_correct])
+def _speller(spec: RuleFile, sets: Iterable[PhraseSet]) -> Speller:
+    """The speller's vocabulary: the English words of every phrase (``word*`` stems included)."""
+    phrases = [" ".join(p.parts) + ("*" if p.star else "") for s in sets for p in s.phrases]
+    return Speller(phrases, spec.spelling.min_length, [normalize_phrase(w) for w in spec.spelling.never_correct])
 
 
 def _negation(spec: NegationSpec) -> Negation:
@@ -404,6 +394,9 @@ def build_rules(data: Mapping[str, Any]) -> Rules:
     """Validate and compile parsed rule data (``tomllib`` output, possibly :func:`merge`-d)."""
     spec = parse_rule_file(data)
     matching, severity = spec.matching, spec.severity
+    category_phrases = PhraseSet(_category_phrases(spec))
+    severity_phrases = PhraseSet(_severity_phrases(severity))
+    together = tuple(_together(t) for t in severity.together)
     return Rules(
         source=spec,
         tie_order=tuple(matching.tie_order),
@@ -411,16 +404,16 @@ def build_rules(data: Mapping[str, Any]) -> Rules:
         strong_weight=matching.strong_weight,
         teams={name: category.team for name, category in spec.categories.items()},
         kinds={name: frozenset(category.kinds) for name, category in spec.categories.items()},
-        category_phrases=PhraseSet(_category_phrases(spec)),
+        category_phrases=category_phrases,
         kind_bonus=matching.kind_bonus,
         safety_category=matching.safety_category,
         safety_weight=matching.safety_weight,
         negation=_negation(spec.negation),
         fallback_by_kind=dict(matching.when_nothing_matches),
         takeovers=_takeovers(spec),
-        speller=_speller(spec),
-        severity_phrases=PhraseSet(_severity_phrases(severity)),
-        together=tuple(_together(t) for t in severity.together),
+        speller=_speller(spec, [category_phrases, severity_phrases, *(t.phrases for t in together)]),
+        severity_phrases=severity_phrases,
+        together=together,
         sensitive_kinds=frozenset(severity.safety.sensitive_kinds),
         quality_complaint_kinds=frozenset(severity.safety.quality_complaint_kinds),
         sensitive_nouns=_set(severity.safety.sensitive_nouns),

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 
 from chalicelib.triage.text import SUFFIXES
@@ -51,8 +51,8 @@ def english_words(path: Path = WORDS_PATH) -> dict[str, int]:
     with path.open(encoding="utf-8") as fh:
         for line in fh:
             if line.strip() and not line.startswith("#"):
-                word, count = line.split()
-                words[word] = int(count)
+                count, *seen = line.split()
+                words.update(dict.fromkeys(seen, int(count)))
     return words
 
 
@@ -91,11 +91,16 @@ class Speller:
         self.words = frozenset(words | stems)
         self.stems = frozenset(stems)
         self.never = frozenset(never_correct)
-        self._by_delete: dict[str, set[str]] = {}
+
+    @cached_property
+    def _by_delete(self) -> dict[str, set[str]]:
+        """Vocabulary words by each of their one-letter deletions (built at the first unknown word)."""
+        index: dict[str, set[str]] = {}
         for word in self.words:
-            if len(word) >= min_length:
+            if len(word) >= self.min_length:
                 for variant in _deletes(word):
-                    self._by_delete.setdefault(variant, set()).add(word)
+                    index.setdefault(variant, set()).add(word)
+        return index
 
     def known(self, word: str) -> bool:
         if word in self.words or word in self.never or word in english_words():

@@ -14,6 +14,8 @@ import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
+from operator import itemgetter
 
 # Characters that end a clause. Text is NFKC-normalised first, so full-width ，！？ are ASCII.
 PUNCT = frozenset(',.!?;:。、\n\r\t()[]{}<>【】「」『』“”"~|/')
@@ -35,6 +37,9 @@ _NOT_RE = re.compile(
     r"(?:do|does|did|is|was|are|were|has|have|had|could|would|should|must|need)n'?t)(?![a-z])"
 )
 _SPACES_RE = re.compile(r"[^\S\n\r\t]+")
+_FIRST_WORD_RE = re.compile(r"[a-z0-9]+")
+_WORDS_RE = re.compile(r"[a-z0-9]+")
+WORD_KEY = "\x00"  # marks index keys that are the start of an English word
 
 
 def _spell_out_not(match: re.Match[str]) -> str:
@@ -50,6 +55,12 @@ def normalize(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).lower()
     text = text.replace("\u2019", "'").replace("\u2018", "'")
     return _NOT_RE.sub(_spell_out_not, _SPACES_RE.sub(" ", text))
+
+
+@lru_cache(maxsize=16384)
+def normalize_phrase(raw: str) -> str:
+    """:func:`normalize` for rule-file phrases (memoised: the rule file repeats many)."""
+    return normalize(raw)
 
 
 def is_word_char(char: str) -> bool:
@@ -89,7 +100,7 @@ class Phrase:
 
     @classmethod
     def parse(cls, raw: str, label: str, weight: float = 0.0, negatable: bool = True) -> Phrase:
-        phrase = normalize(raw).strip()
+        phrase = normalize_phrase(raw).strip()
         star = phrase.endswith("*")
         core = phrase.rstrip("*").strip()
         parts = tuple(" ".join(part.split()) for part in core.split("...") if part.strip())
@@ -109,7 +120,12 @@ class Phrase:
 
     @property
     def key(self) -> str:
-        """The phrase's first two characters: what the index files it under."""
+        """What the index files the phrase under: the first three letters of its first English
+        word (it must start a word), else its first two characters."""
+        if self.left_edge:
+            match = _FIRST_WORD_RE.match(self.parts[0])
+            assert match is not None  # left_edge: the phrase starts with a word character
+            return WORD_KEY + match.group()[:3]
         return self.parts[0][:2]
 
     def _ends(self, text: str, end: int) -> Iterator[int]:
@@ -179,24 +195,34 @@ class Hit:
         return text[self.start : self.end]
 
 
+@lru_cache(maxsize=256)
+def _keys(text: str) -> frozenset[str]:
+    """What the index looks up for ``text``: every character and pair of neighbouring characters,
+    and the first one, two and three letters of every English word."""
+    words = {WORD_KEY + word[:n] for word in _WORDS_RE.findall(text) for n in (1, 2, 3)}
+    return frozenset(text[i : i + 2] for i in range(len(text))) | frozenset(text) | words
+
+
 class PhraseSet:
     """Phrases indexed by their first two characters: a text only tries the phrases it could hold."""
 
     def __init__(self, phrases: Iterable[Phrase]) -> None:
         self.phrases: tuple[Phrase, ...] = tuple(phrases)
-        self._order = {id(phrase): index for index, phrase in enumerate(self.phrases)}
-        self._index: dict[str, list[Phrase]] = {}
-        for phrase in self.phrases:
-            self._index.setdefault(phrase.key, []).append(phrase)
+        self._index: dict[str, list[tuple[int, Phrase]]] = {}
+        for order, phrase in enumerate(self.phrases):
+            self._index.setdefault(phrase.key, []).append((order, phrase))
+        self._index_keys = frozenset(self._index)
 
     def __len__(self) -> int:
         return len(self.phrases)
 
     def candidates(self, text: str) -> list[Phrase]:
-        keys = {text[i : i + 2] for i in range(len(text))} | set(text)
-        found = [phrase for key in keys if key in self._index for phrase in self._index[key]]
-        found.sort(key=lambda phrase: self._order[id(phrase)])
-        return found
+        keys = _keys(text) & self._index_keys
+        if not keys:
+            return []
+        found = [entry for key in keys for entry in self._index[key]]
+        found.sort(key=itemgetter(0))
+        return [phrase for _, phrase in found]
 
     def hits(self, text: str) -> list[Hit]:
         """Every occurrence of every phrase, in the phrases' order."""
