@@ -80,6 +80,15 @@ def _edits1(word: str) -> set[str]:
     )
 
 
+def _takes(word: str, suffix: str) -> bool:
+    """Whether ``word`` + ``suffix`` is a plausible inflection ("arrive"+"d", not "shipped"+"d")."""
+    if suffix == "d":
+        return word.endswith("e")
+    if suffix in ("s", "es", "ed", "ing"):
+        return not word.endswith(("s", "ed", "ing"))
+    return True
+
+
 class Speller:
     def __init__(self, phrases: Iterable[str], min_length: int, never_correct: Iterable[str] = ()) -> None:
         words: set[str] = set()
@@ -145,7 +154,7 @@ class Speller:
                 continue
             base = word[: -len(suffix)] if suffix else word
             best = self._best(base) if len(base) >= self.min_length - 1 else None
-            if best is not None:
+            if best is not None and _takes(best, suffix):
                 return best + suffix
         return None
 
