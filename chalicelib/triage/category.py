@@ -28,10 +28,25 @@ def _pick(scores: dict[str, float], tie_order: Sequence[str]) -> str:
     return max(tie_order, key=lambda name: (scores.get(name, 0.0), -tie_order.index(name)))
 
 
-def _superseding(best: str, hits: Sequence[Hit], rules: Rules) -> str | None:
+def _superseding(best: str, strong: set[str], rules: Rules) -> str | None:
     """A category that, having a strong keyword, takes precedence over ``best`` (see supersedes)."""
-    strong = {hit.phrase.label for hit in hits if hit.phrase.weight >= rules.strong_weight}
     return next((winner for winner, loser in rules.supersedes if loser == best and winner in strong), None)
+
+
+def _take_over(text: str, hits: Sequence[Hit], owners: list[str], rules: Rules, notes: list[str]) -> None:
+    """Let a category claim other categories' keywords in its context (``takeover`` in the rules)."""
+    for takeover in rules.takeovers:
+        movable = [
+            i for i, hit in enumerate(hits)
+            if owners[i] in takeover.sources and (not takeover.only or hit.phrase.text in takeover.only)
+        ]
+        context = _context(text, takeover) if movable else None
+        if context is None:
+            continue
+        for source in sorted({owners[i] for i in movable}):
+            notes.append(f"{source} keywords count for {takeover.category}: '{context}' in the text")
+        for i in movable:
+            owners[i] = takeover.category
 
 
 def _context(text: str, takeover: Takeover) -> str | None:
@@ -47,19 +62,11 @@ def classify(text: str, kind: str | None, safety: Sequence[Hit], rules: Rules) -
     notes: list[str] = []
     found = resolve_overlaps(rules.category_phrases.hits(text), IGNORE)
     hits = live_hits(text, found, rules.negation, notes, IGNORE)
+    owners = [hit.phrase.label for hit in hits]  # the category each keyword counts for
+    _take_over(text, hits, owners, rules, notes)
     scores: dict[str, float] = {}
-    for hit in hits:
-        scores[hit.phrase.label] = scores.get(hit.phrase.label, 0.0) + hit.phrase.weight
-    owner = {name: name for name in rules.tie_order}  # whose score a category's keywords add to
-    for takeover in rules.takeovers:
-        sources = sorted(takeover.sources & set(scores))
-        context = _context(text, takeover) if sources else None
-        if context is None:
-            continue
-        for source in sources:
-            scores[takeover.category] = scores.get(takeover.category, 0.0) + scores.pop(source)
-            owner = {label: takeover.category if to == source else to for label, to in owner.items()}
-            notes.append(f"{source} keywords count for {takeover.category}: '{context}' in the text")
+    for hit, owner in zip(hits, owners, strict=True):
+        scores[owner] = scores.get(owner, 0.0) + hit.phrase.weight
     if safety:
         name = rules.safety_category
         scores[name] = scores.get(name, 0.0) + rules.safety_weight
@@ -72,11 +79,12 @@ def classify(text: str, kind: str | None, safety: Sequence[Hit], rules: Rules) -
     boosted = {n: s + (rules.kind_bonus if kind in rules.kinds[n] else 0.0) for n, s in scores.items()}
     best = _pick(boosted, rules.tie_order)
     tie_note = f"product kind '{kind}' broke a tie with {raw_best} → {best}" if best != raw_best else None
-    winner = _superseding(best, hits, rules)
+    strong = {owner for hit, owner in zip(hits, owners, strict=True) if hit.phrase.weight >= rules.strong_weight}
+    winner = _superseding(best, strong, rules)
     if winner:
         tie_note = f"a strong {winner} keyword takes precedence over {best}"
         best = winner
-    reasons = [f"keyword '{hit.phrase.text}' → {best}" for hit in hits if owner[hit.phrase.label] == best]
+    reasons = [f"keyword '{hit.phrase.text}' → {best}" for hit, owner in zip(hits, owners, strict=True) if owner == best]
     if safety and best == rules.safety_category:
         reasons.append(f"safety keyword '{safety[0].phrase.text}' → {best}")
     return Classified(best, [*notes, *reasons, *([tie_note] if tie_note else [])], True)

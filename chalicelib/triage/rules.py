@@ -110,6 +110,7 @@ class TakeoverSpec(_Section):
     sources: list[str] = Field(alias="from")  # categories whose keywords count for this one ...
     when: Phrases  # ... when one of these phrases is in the text ...
     unless: Phrases = []  # ... and none of these
+    only: Phrases = []  # if given: only these keywords of the "from" categories count
 
     @field_validator("sources")
     @classmethod
@@ -277,6 +278,7 @@ class Takeover:
     sources: frozenset[str]
     when: PhraseSet
     unless: PhraseSet
+    only: frozenset[str]  # keywords as written in the rule file; empty: all
 
 
 @dataclass(frozen=True)
@@ -365,7 +367,7 @@ def _together(spec: TogetherSpec) -> Together:
 
 def _takeovers(spec: RuleFile) -> tuple[Takeover, ...]:
     return tuple(
-        Takeover(name, frozenset(t.sources), _set(t.when), _set(t.unless))
+        Takeover(name, frozenset(t.sources), _set(t.when), _set(t.unless), frozenset(t.only))
         for name, c in spec.categories.items()
         for t in c.takeover
     )

@@ -35,7 +35,8 @@ def write_word_list(path: Path = WORDS_PATH) -> int:
     ]
     lines = [f"{count} {' '.join(sorted(words))}" for count, words in sorted(buckets.items(), reverse=True)]
     path.write_text("\n".join([*header, *lines]) + "\n", encoding="utf-8")
-    return sum(len(words) for words in buckets.values())
+    total: int = sum(len(words) for words in buckets.values())
+    return total
 
 
 def _two_digits(count: int) -> int:
