@@ -77,7 +77,7 @@ def test_real_words_are_left_alone(word: str) -> None:
 def test_a_typo_nearer_a_more_common_word_is_left_alone() -> None:
     # "realy" is one edit from the vocabulary's "reply", and from "really", far more common
     assert Speller(["no reply"], min_length=5).correct("realy") is None
-    assert Speller(["no reply"], min_length=5).correct("replly") == "reply"
+    assert Speller(["no reply"], min_length=5).correct("repyl") == "reply"
 
 
 def test_a_typo_changes_the_decision_and_is_explained() -> None:
