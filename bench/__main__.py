@@ -1,6 +1,6 @@
 """``make bench`` = ``python -m bench``: every benchmark, then one summary table.
 
-    python -m bench                  # intake, lifecycle, imports, triage_accuracy
+    python -m bench                  # intake, lifecycle, imports, triage_speed, triage_accuracy
     python -m bench imports intake   # some of them
 
 Each benchmark runs in its own process (``python -m bench.<name>``: moto is process-wide, and
@@ -21,7 +21,7 @@ from typing import Any
 
 from bench._support import REPO, RESULTS_DIR, fmt, table, write_result
 
-BENCHMARKS = ("intake", "lifecycle", "imports")
+BENCHMARKS = ("intake", "lifecycle", "imports", "triage_speed")
 TIMEOUT_S = 240
 
 
@@ -151,7 +151,22 @@ def triage_rows(r: dict[str, Any]) -> list[Row]:
     return rows
 
 
-SUMMARIES = {"intake": intake_rows, "lifecycle": lifecycle_rows, "imports": imports_rows, "triage_accuracy": triage_rows}
+def triage_speed_rows(r: dict[str, Any]) -> list[Row]:
+    cold, warm = r["cold_start"], r["per_complaint"]
+    boto3 = cold["boto3"]
+    rows: list[Row] = []
+    for key, label in (("import", "import chalicelib.triage, ms (CPU)"), ("load_rules", "load_rules(): rules.toml read + indexed"),
+                       ("first_triage", "first triage (reads the word list)")):
+        rows.append(["triage", label, f"{fmt(cold[key]['wall_ms'], 1)} ({fmt(cold[key]['cpu_ms'], 1)})",
+                     f"import boto3 {fmt(boto3['wall_ms'], 0)} ({fmt(boto3['cpu_ms'], 0)})",
+                     f"{fmt(cold[key]['ratio_to_boto3'], 3)} (CPU {fmt(cold[key]['cpu_ratio_to_boto3'], 3)})"])
+    rows.append(["triage", "triage() µs per complaint (CPU)", f"{fmt(warm['triage_us'], 0)} ({fmt(warm['triage_cpu_us'], 0)})",
+                 f"normalize() {fmt(warm['normalize_us'], 1)}", f"{fmt(warm['ratio_to_normalize'], 1)}"])
+    return rows
+
+
+SUMMARIES = {"intake": intake_rows, "lifecycle": lifecycle_rows, "imports": imports_rows, "triage_speed": triage_speed_rows,
+             "triage_accuracy": triage_rows}
 
 
 def main(argv: list[str]) -> int:

@@ -25,8 +25,9 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED_EXAMPLES = REPO.parent / "shared/data/triage-examples.jsonl"
 HOLDOUT = REPO / "tests/data/triage-holdout.jsonl"
 FRESH_HOLDOUT = REPO / "tests/data/triage-holdout-fresh.jsonl"
+FINAL_HOLDOUT = REPO / "tests/data/triage-holdout-final.jsonl"
 TUNING = REPO / "tests/data/triage-tuning.jsonl"
-DATASETS: tuple[Path, ...] = (SHARED_EXAMPLES, HOLDOUT, FRESH_HOLDOUT, TUNING)
+DATASETS: tuple[Path, ...] = (SHARED_EXAMPLES, HOLDOUT, FRESH_HOLDOUT, TUNING, FINAL_HOLDOUT)
 TARGETS = {"category": 0.97, "team": 0.98, "severity": 0.97, "p1_recall": 1.0}  # issue 15, on unseen complaints
 
 
