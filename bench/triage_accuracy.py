@@ -6,9 +6,9 @@ Prints, per data set: category / team / severity accuracy, P1 recall and precisi
 miss (expected → got, with the rules that fired), so a rule-file edit can be judged at a glance.
 The data sets: ``../shared/data/triage-examples.jsonl`` (the labelled examples, when checked
 out beside this repository), ``tests/data/triage-holdout.jsonl`` (written with the first rules)
-``tests/data/triage-holdout-fresh.jsonl`` (unseen complaints written before the rules were
-widened; never tuned on — see bench/README.md) and ``tests/data/triage-tuning.jsonl`` (what the
-widened rules were tuned on).
+``tests/data/triage-tuning.jsonl`` (what the widened rules were tuned on) and three sets of
+complaints written before the rules saw them (``triage-holdout-{fresh,final,blind}.jsonl``;
+bench/README.md, section 4, says which round read which).
 """
 
 from __future__ import annotations
@@ -26,8 +26,9 @@ SHARED_EXAMPLES = REPO.parent / "shared/data/triage-examples.jsonl"
 HOLDOUT = REPO / "tests/data/triage-holdout.jsonl"
 FRESH_HOLDOUT = REPO / "tests/data/triage-holdout-fresh.jsonl"
 FINAL_HOLDOUT = REPO / "tests/data/triage-holdout-final.jsonl"
+BLIND_HOLDOUT = REPO / "tests/data/triage-holdout-blind.jsonl"
 TUNING = REPO / "tests/data/triage-tuning.jsonl"
-DATASETS: tuple[Path, ...] = (SHARED_EXAMPLES, HOLDOUT, FRESH_HOLDOUT, TUNING, FINAL_HOLDOUT)
+DATASETS: tuple[Path, ...] = (SHARED_EXAMPLES, HOLDOUT, FRESH_HOLDOUT, TUNING, FINAL_HOLDOUT, BLIND_HOLDOUT)
 TARGETS = {"category": 0.97, "team": 0.98, "severity": 0.97, "p1_recall": 1.0}  # issue 15, on unseen complaints
 
 
