@@ -247,12 +247,13 @@ class PhraseSet:
 
 def resolve_overlaps(candidates: Sequence[Hit], ignore_label: str) -> list[Hit]:
     """Where hits overlap the longer one wins (ignore-phrases win ties); the same words listed
-    under several labels count for each, unless one of them is an ignore-phrase."""
+    under several labels count once for each, unless one of them is an ignore-phrase."""
 
     def compatible(hit: Hit, other: Hit) -> bool:
         if hit.cells.isdisjoint(other.cells):
             return True
-        return hit.cells == other.cells and ignore_label not in (hit.phrase.label, other.phrase.label)
+        labels = {hit.phrase.label, other.phrase.label}
+        return hit.cells == other.cells and len(labels) == 2 and ignore_label not in labels
 
     ordered = sorted(candidates, key=lambda hit: (-len(hit.cells), hit.phrase.label != ignore_label, hit.start))
     kept: list[Hit] = []
