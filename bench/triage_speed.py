@@ -56,7 +56,8 @@ print(json.dumps({"boto3": [time.perf_counter() - t0, time.process_time() - c0]}
 
 def _child(code: str) -> dict[str, list[float]]:
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, check=True, capture_output=True, text=True)
-    return json.loads(out.stdout)
+    timings: dict[str, list[float]] = json.loads(out.stdout)
+    return timings
 
 
 def cold_start(runs: int) -> dict[str, Any]:
@@ -107,7 +108,7 @@ def report_cost(cases: Sequence[LabelledCase]) -> dict[str, Any]:
         said = triage(case.to_input())
         corrections.append(Correction(
             complaint_id=f"CMP-{i:05d}", text=case.text, product_kind=case.product_kind,
-            order_amount=case.order_amount, tier=case.tier, predicted_category=said.category,  # type: ignore[arg-type]
+            order_amount=case.order_amount, tier=case.tier, predicted_category=said.category,
             predicted_severity=said.severity, corrected_category=case.category, corrected_severity=case.severity,
             actor="bench", at=now,
         ))

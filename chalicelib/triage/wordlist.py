@@ -41,7 +41,7 @@ def write_word_list(path: Path = WORDS_PATH) -> int:
 
 def _two_digits(count: int) -> int:
     """``count`` rounded down to two significant digits (38,164 → 38,000)."""
-    scale = 10 ** max(len(str(count)) - 2, 0)
+    scale: int = 10 ** max(len(str(count)) - 2, 0)
     return count // scale * scale
 
 
