@@ -6,7 +6,8 @@ complaints hold it) and their ids. :func:`render_snippet` prints proposals in th
 own syntax; the same text is what the replay check (``make triage-check``) takes.
 
 Phrases are Chinese character n-grams (2–8 characters of one run of Han characters) and
-English words and word pairs of one clause. No segmenter: rule phrases match inside the text,
+English words and word pairs of one clause; a common English word on its own ("every",
+"night") and a two-character Chinese phrase that is not frequent and exclusive are no keyword. No segmenter: rule phrases match inside the text,
 so an n-gram is already a valid phrase, and a segmenter's dictionary (jieba: ~20 MB, ~1 s to
 load) would cost the report function's cold start and still split slang and new product
 names badly. Of n-grams found in exactly the same complaints only the longest are kept.
@@ -27,6 +28,7 @@ from chalicelib.models import Category, Severity
 from chalicelib.triage.classifier import triage
 from chalicelib.triage.corrections import Correction, fold
 from chalicelib.triage.rules import SAFETY, STRENGTHS, Rules, load_rules
+from chalicelib.triage.spelling import english_words
 from chalicelib.triage.text import PUNCT, normalize
 
 _HAN_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
@@ -64,6 +66,8 @@ class MinerSettings:
     max_phrases: int = 3  # phrases shown per proposal
     max_proposals: int = 20
     max_examples: int = 10  # complaint ids shown per proposal
+    common_word_count: int = 20_000  # an English word this common ("every", "night") is no keyword
+    short_han_min_support: int = 3  # a two-character Chinese phrase needs this support, none elsewhere
 
 
 @dataclass(frozen=True)
@@ -129,8 +133,20 @@ def _mine(docs: Sequence[_Doc], label: str, settings: MinerSettings, skip: set[s
     precise = {
         gram: ids for gram, ids in frequent.items()
         if same[gram] / (same[gram] + elsewhere[gram]) >= settings.min_precision
+        and _specific(gram, len(ids), elsewhere[gram], settings)
     }
     return [(gram, ids, elsewhere[gram]) for gram, ids in _maximal(precise).items()]
+
+
+def _specific(gram: str, support: int, elsewhere: int, settings: MinerSettings) -> bool:
+    """Whether ``gram`` says enough to be a keyword: not a common English word (or a pair of them),
+    not a two-character Chinese phrase unless it is frequent here and absent elsewhere."""
+    if gram.isascii():  # a word, or a pair of words of which one at least is not common
+        common = english_words()
+        return any(common.get(word, 0) <= settings.common_word_count for word in gram.split())
+    if len(gram) == MIN_HAN and _HAN_RE.fullmatch(gram):
+        return support >= settings.short_han_min_support and elsewhere == 0
+    return True
 
 
 def _group(

@@ -278,3 +278,11 @@ def test_example_files_read_with_ids_and_sources(tmp_path: Path) -> None:
     cases = read_examples(path)
     assert [(c.id, c.source, c.category) for c in cases] == [
         ("ex.jsonl:1", "ex.jsonl", "delivery_delay"), ("ex.jsonl:2", "ex.jsonl", "delivery_delay")]
+
+
+def test_common_english_words_are_not_proposed_but_rare_ones_are() -> None:
+    texts = ["every night the thingamajig wobbles", "every night my thingamajig squeals", "every night the thingamajig hums"]
+    corrections = [correction(f"CMP-E{i}", t, ("other", "P3"), ("product_quality", "P3")) for i, t in enumerate(texts)]
+    phrases = {p for proposal in mine_proposals(corrections) for p in proposal.phrases}
+    assert "thingamajig" in phrases
+    assert not {"every", "night", "every night"} & phrases
