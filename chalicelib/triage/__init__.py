@@ -6,11 +6,14 @@ threshold lives in ``rules.toml`` beside this package, which a non-programmer ca
 extend; the modules only apply it:
 
 * ``text``        normalisation and the phrase syntax (matched without regular expressions)
-* ``rules``       the rule file's schema, snippet merging, the compiled :class:`Rules`
+* ``rules``       loading, snippet merging, the compiled :class:`Rules` (``schema``: the file's schema)
+* ``spelling``    English typos read as the rule file's words
 * ``negation``    negated keywords ("杯子没有碎") and praise after a keyword ("质量没问题")
-* ``category``    category from weighted keyword hits
-* ``severity``    P1/P2/P3 from safety words, amounts, threats, tiers
+* ``category``    category from weighted keyword hits, context takeovers, the product kind
+* ``severity``    P1/P2/P3 from safety words and pairs, amounts, threats, tiers
 * ``classifier``  :func:`triage` — what the lifecycle's Triage step calls
+* ``corrections`` / ``report`` / ``proposals`` / ``replay``  learning from staff corrections:
+  ``GET /reports/triage``, rule proposals, ``make triage-check`` (see docs/triage.md)
 
 Every decision is explained in ``TriageResult.reasons`` (shown to agents).
 """
