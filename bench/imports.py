@@ -82,17 +82,18 @@ def build_message(tag: str, records: int = 500, batch_id: str | None = None) -> 
 
 def mapped_items(body: str) -> list[tuple[str, dict[str, Any]]]:
     """(complaint id, ticket item) of every record, built with the app's own functions."""
+    from chalicelib.adapters.store import ticket_item
+    from chalicelib.clock import now
     from chalicelib.ids import imported_complaint_id
     from chalicelib.intake import new_ticket
     from chalicelib.marketplaces import map_record, parse_batch
-    from chalicelib.store import ticket_item
 
     batch = parse_batch(body)
     items = []
     for index, raw in enumerate(batch.records):
         record = map_record(batch.source, index, raw)
         cid = imported_complaint_id(record.source, record.external_id)
-        ticket = new_ticket(record.complaint, complaint_id=cid, received_by=f"import:{record.source}",
+        ticket = new_ticket(record.complaint, complaint_id=cid, received_by=f"import:{record.source}", at=now(),
                             source=record.source, external_id=record.external_id, batch_id=batch.batch_id,
                             raised_at=record.raised_at)
         items.append((cid, ticket_item(ticket)))
@@ -102,8 +103,9 @@ def mapped_items(body: str) -> list[tuple[str, dict[str, Any]]]:
 # -- the three paths -----------------------------------------------------------------------------
 def run_handler(body: str) -> dict[str, Any]:
     from chalicelib import importer
+    from chalicelib.bootstrap import services
 
-    return importer.import_batch(body)
+    return importer.import_batch(services(), body)
 
 
 def run_naive(stack: MotoStack, items: list[tuple[str, dict[str, Any]]]) -> None:

@@ -115,13 +115,13 @@ class Driver:
     def __init__(self, system: Any, book: Invocations) -> None:
         from chalice.test import Client
 
-        from chalicelib.store import TicketStore
+        from chalicelib.adapters.store import DynamoDBTicketStore
 
         self.system = system
         self.book = book
         self.client = Client(system.app, stage_name="dev", project_dir=str(REPO))
         self.api_lock = threading.Lock()
-        self.store = TicketStore(system.client("dynamodb", in_process=True), system.env["TABLE_NAME"])
+        self.store = DynamoDBTicketStore(system.client("dynamodb", in_process=True), system.env["TABLE_NAME"])
         self.sfn = system.client("stepfunctions", in_process=True)
         self.api_seconds: dict[str, list[tuple[str, float, float]]] = defaultdict(list)  # label, wall, cpu
 

@@ -69,13 +69,14 @@ def http_source(endpoint: str, token: str, timeout: float = 30.0) -> Fetch:
 def dynamodb_source(table: str, region: str | None = None) -> Fetch:
     import boto3
 
-    from chalicelib.reports import AggregateReader, ReportParamError, serve
+    from chalicelib.reports.dynamodb import AggregateReader
+    from chalicelib.reports.figures import ReportParamError, report
 
     client = boto3.client("dynamodb", region_name=region) if region else boto3.client("dynamodb")
 
     def fetch(kind: str, params: dict[str, str]) -> dict[str, Any]:
         try:
-            return serve(kind, params, AggregateReader(client, table))
+            return report(kind, params, AggregateReader(client, table))
         except ReportParamError as exc:
             raise ReportError(f"{exc.field}: {exc.message}") from exc
 

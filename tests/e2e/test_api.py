@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from chalicelib import aws
+from chalicelib.adapters import aws
 
 BODY: dict[str, Any] = {
     "customer_id": "C-1001",

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from chalicelib import aws
+from chalicelib.adapters import aws
 from chalicelib.clock import iso
 from tests.e2e.helpers import execution, staff_view, timeline
 

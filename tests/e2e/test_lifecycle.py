@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from chalicelib import aws
+from chalicelib.adapters import aws
 from tests.e2e.helpers import (
     AlertInbox,
     act,
