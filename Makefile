@@ -6,24 +6,28 @@ STAMP  := $(VENV)/.installed
 
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: run test lint format bench package deploy demo clean
+.PHONY: run test lint typecheck format bench package deploy demo clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null || { echo "needs $(PYTHON) (Python 3.11)"; exit 1; }
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet "pip<26.3"  # chalice 1.34 requires pip<26.3
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	@touch $(STAMP)
 
 run: $(STAMP) ## start the whole system locally on moto (Ctrl-C stops it)
 	$(PY) -m local serve $(ARGS)
 
-test: $(STAMP) ## lint + the whole test suite (what CI runs)
+test: $(STAMP) ## lint + type check + the whole test suite (what CI runs)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 	$(PY) -m pytest -n 2 --dist loadfile -q $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+
+typecheck: $(STAMP) ## mypy (pydantic plugin) over app.py, chalicelib/, infra/, local/, bench/
+	$(VENV)/bin/mypy
 
 format: $(STAMP)
 	$(VENV)/bin/ruff format .
@@ -41,4 +45,4 @@ demo: $(STAMP) ## the five-minute tour: local system, sample replayed, agents at
 	$(PY) -m local demo $(ARGS)
 
 clean:
-	rm -rf build .pytest_cache bench/results
+	rm -rf build .pytest_cache .mypy_cache bench/results

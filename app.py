@@ -4,7 +4,7 @@ functions the state machines call. Each one translates its input and calls one f
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice import Chalice, CognitoUserPoolAuthorizer, Response
 from chalice.app import DynamoDBEvent, SQSEvent
@@ -15,6 +15,9 @@ from chalicelib.config import IMPORT_QUEUE_NAME, STREAM_ARN_PLACEHOLDER, USER_PO
 from chalicelib.http import STAFF, HttpError, caller_of, handled, json_body, json_response, limit_param, parse, require
 from chalicelib.models import TEAMS, ComplaintIn, ContactIn, EscalateIn, NoteIn, ProfileIn, RatingIn, ResolveIn
 from chalicelib.observability import logger, tracer
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 
 app = Chalice(app_name="complaints")
 app.log.setLevel("INFO")
@@ -144,7 +147,7 @@ def notify(event: dict[str, Any], context: Any) -> Any:
 
 
 @app.on_sqs_message(queue=IMPORT_QUEUE_NAME, batch_size=10, name="import_batch")
-def import_batch(event: SQSEvent) -> dict[str, Any]:
+def import_batch(event: SQSEvent) -> PartialItemFailureResponse:
     from chalicelib import importer
 
     return importer.handle_sqs(services(), event.to_dict())

@@ -53,7 +53,7 @@ class CallCounter:
     def _hook(self, event_name: str, params: dict[str, Any] | None = None, **_: Any) -> None:
         if self.only_thread is not None and threading.get_ident() != self.only_thread:
             return
-        _, service, operation = event_name.split(".", 2)
+        _stage, service, operation = event_name.split(".", 2)
         key = f"{service}.{operation}"
         self.calls[key] += 1
         if self.keep_params and params is not None:

@@ -31,6 +31,7 @@ import math
 import time
 import tracemalloc
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from bench._support import (
@@ -224,13 +225,13 @@ def run(records: int = 500, rounds: int = 3) -> dict[str, Any]:
             message = ""
             for r in range(rounds):  # interleaved, fresh ids for every path and round
                 message = build_message(f"I{r}", records)
-                wall, calls["import_batch"], report = _timed_calls(counter, lambda m=message: run_handler(m))
+                wall, calls["import_batch"], report = _timed_calls(counter, partial(run_handler, message))
                 walls["import_batch"].append(wall)
                 reports.append(report)
                 naive_items, floor_items = mapped_items(build_message(f"N{r}", records)), mapped_items(build_message(f"F{r}", records))
-                wall, calls["naive"], _ = _timed_calls(counter, lambda i=naive_items: run_naive(stack, i))
+                wall, calls["naive"], _ = _timed_calls(counter, partial(run_naive, stack, naive_items))
                 walls["naive"].append(wall)
-                wall, calls["floor"], _ = _timed_calls(counter, lambda i=floor_items: run_floor(stack, i))
+                wall, calls["floor"], _ = _timed_calls(counter, partial(run_floor, stack, floor_items))
                 walls["floor"].append(wall)
             rps = {k: records / median(v) for k, v in walls.items()}
             per_record = {k: sum(v.values()) / records for k, v in calls.items()}

@@ -335,7 +335,7 @@ def lambda_bundle() -> Iterator[Path]:
         root = Path(tmp)
         for name in ("app.py", "chalicelib", ".chalice"):
             (root / name).symlink_to(REPO / name)
-        (root / "chalice").symlink_to(Path(metadata.distribution("chalice").locate_file("chalice")))
+        (root / "chalice").symlink_to(Path(str(metadata.distribution("chalice").locate_file("chalice"))))
         for dist in sorted(distributions):
             site = Path(str(metadata.distribution(dist).locate_file("")))
             for top in _top_levels(dist):

@@ -197,7 +197,7 @@ def table(use_moto: bool = False) -> Iterator[Any]:
                                                {"AttributeName": "sk", "AttributeType": "S"}])
         scans: list[str] = []
         ddb.meta.events.register("before-call.dynamodb.Scan", lambda **_: scans.append("Scan"))
-        ddb.scans = scans  # type: ignore[attr-defined]
+        ddb.scans = scans
         yield ddb
 
 

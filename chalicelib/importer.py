@@ -12,7 +12,7 @@ hits a transient AWS error that outlasts the retries, is reported failed on its 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.adapters.ports import WorkflowUnavailable
 from chalicelib.clock import iso
@@ -24,6 +24,9 @@ from chalicelib.models import Status
 from chalicelib.observability import count, logger
 from chalicelib.services import Services
 from chalicelib.ticket import Ticket
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 
 TRANSACTION_SIZE = 100
 START_ATTEMPTS = 4
@@ -97,7 +100,7 @@ def _start(services: Services, ticket: Ticket) -> bool:
     return False
 
 
-def handle_sqs(services: Services, event: dict[str, Any], context: Any = None) -> dict[str, Any]:
+def handle_sqs(services: Services, event: dict[str, Any], context: Any = None) -> PartialItemFailureResponse:
     """The SQS handler: a partial batch response, one message failing on its own."""
     from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
     from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord

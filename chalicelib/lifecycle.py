@@ -26,7 +26,8 @@ ALERT_LEVELS = tuple(range(2, MAX_LEVEL + 1))  # level 1 goes to the owning team
 STAFF_TOPICS = (*(f"team:{team}" for team in TEAMS), *(f"level:{level}" for level in ALERT_LEVELS))
 MAX_REOPENS = 2
 SYSTEM = "system"
-BREACH_REASON = {"first_contact": "first_contact_breach", "resolution": "resolution_breach"}
+BREACH_REASON: dict[str, Literal["first_contact_breach", "resolution_breach"]] = {
+    "first_contact": "first_contact_breach", "resolution": "resolution_breach"}
 
 
 class ActionNotAllowed(Exception):

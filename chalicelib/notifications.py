@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib.models import Channel, Contact
 from chalicelib.templates import customer_message, staff_message
@@ -78,7 +78,6 @@ class StaffAlert(BaseModel):
 
 
 Notification = Annotated[CustomerMessage | StaffAlert, Field(discriminator="to")]
-NOTIFICATION = TypeAdapter(Notification)
 
 
 def as_json(message: CustomerMessage | StaffAlert) -> dict[str, Any]:

@@ -63,7 +63,7 @@ def parameter_list(template: dict[str, Any], given: dict[str, str], deployed: se
     unknown = sorted(set(given) - set(declared))
     if unknown:
         raise DeployError(f"unknown parameters {unknown}; the template has {sorted(declared)}")
-    params = [{"ParameterKey": k, "ParameterValue": v} for k, v in sorted(given.items())]
+    params: list[dict[str, Any]] = [{"ParameterKey": k, "ParameterValue": v} for k, v in sorted(given.items())]
     params += [{"ParameterKey": k, "UsePreviousValue": True} for k in sorted(declared) if k not in given and k in deployed]
     return params
 

@@ -90,7 +90,7 @@ def serve(args: argparse.Namespace) -> int:
     from local.runtime import LocalSystem
 
     stdout = _DropMetricLines(sys.stdout)
-    sys.stdout = stdout  # type: ignore[assignment]
+    sys.stdout = stdout
 
     def emit(line: str) -> None:
         print(line, file=stdout, flush=True)
@@ -129,7 +129,7 @@ def serve(args: argparse.Namespace) -> int:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-        sys.stdout = stdout._target  # type: ignore[assignment]
+        sys.stdout = stdout._target
 
 
 def token(args: argparse.Namespace) -> int:

@@ -90,7 +90,7 @@ class Demo:
 
     # -- time ------------------------------------------------------------------------------------
     def now(self) -> datetime:
-        return self.system.system_now()  # type: ignore[no-any-return]
+        return self.system.system_now()
 
     def sleep_simulated(self, seconds: float) -> None:
         self.stop.wait(max(0.02, seconds / self.system.clock.scale))
@@ -130,9 +130,9 @@ class Demo:
             if kind == "sqs":
                 source, records = payload
                 sent += 1
-                batch = {"source": source, "batch_id": f"{source}-demo-{stamp}-{sent:03d}",
-                         "exported_at": self.now().strftime("%Y-%m-%dT%H:%M:%SZ"), "records": records}
-                sqs.send_message(QueueUrl=self.system.import_queue_url, MessageBody=json.dumps(batch, ensure_ascii=False))
+                message = {"source": source, "batch_id": f"{source}-demo-{stamp}-{sent:03d}",
+                           "exported_at": self.now().strftime("%Y-%m-%dT%H:%M:%SZ"), "records": records}
+                sqs.send_message(QueueUrl=self.system.import_queue_url, MessageBody=json.dumps(message, ensure_ascii=False))
             else:
                 body = {k: v for k, v in payload.items() if k not in ("external_id", "raised_at")}
                 body.setdefault("channel", self.rng.choice(("app", "web")))
@@ -284,7 +284,7 @@ def run(args: argparse.Namespace) -> int:
     from local.runtime import LocalSystem
 
     console = _DropMetricLines(sys.stdout)
-    sys.stdout = console  # type: ignore[assignment]  # the functions' EMF metric lines are CloudWatch's
+    sys.stdout = console  # the functions' EMF metric lines are CloudWatch's
 
     def say(line: str) -> None:
         print(line, file=console, flush=True)
@@ -304,7 +304,11 @@ def run(args: argparse.Namespace) -> int:
             print(f"cannot start: {exc} (is `python -m local serve` running? try --port/--aws-port)", file=sys.stderr)
             return 1
         demo = Demo(system, args, say)
-        watcher = threading.Thread(target=lambda: (interrupted.wait(), demo.stop.set()), daemon=True)
+        def stop_on_interrupt() -> None:
+            interrupted.wait()
+            demo.stop.set()
+
+        watcher = threading.Thread(target=stop_on_interrupt, daemon=True)
         watcher.start()
         out = demo.run()
         say(f"Report: {out.resolve()} (open it in a browser)")
@@ -317,7 +321,7 @@ def run(args: argparse.Namespace) -> int:
         system.stop()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-        sys.stdout = console._target  # type: ignore[assignment]
+        sys.stdout = console._target
 
 
 def register(subparsers: Any) -> None:

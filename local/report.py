@@ -349,7 +349,7 @@ def run(args: argparse.Namespace) -> int:
         print("--hotspots-from and --hotspots-to go together", file=sys.stderr)
         return 2
     try:
-        path = make_report(fetch, args.start, args.end, Path(args.out), hotspots_window=hot,  # type: ignore[arg-type]
+        path = make_report(fetch, args.start, args.end, Path(args.out), hotspots_window=hot,
                            min_complaints=args.min_complaints, title=args.title, source=source)
     except ReportError as exc:
         print(f"no report: {exc}", file=sys.stderr)

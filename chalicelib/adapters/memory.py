@@ -268,7 +268,8 @@ class MemoryNotifier:
         if isinstance(message, StaffAlert):
             if message.topic not in self.staff_topics:
                 raise NotificationError(f"no staff topic configured for {message.topic!r}")
-            route, address = "sns", message.topic
+            route: str = "sns"
+            address: str | None = message.topic
         else:
             route, address = message.route()
         with self._lock:

@@ -82,7 +82,7 @@ class DynamoDBTicketStore:
 
     def create_many(self, tickets: list[Ticket]) -> set[str]:
         """One transaction; the tickets whose condition failed are dropped and the rest retried."""
-        pending, existing = list(tickets), set()
+        pending, existing = list(tickets), set[str]()
         while pending:
             items = [{"Put": {"TableName": self.table, "Item": ticket_item(t),
                               "ConditionExpression": "attribute_not_exists(pk)"}} for t in pending]

@@ -26,6 +26,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Any, Protocol
 
 from chalicelib.clock import iso
@@ -183,14 +184,14 @@ def percentiles(reader: AggregateSource, window: Window, total: Mapping[str, Dec
                 targets[(name, q)] = (b1, rank, n)
     level2_keys = sorted({(CLOCKS[name], b1) for (name, _), (b1, _, _) in targets.items()})
     level2 = dict(zip(level2_keys, reader.in_parallel(
-        [lambda k=k: reader.histogram(window, f"{k[0]}#{k[1]}") for k in level2_keys]), strict=True))
+        [partial(reader.histogram, window, f"{k[0]}#{k[1]}") for k in level2_keys]), strict=True))
     second: dict[tuple[str, str], tuple[int, int, int]] = {}
     for (name, q), (b1, rank, _) in targets.items():
         b2, rank2 = _locate(level2[(CLOCKS[name], b1)], rank)
         second[(name, q)] = (b1, b2, rank2)
     level3_keys = sorted({(CLOCKS[name], b1, b2) for (name, _), (b1, b2, _) in second.items()})
     level3 = dict(zip(level3_keys, reader.in_parallel(
-        [lambda k=k: reader.histogram(window, f"{k[0]}#{k[1]}#{k[2]}") for k in level3_keys]), strict=True))
+        [partial(reader.histogram, window, f"{k[0]}#{k[1]}#{k[2]}") for k in level3_keys]), strict=True))
     for (name, q), (b1, b2, rank2) in second.items():
         b3, _ = _locate(level3[(CLOCKS[name], b1, b2)], rank2)
         out[name][q] = b1 * L1_WIDTH + b2 * L2_WIDTH + b3
