@@ -145,15 +145,8 @@ def _timed_calls(counter: CallCounter, action: Callable[[], Any]) -> tuple[float
 # -- counting what exists --------------------------------------------------------------------------
 def census(stack: MotoStack, admin: dict[str, Any]) -> dict[str, int]:
     """Tickets in the table and executions of the lifecycle machine (not through the app's clients)."""
-    tickets = 0
-    kwargs: dict[str, Any] = {"TableName": stack.table, "Select": "COUNT", "FilterExpression": "sk = :t",
-                              "ExpressionAttributeValues": {":t": {"S": "TICKET"}}}
-    while True:
-        page = admin["dynamodb"].scan(**kwargs)
-        tickets += page["Count"]
-        if "LastEvaluatedKey" not in page:
-            break
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    tickets = sum(page["Count"] for page in admin["dynamodb"].get_paginator("scan").paginate(
+        TableName=stack.table, Select="COUNT", FilterExpression="sk = :t", ExpressionAttributeValues={":t": {"S": "TICKET"}}))
     executions = 0
     for page in admin["stepfunctions"].get_paginator("list_executions").paginate(stateMachineArn=stack.state_machine_arn):
         executions += len(page["executions"])

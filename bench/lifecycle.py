@@ -191,14 +191,8 @@ class Driver:
             time.sleep(POLL_S)
 
     def history(self, cid: str) -> list[dict[str, Any]]:
-        events: list[dict[str, Any]] = []
-        kwargs: dict[str, Any] = {"executionArn": self.execution_arn(cid), "maxResults": 1000}
-        while True:
-            page = self.sfn.get_execution_history(**kwargs)
-            events += page["events"]
-            if not page.get("nextToken"):
-                return sorted(events, key=lambda e: e["id"])
-            kwargs["nextToken"] = page["nextToken"]
+        pages = self.sfn.get_paginator("get_execution_history").paginate(executionArn=self.execution_arn(cid))
+        return sorted((e for page in pages for e in page["events"]), key=lambda e: e["id"])
 
 
 # -- the scenarios --------------------------------------------------------------------------------

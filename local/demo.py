@@ -1,6 +1,6 @@
 """``python -m local demo`` (``make demo``): the five-minute tour of the product.
 
-1. starts the whole local system at a high time scale (default 3600: an SLA hour per second);
+1. starts the whole local system at a high time scale (default 120: an SLA hour in 30 seconds);
 2. replays the mixed sample (``tests/data/imports/mixed-demo.jsonl``, regenerated with the
    system clock as anchor, like ``make_demo.py --anchor now``): the marketplace records go
    to the import queue in one batch per marketplace (SQS -> import Lambda), the ``generic``
@@ -34,6 +34,7 @@ from pathlib import Path
 from types import FrameType, ModuleType
 from typing import Any
 
+from local.arguments import port, positive_float, positive_int
 from local.report import http_source, make_report
 from local.testing import HttpResponse, http
 
@@ -304,6 +305,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"cannot start: {exc} (is `python -m local serve` running? try --port/--aws-port)", file=sys.stderr)
             return 1
         demo = Demo(system, args, say)
+
         def stop_on_interrupt() -> None:
             interrupted.wait()
             demo.stop.set()
@@ -327,14 +329,15 @@ def run(args: argparse.Namespace) -> int:
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser("demo", help="the five-minute tour: run, replay the sample, work it, write the report",
                                    description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--time-scale", type=float, default=120.0, help="timers run N times faster (default 120)")
-    parser.add_argument("--hours", type=float, default=10.0, help="simulated hours of work (default 10)")
-    parser.add_argument("--replay-hours", type=float, default=6.0, help="the sample is spread over this many hours (default 6)")
-    parser.add_argument("--batch", type=int, default=10, help="marketplace records per import message (default 10)")
+    parser.add_argument("--time-scale", type=positive_float, default=120.0, help="timers run N times faster (default 120)")
+    parser.add_argument("--hours", type=positive_float, default=10.0, help="simulated hours of work (default 10)")
+    parser.add_argument("--replay-hours", type=positive_float, default=6.0,
+                        help="the sample is spread over this many hours (default 6)")
+    parser.add_argument("--batch", type=positive_int, default=10, help="marketplace records per import message (default 10)")
     parser.add_argument("--out", default="report.html", help="the HTML report (default report.html)")
-    parser.add_argument("--port", type=int, default=8000)
-    parser.add_argument("--aws-port", type=int, default=4566)
-    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--port", type=port, default=8000, help="HTTP API (default 8000; 0 = any free port)")
+    parser.add_argument("--aws-port", type=port, default=4566, help="moto AWS endpoint (default 4566; 0 = any free port)")
+    parser.add_argument("--seed", type=int, default=7, help="random seed of the simulated people (default 7)")
     parser.add_argument("--progress-hours", type=float, default=1.0, help=argparse.SUPPRESS)
     parser.add_argument("--keep", action="store_true", help="keep the system running after the report (Ctrl-C stops it)")
     parser.set_defaults(handler=run)
