@@ -1,5 +1,5 @@
 """HTTP plumbing for the Chalice routes: identity from the authorizer's claims, JSON bodies
-validated into pydantic models, and every error in the api.md shape with the right status.
+validated into pydantic models, and every error in the docs/api.md shape with the right status.
 Knows Chalice's request/response objects; knows nothing of the domain rules."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Marketplace batch import: one SQS message = one batch of one marketplace (import.md).
+"""Marketplace batch import: one SQS message = one batch of one marketplace (docs/import.md).
 
 Per message: map every record through its adapter (a bad record is rejected with its reason,
 the others go on), create the new complaints with conditional writes in transactions of up

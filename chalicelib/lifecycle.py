@@ -1,4 +1,4 @@
-"""The lifecycle rules of lifecycle.md as plain functions on a Ticket.
+"""The lifecycle rules of docs/lifecycle.md as plain functions on a Ticket.
 
 Every rule takes the current ticket and the time, and returns an ``Outcome``: the changed
 ticket, the timeline events to record and the notifications to send. Who persists them and

@@ -72,7 +72,7 @@ class Contact(Strict):
 
 
 class ComplaintIn(Strict):
-    """The body of ``POST /complaints`` (api.md)."""
+    """The body of ``POST /complaints`` (docs/api.md)."""
 
     customer_id: NonEmpty
     order_id: NonEmpty

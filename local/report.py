@@ -2,7 +2,7 @@
 
     python -m local report --from 2026-11-01 --to 2026-11-30 --out report.html
 
-Where the numbers come from (``/work/shared/spec/local.md``):
+Where the numbers come from (``docs/local.md``):
 
 - default: the running local system's API (``http://127.0.0.1:8000``) with a dev token of
   group ``ops`` minted for this checkout;

@@ -1,5 +1,5 @@
 """``python -m local import FILE``: send marketplace records to the running local system's
-import queue as batches (import.md), the way an integration job would.
+import queue as batches (docs/import.md), the way an integration job would.
 
 FILE is a batch envelope (``{"source", "batch_id", "records": [...]}``), a JSON list of records
 (needs ``--source``), or JSONL: one ``{"source": ..., "record": {...}}`` per line (the demo
@@ -18,11 +18,11 @@ from typing import Any
 
 import boto3
 
+from chalicelib.marketplaces import MAX_RECORDS as MAX_BATCH_RECORDS
 from infra.resources import resources
 from local.arguments import positive_int
 
 MAX_MESSAGE_BYTES = 250 * 1024  # SQS allows 256 KiB; keep headroom for attributes
-MAX_BATCH_RECORDS = 500  # a batch holds at most 500 records (docs/import.md)
 
 
 class ImportFileError(Exception):

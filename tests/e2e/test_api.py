@@ -1,4 +1,4 @@
-"""The HTTP API of api.md, end to end through the local system (HTTP → Chalice → moto)."""
+"""The HTTP API of docs/api.md, end to end through the local system (HTTP → Chalice → moto)."""
 
 from __future__ import annotations
 

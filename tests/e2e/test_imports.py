@@ -1,4 +1,4 @@
-"""Marketplace batch import over SQS (import.md), end to end: a message sent to the import
+"""Marketplace batch import over SQS (docs/import.md), end to end: a message sent to the import
 queue through the local AWS endpoint is picked up by the event source mapping, imported, and
 reported; duplicates, bad records, bad messages and throttling lose nothing."""
 

@@ -1,4 +1,4 @@
-"""The complaint lifecycle of lifecycle.md, end to end: HTTP API → Step Functions (the real
+"""The complaint lifecycle of docs/lifecycle.md, end to end: HTTP API → Step Functions (the real
 ASL file on moto's interpreter) → Lambdas → DynamoDB/SNS, with SLA time x3600
 (an SLA hour per second)."""
 

@@ -161,7 +161,7 @@ EXPECTED_SLA_BY_TEAM = {
 
 
 def contract_view(body: dict[str, Any]) -> dict[str, Any]:
-    """The fields of api.md's summary (the response has more, which is fine)."""
+    """The fields of docs/api.md's summary (the response has more, which is fine)."""
     view = {k: copy.deepcopy(body[k]) for k in EXPECTED_SUMMARY}
     for clock in ("first_contact", "resolution"):
         view["sla"][clock].pop("by_team")

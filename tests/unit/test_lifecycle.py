@@ -1,4 +1,4 @@
-"""The lifecycle rules of lifecycle.md, on tickets in memory (no AWS)."""
+"""The lifecycle rules of docs/lifecycle.md, on tickets in memory (no AWS)."""
 
 from __future__ import annotations
 
