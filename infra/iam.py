@@ -128,7 +128,7 @@ def function_statements(function: str) -> list[dict[str, Any]]:
             _statement("IdempotencyTable", IDEMPOTENCY_ACTIONS, [IDEMPOTENCY_TABLE_ARN]),
             _statement("StartLifecycle", ["states:StartExecution"], [_state_machine_arn()]),
             _statement("ResumeLifecycle", ["states:SendTaskSuccess"], "*"),
-            # GET /reports/*: Queries of the aggregate items (chalicelib/reports.py)
+            # GET /reports/*: Queries of the aggregate items (chalicelib/reports/dynamodb.py)
             _statement("ReadReportAggregates", ["dynamodb:Query"], [TABLE_ARN], Condition=AGGREGATE_KEYS),
         ]
     elif function == "import_batch":
