@@ -3,8 +3,9 @@ use. Only entry points call :func:`services`; the service layer receives what it
 
 from __future__ import annotations
 
-from functools import cache
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from functools import cache, cached_property
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.adapters import aws
 from chalicelib.config import settings
@@ -12,6 +13,10 @@ from chalicelib.services import Services
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
+
+    from chalicelib.reports.aggregates import ApplyStats, Change
+    from chalicelib.reports.dynamodb import AggregateReader, Aggregator
+    from chalicelib.reports.figures import Window
 
 
 @cache
@@ -21,19 +26,54 @@ def services() -> Services:
     from chalicelib.adapters.notifier import SnsSesNotifier
     from chalicelib.adapters.store import DynamoDBTicketStore
     from chalicelib.adapters.workflow import StepFunctionsWorkflow
-    from chalicelib.reports.dynamodb import AggregateReader, Aggregator
 
     cfg = settings()
     ddb = aws.LazyClient("dynamodb")
+    aggregates = ReportAggregates(ddb, cfg.table_name)
     return Services(
         store=DynamoDBTicketStore(ddb, cfg.table_name),
         workflow=StepFunctionsWorkflow(aws.LazyClient("stepfunctions"), cfg.lifecycle_state_machine_arn),
         notifier=SnsSesNotifier(aws.LazyClient("sns"), aws.LazyClient("ses"), push_topic_arn=cfg.customer_push_topic_arn,
                                 staff_topics=cfg.staff_alert_topics, email_sender=cfg.email_sender),
         idempotency=idempotency_store,
-        aggregator=Aggregator(ddb, cfg.table_name),
-        aggregates=AggregateReader(ddb, cfg.table_name),
+        aggregator=aggregates,
+        aggregates=aggregates,
     )
+
+
+class ReportAggregates:
+    """The report aggregates in DynamoDB (both ports), built on first use: only the API's
+    report routes and the ``analytics`` function import the reports package."""
+
+    def __init__(self, ddb: Any, table: str) -> None:
+        self.ddb, self.table = ddb, table
+
+    @cached_property
+    def writer(self) -> Aggregator:
+        from chalicelib.reports.dynamodb import Aggregator
+
+        return Aggregator(self.ddb, self.table)
+
+    @cached_property
+    def reader(self) -> AggregateReader:
+        from chalicelib.reports.dynamodb import AggregateReader
+
+        return AggregateReader(self.ddb, self.table)
+
+    def apply(self, changes: list[Change]) -> ApplyStats:
+        return self.writer.apply(changes)
+
+    def day_items(self, window: Window) -> dict[str, dict[str, Any]]:
+        return self.reader.day_items(window)
+
+    def histogram(self, window: Window, ident: str) -> dict[int, int]:
+        return self.reader.histogram(window, ident)
+
+    def counters(self, window: Window, kind: str) -> dict[str, int]:
+        return self.reader.counters(window, kind)
+
+    def in_parallel(self, calls: list[Callable[[], Any]]) -> list[Any]:
+        return self.reader.in_parallel(calls)
 
 
 @cache

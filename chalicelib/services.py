@@ -16,12 +16,13 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from chalicelib import clock, ids
-from chalicelib.adapters.ports import Notifier, TicketStore, Workflow
-from chalicelib.reports.aggregates import AggregateWriter
-from chalicelib.reports.figures import AggregateSource
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # types only: importing them costs cold start in functions that never use them
     from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
+
+    from chalicelib.adapters.ports import Notifier, TicketStore, Workflow
+    from chalicelib.reports.aggregates import AggregateWriter
+    from chalicelib.reports.figures import AggregateSource
 
 
 @dataclass(frozen=True)
