@@ -3,6 +3,7 @@ table's stream delivered to the analytics function, ``GET /reports/*`` seconds l
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from tests.e2e.helpers import act, file_complaint, wait_status
@@ -16,8 +17,11 @@ def summary(sys: Any, token: str, **params: str) -> Any:
 def test_summary_shows_what_just_happened(local_system: Any) -> None:
     sys = local_system
     ops = sys.token("O-1", "ops")
-    today = sys.system.system_now().date().isoformat()
-    window = {"from": today, "to": f"{today}T23:59:59Z"}
+    start = sys.system.system_now().date()
+    today = start.isoformat()
+    # Two system days: at x3600 a system day is 24 wall seconds, so a window of one day would
+    # miss the complaints whenever the test runs across the system's midnight.
+    window = {"from": today, "to": (start + timedelta(days=2)).isoformat()}
     # Given three complaints: one contacted then resolved, one contacted, one left waiting
     resolved = file_complaint(sys, "C-R1", product={"sku": "SKU-CUP"}, order_id="O-R1")
     contacted = file_complaint(sys, "C-R2", product={"sku": "SKU-CUP"}, order_id="O-R2")
