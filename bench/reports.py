@@ -45,17 +45,17 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from chalicelib.adapters.dynamodb import batch_write  # noqa: E402
+from chalicelib.models import CATEGORIES  # noqa: E402
 from chalicelib.reports.aggregates import CLOCKS, Contribution, display_bin, item_deltas, split_duration  # noqa: E402
 from chalicelib.reports.dynamodb import AggregateReader  # noqa: E402
 from chalicelib.reports.figures import Window, hotspots, summary  # noqa: E402
+from chalicelib.triage import team_for  # noqa: E402
 
 RESULTS = REPO / "bench" / "results" / "reports.json"
 REGION = "us-east-1"
 TABLE = "complaints-bench-tickets"
 WINDOW = Window(date(2026, 11, 1), date(2026, 12, 1))  # 30 days
-CATEGORIES = ("product_quality", "not_as_described", "counterfeit", "delivery_delay", "damaged_in_transit",
-              "lost_parcel", "service_attitude", "after_sales", "promotion_rules", "other")
-TEAM = {c: ("product" if i < 3 else "logistics" if i < 6 else "service") for i, c in enumerate(CATEGORIES)}
+TEAM = {c: team_for(c) for c in CATEGORIES}
 STATUSES = ("closed", "closed", "closed", "resolved", "in_progress", "awaiting_contact")
 CHANNELS = ("app", "app", "web", "phone", "social", "marketplace")
 SKUS = 3000  # a catalogue's worth of products complained about

@@ -34,13 +34,13 @@ from pathlib import Path
 from types import FrameType, ModuleType
 from typing import Any
 
+from chalicelib.models import TEAMS
 from local.arguments import port, positive_float, positive_int
 from local.report import http_source, make_report
 from local.testing import HttpResponse, http
 
 REPO = Path(__file__).resolve().parent.parent
 MAKE_DEMO = REPO / "tests" / "data" / "imports" / "make_demo.py"
-TEAMS = ("product", "logistics", "service")
 SCORES = (1, 2, 3, 4, 5)
 SCORE_WEIGHTS = (6, 8, 14, 32, 40)
 

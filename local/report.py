@@ -35,10 +35,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from chalicelib.models import CATEGORIES
+
 LOCAL_ENDPOINT = "http://127.0.0.1:8000"
 TOKEN_VARIABLE = "COMPLAINTS_ID_TOKEN"
-CATEGORY_ORDER = ("product_quality", "not_as_described", "counterfeit", "delivery_delay", "damaged_in_transit",
-                  "lost_parcel", "service_attitude", "after_sales", "promotion_rules", "other")
 PALETTE = ("#4C78A8", "#F58518", "#E45756", "#72B7B2", "#54A24B", "#EECA3B", "#B279A2", "#FF9DA6", "#9D755D", "#BAB0AC")
 CSAT_COLOURS = ("#d62728", "#ff7f0e", "#bcbd22", "#98df8a", "#2ca02c")
 LANGS = ("zh-CN", "en")  # console/app/locales/<lang>.json
@@ -150,7 +150,7 @@ def figures(summary: dict[str, Any], hotspots: dict[str, Any], w: Words | None =
     # complaints per day by category
     days = [d["date"] for d in summary["daily"]]
     seen = {c for d in summary["daily"] for c in d["by_category"]}
-    categories = [c for c in CATEGORY_ORDER if c in seen] + sorted(seen - set(CATEGORY_ORDER))
+    categories = [c for c in CATEGORIES if c in seen] + sorted(seen - set(CATEGORIES))
     daily = go.Figure()
     for i, category in enumerate(categories):
         daily.add_bar(name=w.label("category", category), x=days, y=[d["by_category"].get(category, 0) for d in summary["daily"]],
