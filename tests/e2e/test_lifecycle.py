@@ -4,11 +4,13 @@ ASL file on moto's interpreter) → Lambdas → DynamoDB/SNS, with SLA time x360
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
+from chalicelib import steps
 from chalicelib.adapters import aws
 from tests.e2e.helpers import (
     AlertInbox,
@@ -139,22 +141,44 @@ def test_low_score_reopens_and_two_reopens_then_closed_unsatisfied(local_system:
     sys.wait_for(lambda: execution(sys, cid)["status"] == "SUCCEEDED")
 
 
-def test_an_action_that_races_the_timer_is_not_lost(local_system: Any) -> None:
+def test_an_action_that_races_the_timer_is_not_lost(local_system: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """The agent's contact reaches the API just as the first-contact clock runs out: the
     resume is refused (the wait is over), but the contact is on the ticket and the workflow
     continues from it — no escalation, and the complaint can be resolved."""
     sys = local_system
     sfn = aws.client("stepfunctions")
-    cid = file_complaint(sys, "C-RACE", **SAFETY)  # P1: 30 min = 0.5 s
-    wait_status(sys, cid, "awaiting_contact")
+    # "Just as": the contact is written while the workflow still waits, and answered only once
+    # the timer fired. A P3 complaint (8 h = 8 s here) leaves a loaded machine time to triage
+    # before the window ends (a P1's 0.5 s did not: triage itself then escalated); the API's
+    # resume is held until the timer fired, and the timeout step waits for the contact's
+    # write, so the two meet in this order whatever the scheduling.
+    contact_written, racing = threading.Event(), {"cid": ""}
+    clock_expired = steps.STEPS["clock_expired"]
+
+    def after_the_contact(services: Any, event: Any) -> Any:
+        if event.complaint_id == racing["cid"]:
+            assert contact_written.wait(timeout=20), "the contact never reached the ticket"
+        return clock_expired(services, event)
+
+    monkeypatch.setitem(steps.STEPS, "clock_expired", after_the_contact)
+    cid = racing["cid"] = file_complaint(sys, "C-RACE")  # P3: first contact within 8 h = 8 s
+    assert wait_status(sys, cid, "awaiting_contact")["severity"] == "P3"
     arn = execution(sys, cid)["executionArn"]
+
+    def waiting() -> bool:  # the workflow's task token is on the ticket: AwaitAgent waits
+        item = sys.dynamodb.get_item(TableName=sys.names["table"], Key={"pk": {"S": f"C#{cid}"}, "sk": {"S": "TICKET"}},
+                                     ConsistentRead=True).get("Item", {})
+        return "wait_token" in item
+
+    sys.wait_for(waiting, what="the workflow to wait for an agent")
 
     def timer_fired() -> bool:
         events = sys.sfn.get_execution_history(executionArn=arn, reverseOrder=True, maxResults=50)["events"]
         return any(e["type"] in ("TaskTimedOut", "TaskFailed") for e in events)
 
     def hold_until_timeout(**_: Any) -> None:
-        sys.wait_for(timer_fired, timeout=10, what="the first-contact timer to fire")
+        contact_written.set()  # the API resumes only after writing the action
+        sys.wait_for(timer_fired, timeout=30, what="the first-contact timer to fire")
 
     # the API writes the contact, then — at the boundary — tries to resume a wait that just ended
     sfn.meta.events.register_first("before-call.states.SendTaskSuccess", hold_until_timeout)
@@ -162,6 +186,7 @@ def test_an_action_that_races_the_timer_is_not_lost(local_system: Any) -> None:
         assert act(sys, cid, "contact", {"note": "at the boundary"}).status == 200
     finally:
         sfn.meta.events.unregister("before-call.states.SendTaskSuccess", hold_until_timeout)
+    assert contact_written.is_set() and timer_fired()  # the race was run: resume after the timer
     view = staff_view(sys, cid)
     assert view["status"] == "in_progress" and "contacted" in timeline(view)
     assert act(sys, cid, "resolve", {"resolution": "refund"}).status == 200
