@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
+import pytest
+
+from chalicelib import steps
 from infra.resources import TEAMS
 
 COMPLAINT: dict[str, Any] = {
@@ -86,4 +92,46 @@ class AlertInbox:
         return {name: [b for b in bodies if cid in b] for name, bodies in self.seen.items() if any(cid in b for b in bodies)}
 
 
-__all__ = ["TEAMS", "AlertInbox"]
+class HeldTimers:
+    """Complaints whose ``clock_expired`` step waits until the test releases them."""
+
+    def __init__(self) -> None:
+        self._held: set[str] = set()
+        self._changed = threading.Condition()
+
+    def hold(self, *complaint_ids: str) -> None:
+        with self._changed:
+            self._held.update(complaint_ids)
+
+    def release(self, *complaint_ids: str) -> None:
+        with self._changed:
+            self._held.difference_update(complaint_ids or set(self._held))
+            self._changed.notify_all()
+
+    def wait(self, complaint_id: str, timeout: float = 60) -> None:
+        with self._changed:
+            self._changed.wait_for(lambda: complaint_id not in self._held, timeout=timeout)
+
+
+@contextmanager
+def agents_act_first(monkeypatch: pytest.MonkeyPatch) -> Iterator[HeldTimers]:
+    """For tests whose premise is an agent acting within a window that lasts a fraction of a
+    second here: the timeout step of a held complaint runs only once the test released it
+    (after the agent's action), so a CPU-starved machine cannot let the timer's step run
+    first. The product's rule for that order is the same (the timeout step reads the action
+    from the ticket); what a starved machine cannot change is which one the test exercises."""
+    held = HeldTimers()
+    clock_expired = steps.STEPS["clock_expired"]
+
+    def after_release(services: Any, event: Any) -> Any:
+        held.wait(event.complaint_id)
+        return clock_expired(services, event)
+
+    monkeypatch.setitem(steps.STEPS, "clock_expired", after_release)
+    try:
+        yield held
+    finally:
+        held.release()
+
+
+__all__ = ["TEAMS", "AlertInbox", "HeldTimers", "agents_act_first"]

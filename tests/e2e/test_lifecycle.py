@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from chalicelib import steps
 from chalicelib.adapters import aws
 from tests.e2e.helpers import (
     AlertInbox,
+    HeldTimers,
     act,
     customer_view,
     execution,
@@ -141,7 +141,7 @@ def test_low_score_reopens_and_two_reopens_then_closed_unsatisfied(local_system:
     sys.wait_for(lambda: execution(sys, cid)["status"] == "SUCCEEDED")
 
 
-def test_an_action_that_races_the_timer_is_not_lost(local_system: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_action_that_races_the_timer_is_not_lost(local_system: Any, held_timers: HeldTimers) -> None:
     """The agent's contact reaches the API just as the first-contact clock runs out: the
     resume is refused (the wait is over), but the contact is on the ticket and the workflow
     continues from it — no escalation, and the complaint can be resolved."""
@@ -150,18 +150,11 @@ def test_an_action_that_races_the_timer_is_not_lost(local_system: Any, monkeypat
     # "Just as": the contact is written while the workflow still waits, and answered only once
     # the timer fired. A P3 complaint (8 h = 8 s here) leaves a loaded machine time to triage
     # before the window ends (a P1's 0.5 s did not: triage itself then escalated); the API's
-    # resume is held until the timer fired, and the timeout step waits for the contact's
-    # write, so the two meet in this order whatever the scheduling.
-    contact_written, racing = threading.Event(), {"cid": ""}
-    clock_expired = steps.STEPS["clock_expired"]
-
-    def after_the_contact(services: Any, event: Any) -> Any:
-        if event.complaint_id == racing["cid"]:
-            assert contact_written.wait(timeout=20), "the contact never reached the ticket"
-        return clock_expired(services, event)
-
-    monkeypatch.setitem(steps.STEPS, "clock_expired", after_the_contact)
-    cid = racing["cid"] = file_complaint(sys, "C-RACE")  # P3: first contact within 8 h = 8 s
+    # resume is held until the timer fired, and the timeout step until the contact's write,
+    # so the two meet in this order whatever the scheduling.
+    resumed = threading.Event()
+    cid = file_complaint(sys, "C-RACE")  # P3: first contact within 8 h = 8 s
+    held_timers.hold(cid)
     assert wait_status(sys, cid, "awaiting_contact")["severity"] == "P3"
     arn = execution(sys, cid)["executionArn"]
 
@@ -177,8 +170,9 @@ def test_an_action_that_races_the_timer_is_not_lost(local_system: Any, monkeypat
         return any(e["type"] in ("TaskTimedOut", "TaskFailed") for e in events)
 
     def hold_until_timeout(**_: Any) -> None:
-        contact_written.set()  # the API resumes only after writing the action
+        held_timers.release(cid)  # the API resumes only after writing the action
         sys.wait_for(timer_fired, timeout=30, what="the first-contact timer to fire")
+        resumed.set()
 
     # the API writes the contact, then — at the boundary — tries to resume a wait that just ended
     sfn.meta.events.register_first("before-call.states.SendTaskSuccess", hold_until_timeout)
@@ -186,7 +180,7 @@ def test_an_action_that_races_the_timer_is_not_lost(local_system: Any, monkeypat
         assert act(sys, cid, "contact", {"note": "at the boundary"}).status == 200
     finally:
         sfn.meta.events.unregister("before-call.states.SendTaskSuccess", hold_until_timeout)
-    assert contact_written.is_set() and timer_fired()  # the race was run: resume after the timer
+    assert resumed.is_set()  # the race was run: the resume came after the timer fired
     view = staff_view(sys, cid)
     assert view["status"] == "in_progress" and "contacted" in timeline(view)
     assert act(sys, cid, "resolve", {"resolution": "refund"}).status == 200
