@@ -67,13 +67,16 @@ def test_p1_safety_complaint_nobody_touches_climbs_the_ladder(local_system: Any,
         e["detail"]["clock"] == "resolution" for e in later["timeline"][len(stopped["timeline"]):] if e["type"] == "escalated")
 
 
-def test_contacted_and_resolved_in_time_is_never_escalated_and_closes_on_a_good_score(local_system: Any) -> None:
+def test_contacted_and_resolved_in_time_is_never_escalated_and_closes_on_a_good_score(local_system: Any,
+                                                                                      held_timers: HeldTimers) -> None:
     sys = local_system
     cid = file_complaint(sys, "C-HAPPY", category="delivery_delay", description="物流太慢了，一周还没到")
+    held_timers.hold(cid)  # "in time": the agent acts before the first-contact step (8 h = 8 s here)
     wait_status(sys, cid, "awaiting_contact")
     assert act(sys, cid, "contact", {"note": "called"}).status == 200
     resp = act(sys, cid, "resolve", {"resolution": "compensation", "note": "5 元券", "refund": {"amount": "5.00", "currency": "CNY"}})
     assert resp.status == 200 and resp.json()["status"] == "resolved"
+    held_timers.release(cid)
     wait_event(sys, cid, "survey_sent")  # after the 2 h survey delay
     rated = sys.http("POST", f"/complaints/{cid}/satisfaction", token=sys.token("C-HAPPY", "customers"),
                      json_body={"score": 4, "comment": "很满意"})
