@@ -93,33 +93,34 @@ class AlertInbox:
 
 
 class HeldTimers:
-    """Complaints whose ``clock_expired`` step waits until the test releases them."""
+    """While a test runs, every complaint's ``clock_expired`` step waits until the test
+    releases that complaint (or ends)."""
 
     def __init__(self) -> None:
-        self._held: set[str] = set()
+        self._released: set[str] = set()
+        self._all_released = False
         self._changed = threading.Condition()
 
-    def hold(self, *complaint_ids: str) -> None:
-        with self._changed:
-            self._held.update(complaint_ids)
-
     def release(self, *complaint_ids: str) -> None:
+        """Let these complaints' timeout steps run (none given: every complaint's)."""
         with self._changed:
-            self._held.difference_update(complaint_ids or set(self._held))
+            self._released.update(complaint_ids)
+            self._all_released = self._all_released or not complaint_ids
             self._changed.notify_all()
 
     def wait(self, complaint_id: str, timeout: float = 60) -> None:
         with self._changed:
-            self._changed.wait_for(lambda: complaint_id not in self._held, timeout=timeout)
+            self._changed.wait_for(lambda: self._all_released or complaint_id in self._released, timeout=timeout)
 
 
 @contextmanager
 def agents_act_first(monkeypatch: pytest.MonkeyPatch) -> Iterator[HeldTimers]:
     """For tests whose premise is an agent acting within a window that lasts a fraction of a
-    second here: the timeout step of a held complaint runs only once the test released it
-    (after the agent's action), so a CPU-starved machine cannot let the timer's step run
+    second to a few seconds here: a complaint's timeout step runs only once the test released
+    it (after the agent's action), so a CPU-starved machine cannot let the timer's step run
     first. The product's rule for that order is the same (the timeout step reads the action
-    from the ticket); what a starved machine cannot change is which one the test exercises."""
+    from the ticket); what a starved machine cannot change is which one the test exercises.
+    (What it can still change: a window that ran out before triage is escalated by triage.)"""
     held = HeldTimers()
     clock_expired = steps.STEPS["clock_expired"]
 

@@ -71,7 +71,7 @@ def test_contacted_and_resolved_in_time_is_never_escalated_and_closes_on_a_good_
                                                                                       held_timers: HeldTimers) -> None:
     sys = local_system
     cid = file_complaint(sys, "C-HAPPY", category="delivery_delay", description="物流太慢了，一周还没到")
-    held_timers.hold(cid)  # "in time": the agent acts before the first-contact step (8 h = 8 s here)
+    # "in time": the agent acts before the first-contact step (8 h = 8 s here) runs
     wait_status(sys, cid, "awaiting_contact")
     assert act(sys, cid, "contact", {"note": "called"}).status == 200
     resp = act(sys, cid, "resolve", {"resolution": "compensation", "note": "5 元券", "refund": {"amount": "5.00", "currency": "CNY"}})
@@ -157,7 +157,6 @@ def test_an_action_that_races_the_timer_is_not_lost(local_system: Any, held_time
     # so the two meet in this order whatever the scheduling.
     resumed = threading.Event()
     cid = file_complaint(sys, "C-RACE")  # P3: first contact within 8 h = 8 s
-    held_timers.hold(cid)
     assert wait_status(sys, cid, "awaiting_contact")["severity"] == "P3"
     arn = execution(sys, cid)["executionArn"]
 

@@ -27,8 +27,7 @@ def test_summary_shows_what_just_happened(local_system: Any, held_timers: HeldTi
     contacted = file_complaint(sys, "C-R2", product={"sku": "SKU-CUP"}, order_id="O-R2")
     waiting = file_complaint(sys, "C-R3", channel="web", order_id="O-R2")
     # the agents act, and ops read, within the first-contact window (8 h = 8 s here): on a
-    # starved machine the clocks' timeout steps wait until the test is done
-    held_timers.hold(resolved, contacted, waiting)
+    # starved machine the clocks' timeout steps wait until the test is done (held_timers)
     for cid in (resolved, contacted, waiting):
         wait_status(sys, cid, "awaiting_contact")
     assert act(sys, resolved, "contact", {"note": "called"}).status == 200
