@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from chalicelib import steps
-from infra.resources import TEAMS
+from infra.resources import ASL_FUNCTION_PLACEHOLDERS, TEAMS, state_machine_files
 
 COMPLAINT: dict[str, Any] = {
     "order_id": "O-1",
@@ -92,6 +93,38 @@ class AlertInbox:
         return {name: [b for b in bodies if cid in b] for name, bodies in self.seen.items() if any(cid in b for b in bodies)}
 
 
+@contextmanager
+def rolled_out(sys: Any, tmp_path: Path, edit: Callable[[dict[str, Any]], None]) -> Iterator[None]:
+    """An edited copy of lifecycle.asl.json rolled out the way a deployment does (same
+    substitutions, the state machine updated), the original restored afterwards."""
+    source = state_machine_files()["lifecycle"].read_text(encoding="utf-8")
+    asl = json.loads(source)
+    edit(asl)
+    edited = tmp_path / "lifecycle.asl.json"
+    edited.write_text(json.dumps(asl, ensure_ascii=False, indent=2), encoding="utf-8")
+    arns = {placeholder: sys.lambda_.get_function(FunctionName=f"complaints-{sys.system.stage}-{function}")
+            ["Configuration"]["FunctionArn"] for placeholder, function in ASL_FUNCTION_PLACEHOLDERS.items()}
+
+    def substituted(definition: str) -> str:
+        for placeholder, arn in arns.items():
+            definition = definition.replace("${" + placeholder + "}", arn)
+        return definition
+
+    machine = sys.env["LIFECYCLE_STATE_MACHINE_ARN"]
+    sys.sfn.update_state_machine(stateMachineArn=machine, definition=substituted(edited.read_text(encoding="utf-8")))
+    try:
+        yield
+    finally:
+        sys.sfn.update_state_machine(stateMachineArn=machine, definition=substituted(source))
+
+
+def roomy_windows(asl: dict[str, Any]) -> None:
+    """P3 complaints get 30 days for first contact and 60 for resolution: for tests whose
+    premise is an agent acting in time, which a CPU-starved machine must not turn into a
+    breach (8 h are 8 s at x3600 — less, on a busy machine, than intake to triage may take)."""
+    asl["States"]["ServiceLevelPolicy"]["Result"]["P3"].update(first_contact_s=30 * 86400, resolution_s=60 * 86400)
+
+
 class HeldTimers:
     """While a test runs, every complaint's ``clock_expired`` step waits until the test
     releases that complaint (or ends)."""
@@ -135,4 +168,4 @@ def agents_act_first(monkeypatch: pytest.MonkeyPatch) -> Iterator[HeldTimers]:
         held.release()
 
 
-__all__ = ["TEAMS", "AlertInbox", "HeldTimers", "agents_act_first"]
+__all__ = ["TEAMS", "AlertInbox", "HeldTimers", "agents_act_first", "rolled_out", "roomy_windows"]

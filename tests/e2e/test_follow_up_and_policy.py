@@ -3,21 +3,19 @@ answers, and an ops edit of the ASL timing rolled out to the running system."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from chalicelib.clock import parse
-from infra.resources import ASL_FUNCTION_PLACEHOLDERS, state_machine_files
 from tests.e2e.helpers import (
     act,
     customer_view,
     execution,
     file_complaint,
+    rolled_out,
+    roomy_windows,
     staff_view,
     timeline,
     wait_status,
@@ -26,40 +24,12 @@ from tests.e2e.helpers import (
 LOCAL_TIME_SCALE = 36000.0
 
 
-@contextmanager
-def rolled_out(sys: Any, tmp_path: Path, edit: Callable[[dict[str, Any]], None]) -> Iterator[None]:
-    """An edited copy of lifecycle.asl.json rolled out the way a deployment does (same
-    substitutions, the state machine updated), the original restored afterwards."""
-    source = state_machine_files()["lifecycle"].read_text(encoding="utf-8")
-    asl = json.loads(source)
-    edit(asl)
-    edited = tmp_path / "lifecycle.asl.json"
-    edited.write_text(json.dumps(asl, ensure_ascii=False, indent=2), encoding="utf-8")
-    arns = {placeholder: sys.lambda_.get_function(FunctionName=f"complaints-{sys.system.stage}-{function}")
-            ["Configuration"]["FunctionArn"] for placeholder, function in ASL_FUNCTION_PLACEHOLDERS.items()}
-
-    def substituted(definition: str) -> str:
-        for placeholder, arn in arns.items():
-            definition = definition.replace("${" + placeholder + "}", arn)
-        return definition
-
-    machine = sys.env["LIFECYCLE_STATE_MACHINE_ARN"]
-    sys.sfn.update_state_machine(stateMachineArn=machine, definition=substituted(edited.read_text(encoding="utf-8")))
-    try:
-        yield
-    finally:
-        sys.sfn.update_state_machine(stateMachineArn=machine, definition=substituted(source))
-
-
 def test_unanswered_survey_is_reminded_once_then_closed_without_feedback(local_system: Any, tmp_path: Path) -> None:
     sys = local_system
 
-    def roomy_first_contact(asl: dict[str, Any]) -> None:
-        # P3's 8 h are 0.8 s here, less than a starved machine may need to triage: give the
-        # agent 30 days, so what this test watches is the follow-up alone (its timings unchanged)
-        asl["States"]["ServiceLevelPolicy"]["Result"]["P3"].update(first_contact_s=30 * 86400, resolution_s=60 * 86400)
-
-    with rolled_out(sys, tmp_path, roomy_first_contact):
+    # P3's 8 h are 0.8 s here, less than a starved machine may need to triage: the agent gets
+    # 30 days, so what this test times is the follow-up alone (its timings unchanged)
+    with rolled_out(sys, tmp_path, roomy_windows):
         cid = file_complaint(sys, "C-QUIET", category="promotion_rules", description="满减活动没有生效")
         wait_status(sys, cid, "awaiting_contact")
     assert act(sys, cid, "resolve", {"resolution": "explanation", "note": "规则说明"}).status == 200
