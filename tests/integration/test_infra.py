@@ -124,7 +124,7 @@ def test_package_writes_the_template_and_a_lambda_bundle(built: Package) -> None
     # Then the bundle holds the app, chalicelib and the Linux wheels of requirements.txt
     with zipfile.ZipFile(built.bundle_path) as bundle:
         files = set(bundle.namelist())
-    assert {"app.py", "chalicelib/config.py", "chalicelib/triage_rules.toml", "chalice/app.py"} <= files
+    assert {"app.py", "chalicelib/config.py", "chalicelib/triage/rules.toml", "chalice/app.py"} <= files
     assert any(f.startswith("aws_lambda_powertools/") for f in files)
     assert any(f.startswith("pydantic_core/") and f.endswith("x86_64-linux-gnu.so") for f in files)
     assert not any("__pycache__" in f for f in files)
