@@ -12,6 +12,7 @@ to the reference path of the same run (see bench/README.md for how to read them)
 
 from __future__ import annotations
 
+import argparse
 import json
 import subprocess
 import sys
@@ -176,12 +177,21 @@ SUMMARIES = {"intake": intake_rows, "lifecycle": lifecycle_rows, "imports": impo
              "triage_accuracy": triage_rows}
 
 
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench", description="Run benchmarks (each in its own process), then print one summary table.",
+        epilog="Figures are written to bench/results/<name>.json; bench/README.md explains them.")
+    parser.add_argument("names", nargs="*", metavar="NAME",
+                        help=f"benchmarks to run (default: all of {', '.join(SUMMARIES)})")
+    return parser
+
+
 def main(argv: list[str]) -> int:
-    names = [n for n in argv if not n.startswith("-")] or [*BENCHMARKS, "triage_accuracy"]
+    parser = build_parser()
+    names = parser.parse_args(argv).names or [*BENCHMARKS, "triage_accuracy"]
     unknown = [n for n in names if n not in SUMMARIES]
     if unknown:
-        print(f"unknown benchmark(s) {unknown}; known: {', '.join(SUMMARIES)}", file=sys.stderr)
-        return 2
+        parser.error(f"unknown benchmark(s) {', '.join(unknown)}; known: {', '.join(SUMMARIES)}")
     results: dict[str, dict[str, Any]] = {}
     status: dict[str, str] = {}
     started = time.perf_counter()

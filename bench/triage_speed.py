@@ -25,10 +25,11 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from bench._support import REPO, fmt, median, table, write_result
 from bench.triage_accuracy import DATASETS
+from chalicelib.models import Category
 from chalicelib.triage import RULES_PATH, load_rules, normalize, triage
 from chalicelib.triage.corrections import Correction
 from chalicelib.triage.replay import LabelledCase, read_examples
@@ -108,7 +109,7 @@ def report_cost(cases: Sequence[LabelledCase]) -> dict[str, Any]:
         said = triage(case.to_input())
         corrections.append(Correction(
             complaint_id=f"CMP-{i:05d}", text=case.text, product_kind=case.product_kind,
-            order_amount=case.order_amount, tier=case.tier, predicted_category=said.category,
+            order_amount=case.order_amount, tier=case.tier, predicted_category=cast(Category, said.category),
             predicted_severity=said.severity, corrected_category=case.category, corrected_severity=case.severity,
             actor="bench", at=now,
         ))

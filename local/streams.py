@@ -27,7 +27,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 from unittest import mock
 
 from chalice.app import DynamoDBEventConfig
@@ -54,7 +54,7 @@ def _trimmed(shard: StreamShard) -> int:
 
 def _add(self: StreamShard, old: Any, new: Any) -> None:
     with _LOCK:
-        view = self.table.stream_specification["StreamViewType"]  # type: ignore[index]
+        view = self.table.stream_specification["StreamViewType"]  # type: ignore[index]  # moto types it Optional; a streamed table has one
         event_name = "INSERT" if old is None else "REMOVE" if new is None else "MODIFY"
         sequence = self.starting_sequence_number + _trimmed(self) + len(self.items)
         self.items.append(StreamRecord(self.table, view, event_name, old, new, sequence))
@@ -68,7 +68,7 @@ def _get(self: StreamShard, start: int, quantity: int) -> list[dict[str, Any]]:
 
 def _deepcopy(self: StreamShard, memo: dict[int, Any]) -> StreamShard:
     with _LOCK:  # moto copies the table for every transaction: not while a record is added
-        clone = StreamShard.__new__(StreamShard)
+        clone = cast(StreamShard, StreamShard.__new__(StreamShard))
         memo[id(self)] = clone
         for key, value in self.__dict__.items():
             setattr(clone, key, copy.deepcopy(value, memo))
@@ -81,7 +81,7 @@ def trim(shard: StreamShard, up_to_sequence: int) -> int:
         count = min(len(shard.items), max(0, up_to_sequence - shard.starting_sequence_number - _trimmed(shard) + 1))
         if count:
             del shard.items[:count]
-            shard._local_trimmed = _trimmed(shard) + count  # type: ignore[attr-defined]
+            shard._local_trimmed = _trimmed(shard) + count  # type: ignore[attr-defined]  # our bookkeeping on moto's shard
         return count
 
 

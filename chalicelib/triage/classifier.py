@@ -62,11 +62,13 @@ def triage(inp: TriageInput, rules: Rules | None = None) -> TriageResult:
     signals = read_signals(text, kind, rules)
     chosen = _customer_category(inp.category)
     if chosen:
-        category, source, recognised = chosen, "customer", True
+        source: Literal["customer", "classified"] = "customer"
+        category, recognised = chosen, True
         category_reasons = [f"customer-chosen category '{chosen}' kept"]
     else:
         classified = classify(text, kind, [hit for hit, _ in signals.safety], rules)
-        category, source, recognised = classified.category, "classified", classified.recognised
+        source = "classified"
+        category, recognised = classified.category, classified.recognised
         category_reasons = classified.reasons
         if inp.category:
             category_reasons.insert(0, f"customer category '{inp.category}' is not known → classified from text")

@@ -21,6 +21,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
+from typing import cast
 
 from pydantic import BaseModel, ConfigDict
 
@@ -200,7 +201,7 @@ def mine_proposals(
         for phrases, ids, elsewhere in _group(_mine(category_docs, category, settings, skip), settings):
             strength = _strength(len(ids), elsewhere)
             proposals.append(Proposal(
-                category=category, rule=f"categories.{category}.{strength}", phrases=phrases,
+                category=cast(Category, category), rule=f"categories.{category}.{strength}", phrases=phrases,
                 support=len(ids), complaints=sorted(ids)[: settings.max_examples], elsewhere=elsewhere,
             ))
 

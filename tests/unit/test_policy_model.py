@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from chalicelib.adapters.dynamodb import dump
 from chalicelib.policy import (
     ALWAYS_OPEN,
     BusinessHours,
@@ -24,7 +25,6 @@ from chalicelib.policy import (
     policy_result,
 )
 from chalicelib.policy.__main__ import main as policy_cli
-from chalicelib.store import dump
 from chalicelib.ticket import Policy
 from infra.resources import load_asl, state_machine_files
 
