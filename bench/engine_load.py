@@ -1,6 +1,7 @@
 """One load run of the local engine, in this process, against the checkout given by ``--repo``.
 
-    python bench/engine_load.py --repo <checkout> [--complaints 200] [--lifecycles 30] [--time-scale 1200]
+    python bench/engine_load.py --repo <checkout> [--waiting 200] [--complaints 100] [--lifecycles 20]
+                                [--time-scale 1200]
 
 ``bench.engine`` runs this file twice, once against this revision and once against a
 temporary ``git worktree`` of the revision before the engine work, and compares the two. So it
@@ -10,16 +11,20 @@ Lambda dispatcher's listeners (to see a workflow park on a task token without po
 table) and ``describe_execution``. Nothing of ``bench/`` is imported: that package differs
 between the revisions. It prints one JSON object (the figures) as its last line of stdout.
 
-Phases, in one system:
+Three phases, each in a fresh local system (one after the other, in this process), each
+warmed up by one complaint:
 
-1. **idle**: the system just started, nothing to do: CPU share of one core over a few seconds.
-2. **triage**: ``--complaints`` P3 complaints sent at once by 4 client threads; done when every
-   workflow has parked on its first task token (Triage, Notify, Route, AwaitAgent's Lambda):
-   complaints per second, process CPU per complaint, then the threads the process holds while
-   all of them wait, and the idle CPU share with all of them waiting.
-3. **lifecycle**: ``--lifecycles`` more complaints, each driven by its own thread the way an
-   agent and a customer would (contact, resolve, rate 4 once the survey waits) until the
-   execution has SUCCEEDED: complaints per second and CPU per complaint.
+1. **waiting** (time scale x60, ``serve``'s default: no timer fires during the phase): the
+   CPU share of one core the idle system burns, then ``--waiting`` P3 complaints parked on
+   their first task token - the threads the process holds and the idle CPU share with all of
+   them waiting - then how long ``stop()`` takes.
+2. **triage** (``--time-scale``): ``--complaints`` P3 complaints sent at once by 4 client
+   threads, done when every workflow has parked on its first task token (Triage, Notify,
+   Route, AwaitAgent's Lambda): complaints per second, process CPU and Lambda steps per
+   complaint (timers that fire during the phase add steps).
+3. **lifecycle** (``--time-scale``): ``--lifecycles`` complaints, each driven by its own thread
+   the way an agent and a customer would (contact, resolve, rate 4 once the survey waits)
+   until the execution has SUCCEEDED: complaints per second and CPU per complaint.
 """
 
 from __future__ import annotations
@@ -42,6 +47,8 @@ from typing import Any
 CLIENT_THREADS = 4
 IDLE_SECONDS = 4.0
 POLL_S = 0.05
+TIMEOUT_S = 240.0  # per wait, wall-clock seconds
+WAITING_TIME_SCALE = 60.0  # `serve`'s default: a P3's first clock (8 h) is 8 minutes away
 BODY: dict[str, Any] = {
     "channel": "app",
     "desired_outcome": "refund",
@@ -179,44 +186,63 @@ class Load:
                 "cpu_s_per_complaint": used / count}
 
 
-def run(repo: Path, complaints: int, lifecycles: int, time_scale: float, timeout: float) -> dict[str, Any]:
-    sys.path.insert(0, str(repo))
-    os.chdir(repo)
+@contextlib.contextmanager
+def local_system(time_scale: float) -> Iterator[tuple[Any, Load, dict[str, float]]]:
+    """A fresh local system (free ports) with a load driver; yields also a dict that gets the
+    seconds ``start`` and ``stop`` took."""
     from local.runtime import LocalSystem
 
-    figures: dict[str, Any] = {"repo": str(repo), "time_scale": time_scale}
-    with tempfile.TemporaryDirectory() as tmp, quiet():
+    seconds: dict[str, float] = {}
+    with tempfile.TemporaryDirectory() as tmp:
         started = time.perf_counter()
         system = LocalSystem(port=0, aws_port=0, time_scale=time_scale, secret_path=Path(tmp) / "secret")
-        with system:
-            figures["start_seconds"] = time.perf_counter() - started
-            load = Load(system, timeout)
+        system.start()
+        try:
+            seconds["start"] = time.perf_counter() - started
+            load = Load(system, TIMEOUT_S)
             load.triage(0, 1)  # warm-up: first clients, first execution, lazy imports
+            yield system, load, seconds
+        finally:
+            stopping = time.perf_counter()
+            system.stop()
+            seconds["stop"] = time.perf_counter() - stopping
+
+
+def run(repo: Path, waiting: int, complaints: int, lifecycles: int, time_scale: float) -> dict[str, Any]:
+    sys.path.insert(0, str(repo))
+    os.chdir(repo)
+    figures: dict[str, Any] = {"repo": str(repo), "time_scale": time_scale, "waiting_time_scale": WAITING_TIME_SCALE}
+    with quiet():
+        # 1. idle, then `waiting` complaints parked, at the serve default scale (no timer fires)
+        with local_system(WAITING_TIME_SCALE) as (_, load, seconds):
             figures["threads_idle"] = os_threads()
             figures["idle_cpu_share"] = idle_share(IDLE_SECONDS)
-            if complaints:
-                figures["triage"] = load.triage(1, complaints)
-                time.sleep(0.5)  # the last invocations' threads end
-                figures["threads_waiting"] = os_threads()
-                figures["python_threads_waiting"] = threading.active_count()
-                figures["waiting_complaints"] = complaints + 1
-                figures["idle_cpu_share_waiting"] = idle_share(IDLE_SECONDS)
-            if lifecycles:
-                figures["lifecycle"] = load.lifecycles(100_000, lifecycles)
-            stopping = time.perf_counter()
-        figures["stop_seconds"] = time.perf_counter() - stopping
+            load.triage(1, waiting)
+            time.sleep(0.5)  # the last invocations' threads end
+            figures["waiting_complaints"] = waiting + 1
+            figures["threads_waiting"] = os_threads()
+            figures["idle_cpu_share_waiting"] = idle_share(IDLE_SECONDS)
+        figures["start_seconds"], figures["stop_seconds"] = seconds["start"], seconds["stop"]
+        # 2. through triage at `time_scale`
+        with local_system(time_scale) as (_, load, _seconds):
+            steps = sum(load.parks.steps.values())
+            figures["triage"] = load.triage(1, complaints)
+            figures["triage"]["lambda_steps_per_complaint"] = (sum(load.parks.steps.values()) - steps) / complaints
+        # 3. whole lifecycles at `time_scale`
+        with local_system(time_scale) as (_, load, _seconds):
+            figures["lifecycle"] = load.lifecycles(100_000, lifecycles)
     return figures
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bench/engine_load.py", description=__doc__.split("\n\n")[0])
     parser.add_argument("--repo", type=Path, required=True, help="the checkout whose local system to load")
-    parser.add_argument("--complaints", type=int, default=200)
-    parser.add_argument("--lifecycles", type=int, default=30)
+    parser.add_argument("--waiting", type=int, default=200, help="complaints parked to count threads and idle CPU")
+    parser.add_argument("--complaints", type=int, default=100, help="complaints sent at once through triage")
+    parser.add_argument("--lifecycles", type=int, default=20, help="complaints driven through a whole lifecycle")
     parser.add_argument("--time-scale", type=float, default=1200.0)
-    parser.add_argument("--timeout", type=float, default=180.0, help="per wait, wall-clock seconds")
     args = parser.parse_args(argv)
-    figures = run(args.repo.resolve(), args.complaints, args.lifecycles, args.time_scale, args.timeout)
+    figures = run(args.repo.resolve(), args.waiting, args.complaints, args.lifecycles, args.time_scale)
     print(json.dumps(figures))
     return 0
 

@@ -454,11 +454,6 @@ def _candidates(table: Table, hash_key: DynamoType | None, index_name: str | Non
     return found
 
 
-def _in_table_order(items: list[Item]) -> list[Item]:
-    """The order of moto's ``Table.all_items`` (its sort is stable, so ties keep it)."""
-    return sorted(items, key=lambda x: (x.hash_key, x.range_key) if x.range_key else x.hash_key)
-
-
 def indexed_queries() -> ExitStack:
     """``Query`` reads only the items of its partition key.
 
@@ -493,7 +488,8 @@ def indexed_queries() -> ExitStack:
         candidates = _candidates(self, hash_key, index_name, hash_key_conditions)
         outer = getattr(_query, "override", None)
         if candidates is not None:
-            _query.override = (self, _in_table_order(candidates))
+            # moto sorts them by the index's keys + the table's keys (unique): no need to order them here
+            _query.override = (self, candidates)
         try:
             return original_query(self, hash_key, range_comparison, range_objs, limit, exclusive_start_key,
                                   scan_index_forward, projection_expressions, index_name, consistent_read,

@@ -30,7 +30,7 @@ class FakeLambda:
     def __init__(self) -> None:
         self.events: list[dict[str, Any]] = []
 
-    def invoke(self, FunctionName: str, Payload: bytes) -> dict[str, Any]:  # noqa: N803 - boto3's names
+    def invoke(self, FunctionName: str, Payload: bytes) -> dict[str, Any]:
         self.events.append(json.loads(Payload))
         return {"Payload": io.BytesIO(b"{}")}
 

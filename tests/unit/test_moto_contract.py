@@ -32,7 +32,7 @@ def _pinned_moto() -> str:
 
 def test_the_patches_are_written_for_the_pinned_and_installed_moto() -> None:
     pinned = _pinned_moto()
-    assert local.moto.MOTO_VERSION == pinned, (
+    assert pinned == local.moto.MOTO_VERSION, (
         f"requirements-dev.txt pins moto {pinned} but local/moto/ was written for {local.moto.MOTO_VERSION}: "
         "run this test module against the new version, adapt what it reports, then update MOTO_VERSION"
     )
