@@ -339,9 +339,11 @@ class LocalSystem:
         try:
             if self._api is not None:
                 _quietly(self._api.stop)
+            for poller in self._pollers:  # a long-polling receive ends while the executions stop
+                poller.request_stop()
+            _quietly(lambda: self.stopped_executions.update(self._stop_executions()))
             for poller in self._pollers:
                 _quietly(poller.stop)
-            _quietly(lambda: self.stopped_executions.update(self._stop_executions()))
             if self._moto_server is not None:
                 _quietly(self._moto_server.stop)
             self._exit.close()

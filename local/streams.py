@@ -126,11 +126,10 @@ class DynamoDBStreamPoller(BackgroundLoop):
         start = shard.starting_sequence_number if self._after is None else int(self._after) + 1
         return dynamodb.last_sequence(shard) >= start
 
-    def stop(self, timeout: float = 5.0) -> None:
-        self._stop.set()
-        with dynamodb.records_added:
+    def request_stop(self) -> None:
+        super().request_stop()
+        with dynamodb.records_added:  # wake it if it sleeps
             dynamodb.records_added.notify_all()
-        super().stop(timeout)
 
     def _read(self, shard: StreamShard | None) -> list[dict[str, Any]]:
         """The records past the checkpoint: straight from moto's shard when the poller has it
