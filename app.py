@@ -12,12 +12,24 @@ from chalice.app import DynamoDBEvent, SQSEvent
 from chalicelib import actions, intake, queries
 from chalicelib.analytics import STREAM_ARN_PLACEHOLDER
 from chalicelib.config import IMPORT_QUEUE_NAME, USER_POOL_ARN_PLACEHOLDER
-from chalicelib.http import STAFF, HttpError, caller_of, handled, json_body, json_response, limit_param, parse, require
+from chalicelib.http import (
+    STAFF,
+    ConsoleCors,
+    HttpError,
+    caller_of,
+    handled,
+    json_body,
+    json_response,
+    limit_param,
+    parse,
+    require,
+)
 from chalicelib.models import TEAMS, ComplaintIn, ContactIn, EscalateIn, NoteIn, ProfileIn, RatingIn, ResolveIn
 from chalicelib.observability import logger, tracer
 
 app = Chalice(app_name="complaints")
 app.log.setLevel("INFO")
+app.api.cors = ConsoleCors()  # every route: the agent console's origin only (CONSOLE_ORIGIN)
 auth = CognitoUserPoolAuthorizer("ComplaintsUserPool", provider_arns=[USER_POOL_ARN_PLACEHOLDER])
 ANY = ["*/*"]  # content types are checked by json_body, so a wrong one is a 415 in our error shape
 
