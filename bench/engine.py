@@ -202,7 +202,8 @@ def query_cost(sizes: list[int]) -> dict[str, Any]:
             keys = fill(ddb, name, size)
             runs[size] = queries(ddb, name, keys)
             result.setdefault("partition_items", {})[str(size)] = partition_sizes(ddb, name, keys)
-        samples = {str(s): {m: {k: [] for k in runs[s]} for m in ("shipped", "indexed")} for s in sizes}
+        samples: dict[str, dict[str, dict[str, list[float]]]] = {
+            str(s): {m: {k: [] for k in runs[s]} for m in ("shipped", "indexed")} for s in sizes}
         answers: dict[tuple[int, str], dict[str, Any]] = {}
         for _ in range(QUERY_ROUNDS):
             for mode in ("shipped", "indexed"):

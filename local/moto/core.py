@@ -34,8 +34,8 @@ def patched() -> ExitStack:
     def names(clazz: type) -> frozenset[str]:
         return frozenset(original_names(clazz))
 
-    def method_names_from_class(clazz: object) -> frozenset[str]:
-        return names(clazz)  # type: ignore[arg-type]  # a class, as moto passes it
+    def method_names_from_class(clazz: type) -> frozenset[str]:
+        return names(clazz)
 
     def getitem(self: dict[str, Any], account_id: str) -> Any:
         try:

@@ -330,7 +330,7 @@ def stream_shards() -> ExitStack:
 
     def deepcopy(self: StreamShard, memo: dict[int, Any]) -> StreamShard:
         with _SHARD_LOCK:
-            clone = StreamShard.__new__(StreamShard)
+            clone: StreamShard = object.__new__(StreamShard)
             memo[id(self)] = clone
             for key, value in self.__dict__.items():
                 setattr(clone, key, copy.deepcopy(value, memo))

@@ -199,7 +199,7 @@ def scaled_timers(clock: TimeScale) -> ExitStack:
         return moment.replace(tzinfo=UTC).timestamp() - clock.now_timestamp()
 
     def timeout_eval_body(self: Timeout, env: Environment) -> None:
-        seconds = self._eval_seconds(env=env)
+        seconds: float = self._eval_seconds(env=env)
         if getattr(_external_wait, "active", False) and not self.is_default_value():
             seconds = clock.real(seconds)
         env.stack.append(seconds)

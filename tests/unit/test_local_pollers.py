@@ -78,9 +78,14 @@ def test_stream_poller_sleeps_until_a_record_is_written_and_stops() -> None:
         poller.start()
         try:
             assert poller.wait_idle()  # nothing to read: it sleeps
-            reads = []
+            reads: list[int] = []
             original_read = poller._read
-            poller._read = lambda s: reads.append(1) or original_read(s)  # type: ignore[method-assign]
+
+            def read(shard: Any) -> list[dict[str, Any]]:
+                reads.append(1)
+                return original_read(shard)
+
+            poller._read = read  # type: ignore[method-assign]  # counts the reads of the shard
             assert poller.wait_idle()
             # When a ticket is written
             ddb.put_item(TableName="t", Item={"pk": {"S": "C#1"}, "sk": {"S": "TICKET"}})
