@@ -104,14 +104,13 @@ class DynamoDBStreamPoller(BackgroundLoop):
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                delivered = self.poll_once()
+                if not self.poll_once():
+                    self._idle.set()
+                    self._sleep_until_a_record()
             except Exception:
                 LOG.exception("stream poller for %s failed; retrying", self.function_name)
                 self._stop.wait(1.0)
                 continue
-            if not delivered:
-                self._idle.set()
-                self._sleep_until_a_record()
             self._stop.wait(POLL_INTERVAL_SECONDS)  # what came meanwhile is one batch, as on AWS
 
     def _sleep_until_a_record(self) -> None:
