@@ -33,6 +33,7 @@ import sys
 import threading
 import time
 import types
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager, nullcontext
 from datetime import UTC
@@ -364,10 +365,34 @@ def _forget_started_threads() -> Iterator[None]:
 
 
 # --- speed ------------------------------------------------------------------------------------
-@functools.lru_cache(maxsize=PROGRAM_CACHE_SIZE)
-def parsed_program(definition: str) -> Any:
-    """The parsed program of ``definition``, never evaluated: copy it before use."""
-    return AmazonStateLanguageParser.parse(definition)[0]
+class _Programs:
+    """Definition -> its parsed program, never evaluated (copy it before use). Parsed once:
+    executions that start together wait for the one parse (a plain ``lru_cache`` would let
+    each of them parse)."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._programs: OrderedDict[str, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __call__(self, definition: str) -> Any:
+        with self._lock:
+            program = self._programs.get(definition)
+            if program is None:
+                program = AmazonStateLanguageParser.parse(definition)[0]
+                self._programs[definition] = program
+                while len(self._programs) > self._size:
+                    self._programs.popitem(last=False)
+            else:
+                self._programs.move_to_end(definition)
+            return program
+
+    def clear(self) -> None:
+        with self._lock:
+            self._programs.clear()
+
+
+parsed_program = _Programs(PROGRAM_CACHE_SIZE)
 
 
 def cached_programs() -> ExitStack:
@@ -385,6 +410,7 @@ def cached_programs() -> ExitStack:
 
     stack = ExitStack()
     stack.enter_context(ENTRYPOINT.replaced_by(entrypoint))
+    stack.callback(parsed_program.clear)
     return stack
 
 

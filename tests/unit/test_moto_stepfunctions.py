@@ -103,7 +103,7 @@ def test_each_execution_runs_its_own_copy_of_one_parse(aws: Aws) -> None:
         "Other": {"Type": "Pass", "Result": "was other", "ResultPath": "$.branch", "End": True}}}
     machine = aws.machine(definition)
     original = AmazonStateLanguageParser.parse
-    stepfunctions.parsed_program.cache_clear()
+    stepfunctions.parsed_program.clear()
     with mock.patch.object(AmazonStateLanguageParser, "parse", side_effect=original) as parse:
         # When four executions with different inputs run at once
         inputs = {f"e{n}": {"who": "a" if n % 2 else "b", "items": list(range(n + 1))} for n in range(4)}
