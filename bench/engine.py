@@ -1,7 +1,7 @@
 """The local engine (issue 11, item 4): this revision against the revision before the engine
 work, side by side in one run.
 
-    python -m bench.engine [--before 330de4a] [--waiting 200] [--complaints 100] [--lifecycles 20]
+    python -m bench.engine [--before 330de4a] [--waiting 200] [--complaints 50] [--lifecycles 40]
                            [--time-scale 1200] [--query-sizes 500,10000] [--skip-load]
 
 1. **Load** (``bench/engine_load.py``, one fresh process per revision, one after the other):
@@ -232,7 +232,7 @@ def query_cost(sizes: list[int]) -> dict[str, Any]:
 
 
 # -- report ----------------------------------------------------------------------------------------
-def run(before: str = BEFORE, waiting: int = 200, complaints: int = 100, lifecycles: int = 20,
+def run(before: str = BEFORE, waiting: int = 200, complaints: int = 50, lifecycles: int = 40,
         time_scale: float = 1200.0, query_sizes: tuple[int, ...] = (500, 10_000), skip_load: bool = False) -> dict[str, Any]:
     result: dict[str, Any] = {"time_scale": time_scale}
     if not skip_load:
@@ -299,8 +299,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.engine", description=__doc__.split("\n\n")[0])
     parser.add_argument("--before", default=BEFORE, help="the revision to compare with (default %(default)s)")
     parser.add_argument("--waiting", type=int, default=200, help="complaints parked to count threads and idle CPU")
-    parser.add_argument("--complaints", type=int, default=100, help="complaints sent at once through triage")
-    parser.add_argument("--lifecycles", type=int, default=20, help="complaints driven through a whole lifecycle at once")
+    parser.add_argument("--complaints", type=int, default=50, help="complaints sent at once through triage")
+    parser.add_argument("--lifecycles", type=int, default=40, help="complaints driven through a whole lifecycle at once")
     parser.add_argument("--time-scale", type=float, default=1200.0)
     parser.add_argument("--query-sizes", default="500,10000", help="table sizes of the Query cost, comma-separated")
     parser.add_argument("--skip-load", action="store_true", help="only the Query cost (no worktree, seconds)")

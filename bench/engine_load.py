@@ -1,6 +1,6 @@
 """One load run of the local engine, in this process, against the checkout given by ``--repo``.
 
-    python bench/engine_load.py --repo <checkout> [--waiting 200] [--complaints 100] [--lifecycles 20]
+    python bench/engine_load.py --repo <checkout> [--waiting 200] [--complaints 50] [--lifecycles 40]
                                 [--time-scale 1200]
 
 ``bench.engine`` runs this file twice, once against this revision and once against a
@@ -21,7 +21,9 @@ warmed up by one complaint:
 2. **triage** (``--time-scale``): ``--complaints`` P3 complaints sent at once by 4 client
    threads, done when every workflow has parked on its first task token (Triage, Notify,
    Route, AwaitAgent's Lambda): complaints per second, process CPU and Lambda steps per
-   complaint (timers that fire during the phase add steps).
+   complaint. A P3's first clock (8 h) fires 24 s after it was filed at x1200: a phase that
+   lasts longer than that also measures escalation steps (3 steps per complaint when none
+   fired).
 3. **lifecycle** (``--time-scale``): ``--lifecycles`` complaints, each driven by its own thread
    the way an agent and a customer would (contact, resolve, rate 4 once the survey waits)
    until the execution has SUCCEEDED: complaints per second and CPU per complaint.
@@ -238,8 +240,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bench/engine_load.py", description=__doc__.split("\n\n")[0])
     parser.add_argument("--repo", type=Path, required=True, help="the checkout whose local system to load")
     parser.add_argument("--waiting", type=int, default=200, help="complaints parked to count threads and idle CPU")
-    parser.add_argument("--complaints", type=int, default=100, help="complaints sent at once through triage")
-    parser.add_argument("--lifecycles", type=int, default=20, help="complaints driven through a whole lifecycle")
+    parser.add_argument("--complaints", type=int, default=50, help="complaints sent at once through triage")
+    parser.add_argument("--lifecycles", type=int, default=40, help="complaints driven through a whole lifecycle")
     parser.add_argument("--time-scale", type=float, default=1200.0)
     args = parser.parse_args(argv)
     figures = run(args.repo.resolve(), args.waiting, args.complaints, args.lifecycles, args.time_scale)
