@@ -2,14 +2,17 @@
 work, side by side in one run.
 
     python -m bench.engine [--before 330de4a] [--waiting 200] [--complaints 50] [--lifecycles 40]
-                           [--time-scale 1200] [--query-sizes 500,10000] [--skip-load]
+                           [--time-scale 1200] [--rounds 2] [--query-sizes 500,10000] [--skip-load]
 
 1. **Load** (``bench/engine_load.py``, one fresh process per revision, one after the other):
    the same script drives the local system of this checkout and of a temporary ``git
    worktree`` of ``--before``: complaints per second through triage and through a whole
    lifecycle at x1200, process CPU per complaint, the threads held while ``--waiting``
    complaints wait, the idle CPU share of one core (nothing to do; everything waiting), and
-   how long ``stop()`` takes with all of them waiting.
+   how long ``stop()`` takes with all of them waiting. ``--rounds`` runs per revision in the
+   order before, after, after, before, ...; the figures are the medians. Process CPU per
+   complaint is the steadier figure on a shared machine: the complaints per second move with
+   the CPU the neighbours leave.
 2. **Query cost** (in this process): one DynamoDB ``Query`` of each kind the app makes (the
    timeline on the base table; ``by_order``, ``by_customer`` and ``team_queue`` on the GSIs) on
    the system's tickets table holding 500 and 10,000 items, moto as shipped (what the revision
@@ -37,7 +40,7 @@ from bench._support import REPO, fmt, median, moto_stack, quiet, ratio, table, w
 NAME = "engine"
 BEFORE = "330de4a"  # the last commit before the engine work (local/moto_patches.py)
 LOAD_SCRIPT = REPO / "bench" / "engine_load.py"
-LOAD_TIMEOUT_S = 600
+LOAD_TIMEOUT_S = 600  # one load run
 QUERY_ROUNDS = 5
 QUERIES_PER_ROUND = 20
 
@@ -66,11 +69,32 @@ def load(repo: Path, waiting: int, complaints: int, lifecycles: int, time_scale:
     return figures
 
 
-def compare_load(before_rev: str, waiting: int, complaints: int, lifecycles: int, time_scale: float) -> dict[str, Any]:
-    runs: dict[str, Any] = {}
+def _median_figures(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The median of every number over the rounds (nested dicts kept), the rest from the first."""
+    first = runs[0]
+    merged: dict[str, Any] = {}
+    for key, value in first.items():
+        if isinstance(value, dict):
+            merged[key] = _median_figures([r[key] for r in runs])
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            middle = median([float(r[key]) for r in runs])
+            merged[key] = int(middle) if isinstance(value, int) and middle.is_integer() else middle
+        else:
+            merged[key] = value
+    return merged
+
+
+def compare_load(before_rev: str, waiting: int, complaints: int, lifecycles: int, time_scale: float,
+                 rounds: int) -> dict[str, Any]:
+    """The load on both revisions, ``rounds`` times each in the order before, after, after,
+    before, ... (a machine whose load drifts during the run favours neither); medians."""
+    samples: dict[str, list[dict[str, Any]]] = {"before": [], "after": []}
     with worktree(before_rev) as before:
-        runs["before"] = load(before, waiting, complaints, lifecycles, time_scale)
-        runs["after"] = load(REPO, waiting, complaints, lifecycles, time_scale)
+        order = [("before", before), ("after", REPO)]
+        for n in range(rounds):
+            for name, repo in order if n % 2 == 0 else order[::-1]:
+                samples[name].append(load(repo, waiting, complaints, lifecycles, time_scale))
+    runs: dict[str, Any] = {name: _median_figures(figures) for name, figures in samples.items()}
     b, a = runs["before"], runs["after"]
     runs["ratios"] = {
         "triage_complaints_per_s": ratio(a["triage"]["complaints_per_s"], b["triage"]["complaints_per_s"]),
@@ -83,6 +107,8 @@ def compare_load(before_rev: str, waiting: int, complaints: int, lifecycles: int
         "stop_seconds": ratio(a["stop_seconds"], b["stop_seconds"]),
     }
     runs["before_revision"] = before_rev
+    runs["rounds"] = rounds
+    runs["samples"] = samples
     return runs
 
 
@@ -233,10 +259,11 @@ def query_cost(sizes: list[int]) -> dict[str, Any]:
 
 # -- report ----------------------------------------------------------------------------------------
 def run(before: str = BEFORE, waiting: int = 200, complaints: int = 50, lifecycles: int = 40,
-        time_scale: float = 1200.0, query_sizes: tuple[int, ...] = (500, 10_000), skip_load: bool = False) -> dict[str, Any]:
+        time_scale: float = 1200.0, query_sizes: tuple[int, ...] = (500, 10_000), skip_load: bool = False,
+        rounds: int = 2) -> dict[str, Any]:
     result: dict[str, Any] = {"time_scale": time_scale}
     if not skip_load:
-        result["load"] = compare_load(before, waiting, complaints, lifecycles, time_scale)
+        result["load"] = compare_load(before, waiting, complaints, lifecycles, time_scale, rounds)
     result["query"] = query_cost(list(query_sizes))
     return result
 
@@ -247,7 +274,7 @@ def report(result: dict[str, Any]) -> str:
         ld = result["load"]
         b, a, r = ld["before"], ld["after"], ld["ratios"]
         lines.append(f"== local engine: this revision vs {ld['before_revision']} (same load, one after the other, "
-                     f"x{result['time_scale']:g})")
+                     f"x{result['time_scale']:g}; median of {ld['rounds']} runs each, alternating)")
         rows = [
             [f"through triage, complaints/s ({b['triage']['complaints']} at once)", fmt(b["triage"]["complaints_per_s"]),
              fmt(a["triage"]["complaints_per_s"]), fmt(r["triage_complaints_per_s"])],
@@ -303,12 +330,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lifecycles", type=int, default=40, help="complaints driven through a whole lifecycle at once")
     parser.add_argument("--time-scale", type=float, default=1200.0)
     parser.add_argument("--query-sizes", default="500,10000", help="table sizes of the Query cost, comma-separated")
+    parser.add_argument("--rounds", type=int, default=2, help="load runs per revision, alternating (medians)")
     parser.add_argument("--skip-load", action="store_true", help="only the Query cost (no worktree, seconds)")
     args = parser.parse_args(argv)
     sizes = tuple(int(s) for s in args.query_sizes.split(","))
-    if min(args.waiting, args.complaints, args.lifecycles) < 1 or args.time_scale <= 0 or len(sizes) < 2 or min(sizes) < 3:
-        parser.error("--waiting, --complaints and --lifecycles >= 1, --time-scale > 0, two or more --query-sizes >= 3")
-    result = run(args.before, args.waiting, args.complaints, args.lifecycles, args.time_scale, sizes, args.skip_load)
+    if min(args.waiting, args.complaints, args.lifecycles, args.rounds) < 1 or args.time_scale <= 0 or len(sizes) < 2 or min(sizes) < 3:
+        parser.error("--waiting, --complaints, --lifecycles and --rounds >= 1, --time-scale > 0, two or more --query-sizes >= 3")
+    result = run(args.before, args.waiting, args.complaints, args.lifecycles, args.time_scale, sizes, args.skip_load,
+                 args.rounds)
     print(report(result))
     print(f"\nwritten: {write_result(NAME, result).relative_to(REPO)}")
     return 0
