@@ -4,14 +4,14 @@ functions the state machines call. Each one translates its input and calls one f
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice import Chalice, CognitoUserPoolAuthorizer, Response
 from chalice.app import DynamoDBEvent, SQSEvent
 
 from chalicelib import actions, intake, queries
-from chalicelib.analytics import STREAM_ARN_PLACEHOLDER
-from chalicelib.config import IMPORT_QUEUE_NAME, USER_POOL_ARN_PLACEHOLDER
+from chalicelib.bootstrap import services
+from chalicelib.config import IMPORT_QUEUE_NAME, STREAM_ARN_PLACEHOLDER, USER_POOL_ARN_PLACEHOLDER
 from chalicelib.http import (
     STAFF,
     ConsoleCors,
@@ -26,6 +26,9 @@ from chalicelib.http import (
 )
 from chalicelib.models import TEAMS, ComplaintIn, ContactIn, EscalateIn, NoteIn, ProfileIn, RatingIn, ResolveIn
 from chalicelib.observability import logger, tracer
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 
 app = Chalice(app_name="complaints")
 app.log.setLevel("INFO")
@@ -57,14 +60,14 @@ def submit_complaint() -> Response:
     if key is not None and not 1 <= len(key) <= 255:
         raise HttpError(400, "validation_error", "bad Idempotency-Key",
                         [{"field": "Idempotency-Key", "message": "1 to 255 characters"}])
-    answer = intake.submit(body, caller.username, key, app.lambda_context)
+    answer = intake.submit(services(), body, caller.username, key, app.lambda_context)
     return json_response(answer["body"], answer["status"], {"Location": answer["location"]})
 
 
 @app.route("/complaints/{complaint_id}", methods=["GET"], authorizer=auth)
 @handled
 def get_complaint(complaint_id: str) -> Response:
-    return json_response(queries.complaint(complaint_id, caller_of(_req())))
+    return json_response(queries.complaint(services(), complaint_id, caller_of(_req())))
 
 
 @app.route("/customers/{customer_id}/complaints", methods=["GET"], authorizer=auth)
@@ -74,7 +77,7 @@ def customer_complaints(customer_id: str) -> Response:
     if not caller.is_staff and caller.username != customer_id:
         raise HttpError(403, "forbidden", "you may list only your own complaints")
     limit, cursor = limit_param(_req(), default=20)
-    return json_response(queries.customer_complaints(customer_id, limit, cursor))
+    return json_response(queries.customer_complaints(services(), customer_id, limit, cursor))
 
 
 @app.route("/complaints/{complaint_id}/satisfaction", methods=["POST"], authorizer=auth, content_types=ANY)
@@ -82,7 +85,7 @@ def customer_complaints(customer_id: str) -> Response:
 def rate_complaint(complaint_id: str) -> Response:
     caller = caller_of(_req())
     require(caller, ["customers"])
-    ticket = actions.rate(complaint_id, caller, parse(RatingIn, json_body(_req())))
+    ticket = actions.rate(services(), complaint_id, caller, parse(RatingIn, json_body(_req())))
     return json_response(ticket.summary())
 
 
@@ -94,7 +97,7 @@ def team_queue(team: str) -> Response:
     if team not in TEAMS:
         raise HttpError(404, "not_found", f"no team {team!r}; teams are {', '.join(TEAMS)}")
     limit, cursor = limit_param(_req(), default=50)
-    return json_response(queries.team_queue(team, limit, cursor))
+    return json_response(queries.team_queue(services(), team, limit, cursor))
 
 
 @app.route("/complaints/{complaint_id}/contact", methods=["POST"], authorizer=auth, content_types=ANY)
@@ -102,7 +105,7 @@ def team_queue(team: str) -> Response:
 def contact(complaint_id: str) -> Response:
     caller = caller_of(_req())
     require(caller, STAFF)
-    return json_response(actions.contact(complaint_id, caller, parse(ContactIn, json_body(_req()))).summary())
+    return json_response(actions.contact(services(), complaint_id, caller, parse(ContactIn, json_body(_req()))).summary())
 
 
 @app.route("/complaints/{complaint_id}/resolve", methods=["POST"], authorizer=auth, content_types=ANY)
@@ -110,7 +113,7 @@ def contact(complaint_id: str) -> Response:
 def resolve(complaint_id: str) -> Response:
     caller = caller_of(_req())
     require(caller, STAFF)
-    return json_response(actions.resolve(complaint_id, caller, parse(ResolveIn, json_body(_req()))).summary())
+    return json_response(actions.resolve(services(), complaint_id, caller, parse(ResolveIn, json_body(_req()))).summary())
 
 
 @app.route("/complaints/{complaint_id}/escalate", methods=["POST"], authorizer=auth, content_types=ANY)
@@ -118,7 +121,7 @@ def resolve(complaint_id: str) -> Response:
 def escalate(complaint_id: str) -> Response:
     caller = caller_of(_req())
     require(caller, STAFF)
-    return json_response(actions.escalate(complaint_id, caller, parse(EscalateIn, json_body(_req()))).summary())
+    return json_response(actions.escalate(services(), complaint_id, caller, parse(EscalateIn, json_body(_req()))).summary())
 
 
 @app.route("/complaints/{complaint_id}/notes", methods=["POST"], authorizer=auth, content_types=ANY)
@@ -126,14 +129,14 @@ def escalate(complaint_id: str) -> Response:
 def add_note(complaint_id: str) -> Response:
     caller = caller_of(_req())
     require(caller, STAFF)
-    return json_response(actions.add_note(complaint_id, caller, parse(NoteIn, json_body(_req()))), 201)
+    return json_response(actions.add_note(services(), complaint_id, caller, parse(NoteIn, json_body(_req()))), 201)
 
 
 @app.route("/customers/{customer_id}/profile", methods=["PUT"], authorizer=auth, content_types=ANY)
 @handled
 def put_profile(customer_id: str) -> Response:
     require(caller_of(_req()), ["supervisors", "ops"])
-    return json_response(queries.put_profile(customer_id, parse(ProfileIn, json_body(_req()))))
+    return json_response(queries.put_profile(services(), customer_id, parse(ProfileIn, json_body(_req()))))
 
 
 # -- workflow and import functions -------------------------------------------------------------
@@ -143,30 +146,30 @@ def put_profile(customer_id: str) -> Response:
 def lifecycle_step(event: dict[str, Any], context: Any) -> Any:
     from chalicelib import steps
 
-    return steps.run(event)
+    return steps.run(services(), event)
 
 
 @app.lambda_function(name="notify")
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 def notify(event: dict[str, Any], context: Any) -> Any:
-    from chalicelib.bootstrap import notifier
+    from chalicelib import notify as notifications
 
-    return notifier().send(event["message"])
+    return notifications.send(services(), event)
 
 
 @app.on_sqs_message(queue=IMPORT_QUEUE_NAME, batch_size=10, name="import_batch")
-def import_batch(event: SQSEvent) -> dict[str, Any]:
+def import_batch(event: SQSEvent) -> PartialItemFailureResponse:
     from chalicelib import importer
 
-    return importer.handle_sqs(event.to_dict())
+    return importer.handle_sqs(services(), event.to_dict())
 
 
 @app.route("/imports/{batch_id}", methods=["GET"], authorizer=auth)
 @handled
 def import_report(batch_id: str) -> Response:
     require(caller_of(_req()), ["ops", "supervisors"])
-    report = queries.import_report(batch_id)
+    report = queries.import_report(services(), batch_id)
     if report is None:
         raise HttpError(404, "not_found", "no such import batch")
     return json_response(report)
@@ -188,11 +191,11 @@ def report_hotspots() -> Response:
 
 
 def _report(kind: str) -> dict[str, Any]:
-    from chalicelib import reports
+    from chalicelib.reports import figures, handlers
 
     try:
-        return reports.serve(kind, _req().query_params or {})
-    except reports.ReportParamError as exc:
+        return handlers.serve(services(), kind, _req().query_params or {})
+    except figures.ReportParamError as exc:
         raise HttpError(400, "validation_error", exc.message, [{"field": exc.field, "message": exc.message}]) from exc
 
 
@@ -200,6 +203,6 @@ def _report(kind: str) -> dict[str, Any]:
 # the stream; the local system delivers it with local/streams.py).
 @app.on_dynamodb_record(stream_arn=STREAM_ARN_PLACEHOLDER, batch_size=100, starting_position="TRIM_HORIZON", name="analytics")
 def analytics(event: DynamoDBEvent) -> dict[str, Any]:
-    from chalicelib import analytics as aggregates
+    from chalicelib.reports import handlers
 
-    return aggregates.handle_stream(event.to_dict())
+    return handlers.handle_stream(services(), event.to_dict())

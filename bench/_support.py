@@ -53,7 +53,7 @@ class CallCounter:
     def _hook(self, event_name: str, params: dict[str, Any] | None = None, **_: Any) -> None:
         if self.only_thread is not None and threading.get_ident() != self.only_thread:
             return
-        _, service, operation = event_name.split(".", 2)
+        _stage, service, operation = event_name.split(".", 2)
         key = f"{service}.{operation}"
         self.calls[key] += 1
         if self.keep_params and params is not None:
@@ -102,8 +102,8 @@ def _api_params(request: dict[str, Any]) -> dict[str, Any]:
 
 
 def app_clients(*services: str) -> list[Any]:
-    """The boto3 clients the app itself uses (``chalicelib.aws.client`` is its cache)."""
-    from chalicelib import aws
+    """The boto3 clients the app itself uses (``chalicelib.adapters.aws.client`` is its cache)."""
+    from chalicelib.adapters import aws
 
     return [aws.client(s) for s in services]
 
@@ -166,7 +166,7 @@ def environment(values: dict[str, str | None]) -> Iterator[None]:
 def reset_app_caches() -> None:
     from chalicelib import bootstrap, intake
 
-    bootstrap.reset()  # settings, clients, adapters
+    bootstrap.reset()  # settings, clients, services
     intake.reset()
 
 

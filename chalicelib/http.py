@@ -1,5 +1,5 @@
 """HTTP plumbing for the Chalice routes: identity from the authorizer's claims, JSON bodies
-validated into pydantic models, and every error in the api.md shape with the right status.
+validated into pydantic models, and every error in the docs/api.md shape with the right status.
 Knows Chalice's request/response objects; knows nothing of the domain rules."""
 
 from __future__ import annotations
@@ -7,20 +7,20 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Callable, Iterable
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from chalice import Response
 from chalice.app import CORSConfig
 from pydantic import BaseModel, ValidationError
 
+from chalicelib.adapters.ports import BadCursor, WorkflowUnavailable
 from chalicelib.changes import KeptChanging, NotFound
 from chalicelib.config import settings
 from chalicelib.intake import IdempotencyConflict
 from chalicelib.lifecycle import ActionNotAllowed
 from chalicelib.models import Caller
 from chalicelib.observability import logger
-from chalicelib.store import BadCursor
-from chalicelib.workflow import WorkflowUnavailable
 
 M = TypeVar("M", bound=BaseModel)
 STAFF = ("agents", "supervisors")
@@ -49,7 +49,15 @@ class HttpError(Exception):
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(body=json.dumps(body, ensure_ascii=False), status_code=status, headers={**JSON_HEADERS, **(headers or {})})
+    return Response(body=json.dumps(body, ensure_ascii=False, default=_number), status_code=status,
+                    headers={**JSON_HEADERS, **(headers or {})})
+
+
+def _number(value: Any) -> Any:
+    """Stored numbers that are not whole come back as exact Decimals: JSON numbers here."""
+    if isinstance(value, Decimal):
+        return float(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
 def error_response(err: HttpError) -> Response:

@@ -1,7 +1,7 @@
 """One console line per lifecycle event: ``HH:MM:SS complaint-id event detail``.
 
 The events are the complaints' timeline items (``pk = C#<id>``, ``sk = EV#...`` in the tickets
-table, see ``chalicelib/store.py``), caught as moto's DynamoDB backend writes them: no
+table, see ``chalicelib/adapters/layout.py``), caught as moto's DynamoDB backend writes them: no
 polling, and every writer is covered (the workflow's steps, the API's actions, imports).
 Items written inside ``TransactWriteItems`` are held back until the transaction commits
 (``local.moto.dynamodb.observing_puts``), so a transaction cancelled by a version conflict

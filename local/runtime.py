@@ -26,6 +26,7 @@ import time
 from collections.abc import Callable
 from contextlib import ExitStack
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -363,7 +364,7 @@ class LocalSystem:
             for page in paginator.paginate(stateMachineArn=machine["stateMachineArn"], statusFilter="RUNNING"):
                 running += [e["executionArn"] for e in page["executions"]]
         for arn in running:
-            _quietly(lambda arn=arn: sfn.stop_execution(executionArn=arn, error="LocalSystemStopped"))
+            _quietly(partial(sfn.stop_execution, executionArn=arn, error="LocalSystemStopped"))
         deadline = time.monotonic() + timeout
         statuses: dict[str, str] = {}
         for arn in running:

@@ -124,7 +124,7 @@ def test_package_writes_the_template_and_a_lambda_bundle(built: Package) -> None
     # Then the bundle holds the app, chalicelib and the Linux wheels of requirements.txt
     with zipfile.ZipFile(built.bundle_path) as bundle:
         files = set(bundle.namelist())
-    assert {"app.py", "chalicelib/config.py", "chalicelib/triage_rules.toml", "chalice/app.py"} <= files
+    assert {"app.py", "chalicelib/config.py", "chalicelib/triage/rules.toml", "chalice/app.py"} <= files
     assert any(f.startswith("aws_lambda_powertools/") for f in files)
     assert any(f.startswith("pydantic_core/") and f.endswith("x86_64-linux-gnu.so") for f in files)
     assert not any("__pycache__" in f for f in files)
@@ -285,9 +285,13 @@ TRANSACT_ACTIONS = {"Put": "dynamodb:PutItem", "Update": "dynamodb:UpdateItem", 
                     "ConditionCheck": "dynamodb:ConditionCheckItem"}
 
 
+# The shared DynamoDB helpers (chalicelib/adapters/dynamodb.py) -> the API call they make.
+DDB_HELPERS = {"query_items": "query", "query_pages": "query", "batch_get": "batch_get_item", "batch_write": "batch_write_item"}
+
+
 def _store_methods() -> dict[str, ast.FunctionDef]:
-    tree = ast.parse((REPO / "chalicelib" / "store.py").read_text(encoding="utf-8"))
-    (cls,) = [n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "TicketStore"]
+    tree = ast.parse((REPO / "chalicelib" / "adapters" / "store.py").read_text(encoding="utf-8"))
+    (cls,) = [n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "DynamoDBTicketStore"]
     return {n.name: n for n in cls.body if isinstance(n, ast.FunctionDef)}
 
 
@@ -297,6 +301,10 @@ def _needs(method: str, methods: dict[str, ast.FunctionDef], seen: frozenset[str
     node = methods[method]
     index = next((k.value.value for c in ast.walk(node) if isinstance(c, ast.Call) for k in c.keywords
                   if k.arg == "IndexName" and isinstance(k.value, ast.Constant)), None)
+    for call in (c for c in ast.walk(node) if isinstance(c, ast.Call) and isinstance(c.func, ast.Name)
+                 and c.func.id in DDB_HELPERS and c.args and isinstance(c.args[0], ast.Attribute) and c.args[0].attr == "ddb"):
+        op = DDB_HELPERS[call.func.id]  # helper(self.ddb, ...): the call it makes on the client
+        needs.add((DDB_ACTIONS[op], index if op == "query" else None))
     for call in (c for c in ast.walk(node) if isinstance(c, ast.Call) and isinstance(c.func, ast.Attribute)):
         target, op = call.func.value, call.func.attr
         if isinstance(target, ast.Attribute) and target.attr == "ddb":

@@ -1,0 +1,54 @@
+"""SNS/SES implementation of the ``Notifier`` port: customer messages (push via SNS, SMS via
+SNS, e-mail via SES) and staff alerts (per-team and per-level SNS topics). Raises on a failed
+send: the state machine retries the send and records ``notification_failed`` if it keeps
+failing. Which route a message takes is decided by the message itself
+(:meth:`chalicelib.notifications.CustomerMessage.route`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib.adapters.ports import NotificationError
+from chalicelib.notifications import CustomerMessage, StaffAlert
+
+
+class SnsSesNotifier:
+    def __init__(self, sns: Any, ses: Any, *, push_topic_arn: str, staff_topics: dict[str, str], email_sender: str) -> None:
+        self.sns, self.ses = sns, ses
+        self.push_topic_arn, self.staff_topics, self.email_sender = push_topic_arn, staff_topics, email_sender
+
+    def send(self, message: CustomerMessage | StaffAlert) -> dict[str, Any]:
+        if isinstance(message, StaffAlert):
+            return self._alert(message)
+        return self._tell_customer(message)
+
+    def _alert(self, message: StaffAlert) -> dict[str, Any]:
+        arn = self.staff_topics.get(message.topic)
+        if not arn:
+            raise NotificationError(f"no staff topic configured for {message.topic!r}")
+        subject, body = message.rendered()
+        attributes = {k: {"DataType": "String", "StringValue": str(message.params[k])}
+                      for k in ("team", "severity", "level") if message.params.get(k) is not None}
+        resp = self.sns.publish(TopicArn=arn, Subject=subject, Message=body, MessageAttributes=attributes)
+        return {"route": "sns", "topic": message.topic, "message_id": resp["MessageId"]}
+
+    def _tell_customer(self, message: CustomerMessage) -> dict[str, Any]:
+        subject, body = message.rendered()
+        route, address = message.route()
+        if address is None:  # no contact details: the customer sees it on the timeline in the app
+            return {"route": "in_app"}
+        if route == "push":
+            resp = self.sns.publish(
+                TopicArn=self.push_topic_arn, Subject=subject, Message=body,
+                MessageAttributes={"push_token": {"DataType": "String", "StringValue": address},
+                                   "locale": {"DataType": "String", "StringValue": message.locale}},
+            )
+        elif route == "sms":
+            resp = self.sns.publish(PhoneNumber=address, Message=f"{subject}: {body}")
+        else:
+            resp = self.ses.send_email(
+                Source=self.email_sender, Destination={"ToAddresses": [address]},
+                Message={"Subject": {"Data": subject, "Charset": "UTF-8"},
+                         "Body": {"Text": {"Data": body, "Charset": "UTF-8"}}},
+            )
+        return {"route": route, "message_id": resp["MessageId"]}
