@@ -1,6 +1,6 @@
 """``make bench`` = ``python -m bench``: every benchmark, then one summary table.
 
-    python -m bench                  # intake, lifecycle, imports, triage_speed, policy, triage_accuracy
+    python -m bench                  # intake, lifecycle, imports, engine, triage_speed, policy, triage_accuracy
     python -m bench imports intake   # some of them
 
 Each benchmark runs in its own process (``python -m bench.<name>``: moto is process-wide, and
@@ -22,17 +22,18 @@ from typing import Any
 
 from bench._support import REPO, RESULTS_DIR, fmt, table, write_result
 
-BENCHMARKS = ("intake", "lifecycle", "imports", "triage_speed", "policy")
+BENCHMARKS = ("intake", "lifecycle", "imports", "engine", "triage_speed", "policy")
 TIMEOUT_S = 240
+TIMEOUTS_S = {"engine": 1800}  # two revisions under load, twice each, and 10,000-item tables
 
 
 def run_benchmark(name: str) -> tuple[dict[str, Any] | None, str]:
     started = time.perf_counter()
     print(f"\n### bench.{name}", flush=True)
     try:
-        proc = subprocess.run([sys.executable, "-m", f"bench.{name}"], cwd=REPO, timeout=TIMEOUT_S)
+        proc = subprocess.run([sys.executable, "-m", f"bench.{name}"], cwd=REPO, timeout=TIMEOUTS_S.get(name, TIMEOUT_S))
     except subprocess.TimeoutExpired:
-        return None, f"timed out after {TIMEOUT_S} s"
+        return None, f"timed out after {TIMEOUTS_S.get(name, TIMEOUT_S)} s"
     elapsed = time.perf_counter() - started
     if proc.returncode != 0:
         return None, f"exit code {proc.returncode}"
@@ -141,6 +142,33 @@ def imports_rows(r: dict[str, Any]) -> list[Row]:
     ]
 
 
+def engine_rows(r: dict[str, Any]) -> list[Row]:
+    rows: list[Row] = []
+    load = r.get("load")
+    if load:
+        b, a, x = load["before"], load["after"], load["ratios"]
+        before = load["before_revision"]
+        rows += [
+            ["engine", f"complaints/s through triage ({b['triage']['complaints']} at once, x{r['time_scale']:g})",
+             fmt(a["triage"]["complaints_per_s"]), f"{before}: {fmt(b['triage']['complaints_per_s'])}",
+             fmt(x["triage_complaints_per_s"])],
+            ["engine", f"complaints/s through a whole lifecycle ({b['lifecycle']['complaints']} at once)",
+             fmt(a["lifecycle"]["complaints_per_s"]), f"{before}: {fmt(b['lifecycle']['complaints_per_s'])}",
+             fmt(x["lifecycle_complaints_per_s"])],
+            ["engine", f"threads, {b['waiting_complaints']} complaints waiting", str(a["threads_waiting"]),
+             f"{before}: {b['threads_waiting']}", fmt(x["threads_waiting"])],
+            ["engine", "idle CPU, share of one core", f"{a['idle_cpu_share']:.2%}", f"{before}: {b['idle_cpu_share']:.2%}",
+             fmt(x["idle_cpu_share"])],
+        ]
+    q = r["query"]
+    small, large = str(q["sizes"][0]), str(q["sizes"][-1])
+    for kind in q["ms"][small]["indexed"]:
+        rows.append(["engine", f"Query {kind}: ms at {large} items (indexed)", fmt(q["ms"][large]["indexed"][kind]),
+                     f"at {small}: {fmt(q['ms'][small]['indexed'][kind])}; moto as shipped x{fmt(q['growth']['shipped'][kind], 1)}",
+                     fmt(q["growth"]["indexed"][kind])])
+    return rows
+
+
 def triage_rows(r: dict[str, Any]) -> list[Row]:
     rows: list[Row] = []
     targets = r["targets"]
@@ -172,7 +200,7 @@ def policy_rows(r: dict[str, Any]) -> list[Row]:
     return [["policy", *row] for row in policy.rows(r)]
 
 
-SUMMARIES = {"intake": intake_rows, "lifecycle": lifecycle_rows, "imports": imports_rows, "triage_speed": triage_speed_rows,
+SUMMARIES = {"intake": intake_rows, "lifecycle": lifecycle_rows, "imports": imports_rows, "engine": engine_rows, "triage_speed": triage_speed_rows,
              "policy": policy_rows,
              "triage_accuracy": triage_rows}
 

@@ -192,11 +192,11 @@ def moto_stack(stage: str = "bench") -> Iterator[MotoStack]:
     from moto import mock_aws
 
     from infra import resources as infra
-    from local import moto_patches
     from local import stack as local_stack
+    from local.moto import cloudformation
 
     cleared: dict[str, str | None] = {k: None for k in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_SESSION_TOKEN")}
-    with environment({**cleared, **FAKE_CREDENTIALS}), mock_aws(), moto_patches.state_machines_from_cloudformation():
+    with environment({**cleared, **FAKE_CREDENTIALS}), mock_aws(), cloudformation.state_machines():
         import boto3
 
         account = boto3.client("sts", region_name=REGION).get_caller_identity()["Account"]
@@ -217,8 +217,9 @@ def moto_stack(stage: str = "bench") -> Iterator[MotoStack]:
                 reset_app_caches()
 
 
-# moto's whole-table transaction backup is replaced in local/ (the local system runs with it too)
-from local.moto_patches import cheap_transaction_rollback  # noqa: E402
+# moto's whole-table transaction backup, replaced by an item-level one in local/moto/dynamodb.py
+# (the local system runs with it too; re-entrant)
+from local.moto.dynamodb import transactions as cheap_transaction_rollback  # noqa: E402
 
 __all__ = ["cheap_transaction_rollback"]
 

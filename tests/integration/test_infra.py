@@ -470,12 +470,12 @@ def _detached(template: dict[str, Any]) -> tuple[dict[str, Any], set[str]]:
 
 
 def test_non_lambda_resources_are_created_by_motos_cloudformation(template: dict[str, Any], built: Package) -> None:
-    from local.moto_patches import state_machines_from_cloudformation  # DefinitionSubstitutions applied
+    from local.moto.cloudformation import state_machines  # DefinitionSubstitutions applied
 
     plain, removed_types = _detached(template)
     assert {t for t in removed_types if not t.startswith(("AWS::Serverless::", "AWS::Lambda::"))} == NOT_IN_MOTO
     n = names(built.stage)
-    with mock_aws(), state_machines_from_cloudformation(), warnings.catch_warnings():
+    with mock_aws(), state_machines(), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         cfn = boto3.client("cloudformation", region_name=REGION)
         cfn.create_stack(StackName=f"complaints-{built.stage}", TemplateBody=json.dumps(plain), Capabilities=["CAPABILITY_IAM"])

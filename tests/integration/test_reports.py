@@ -19,7 +19,8 @@ from chalicelib.reports.dynamodb import AggregateReader, Aggregator
 from chalicelib.reports.figures import report
 from chalicelib.reports.handlers import handle_stream
 from infra.resources import TICKETS_STREAM_VIEW, names, resources
-from local.streams import DynamoDBStreamPoller, compact_stream_shards, streams_client
+from local.moto import dynamodb
+from local.streams import DynamoDBStreamPoller, streams_client
 from tests.unit.test_analytics import EXPECTED_SUMMARY, WINDOW, Story, contract_view, fixture, on
 
 TABLE = names("test")["table"]
@@ -31,7 +32,7 @@ def ddb(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    with mock_aws(), compact_stream_shards():
+    with mock_aws(), dynamodb.stream_shards():
         tables = {k: v for k, v in resources("test").items() if v["Type"] == "AWS::DynamoDB::Table"}
         boto3.client("cloudformation").create_stack(StackName="tables", TemplateBody=json.dumps({"Resources": tables}))
         client = boto3.client("dynamodb")
@@ -183,14 +184,13 @@ def test_local_poller_redelivers_failed_batches_and_trims_the_shard(ddb: Any, pa
 
 
 def test_a_failed_transaction_leaves_no_stream_records(monkeypatch: pytest.MonkeyPatch) -> None:
-    # The local system's moto: item-level rollback (moto_patches) under the stream patches
+    # The local system's moto: item-level rollback and the stream patches (local.moto.dynamodb)
     from chalicelib.adapters.ports import VersionConflict
-    from local.moto_patches import cheap_transaction_rollback
 
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    with mock_aws(), cheap_transaction_rollback(), compact_stream_shards():
+    with mock_aws(), dynamodb.transactions(), dynamodb.stream_shards():
         tables = {k: v for k, v in resources("test").items() if v["Type"] == "AWS::DynamoDB::Table"}
         boto3.client("cloudformation").create_stack(StackName="tables", TemplateBody=json.dumps({"Resources": tables}))
         ddb = boto3.client("dynamodb")
