@@ -12,131 +12,120 @@ from chalice.app import DynamoDBEvent, SQSEvent
 from chalicelib import actions, intake, queries
 from chalicelib.bootstrap import services
 from chalicelib.config import IMPORT_QUEUE_NAME, STREAM_ARN_PLACEHOLDER, USER_POOL_ARN_PLACEHOLDER
-from chalicelib.http import (
-    STAFF,
-    ConsoleCors,
-    HttpError,
-    caller_of,
-    handled,
-    json_body,
-    json_response,
-    limit_param,
-    parse,
-    require,
-)
-from chalicelib.models import TEAMS, ComplaintIn, ContactIn, EscalateIn, NoteIn, ProfileIn, RatingIn, ResolveIn
+from chalicelib.http import STAFF, ConsoleCors, HttpError, json_body, json_response
+from chalicelib.models import TEAMS
 from chalicelib.observability import logger, tracer
+from chalicelib.operations import PUBLIC, Operations
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+
+    from chalicelib.models import Caller, ComplaintIn, ContactIn, EscalateIn, NoteIn, ProfileIn, RatingIn, ResolveIn
+    from chalicelib.responses import CustomerPageQuery, QueuePageQuery
 
 app = Chalice(app_name="complaints")
 app.log.setLevel("INFO")
 app.api.cors = ConsoleCors()  # every route: the agent console's origin only (CONSOLE_ORIGIN)
 auth = CognitoUserPoolAuthorizer("ComplaintsUserPool", provider_arns=[USER_POOL_ARN_PLACEHOLDER])
-ANY = ["*/*"]  # content types are checked by json_body, so a wrong one is a 415 in our error shape
 
 
 def _req() -> Any:
     return app.current_request
 
 
-@app.route("/health", methods=["GET"])
+api = Operations(app, auth)  # every route declared once: run by it, documented from it (GET /openapi.json)
+M, R, F = "chalicelib.models:", "chalicelib.responses:", "chalicelib.reports.figures:"
+CUSTOMERS, READERS, PROFILES = ("customers",), ("customers", *STAFF, "ops"), ("supervisors", "ops")
+
+
+@api.route("GET", "/health", "Is the API up?", groups=PUBLIC, answers={200: R + "Health"})
 def health() -> Response:
     return json_response({"status": "ok"})
 
 
+@api.route("GET", "/openapi.json", "This document", groups=PUBLIC, answers={200: R + "OpenApiDocument"},
+           description="The OpenAPI 3.1 document of every route, generated from the route table and its models.")
+def openapi_document() -> Response:
+    from chalicelib import openapi
+
+    return json_response(openapi.document(app))
+
+
 # -- customers -------------------------------------------------------------------------------
-@app.route("/complaints", methods=["POST"], authorizer=auth, content_types=ANY)
-@handled
-def submit_complaint() -> Response:
-    caller = caller_of(_req())
-    require(caller, ["customers"])
-    body = json_body(_req())
-    complaint = parse(ComplaintIn, body)
-    if complaint.customer_id != caller.username:
+@api.route("POST", "/complaints", "File a complaint", groups=CUSTOMERS, body=M + "ComplaintIn",
+           answers={202: R + "Accepted"}, errors=(403, 409, 503),
+           headers={"Idempotency-Key": "1 to 255 characters: the same key and body within 24 h answers the same "
+                                       "and creates nothing new; another body with it is a 409"})
+def submit_complaint(caller: Caller, body: ComplaintIn) -> Response:
+    if body.customer_id != caller.username:
         raise HttpError(403, "forbidden", "customer_id must be your own")
     key = _req().headers.get("idempotency-key")
     if key is not None and not 1 <= len(key) <= 255:
         raise HttpError(400, "validation_error", "bad Idempotency-Key",
                         [{"field": "Idempotency-Key", "message": "1 to 255 characters"}])
-    answer = intake.submit(services(), body, caller.username, key, app.lambda_context)
+    answer = intake.submit(services(), json_body(_req()), caller.username, key, app.lambda_context)
     return json_response(answer["body"], answer["status"], {"Location": answer["location"]})
 
 
-@app.route("/complaints/{complaint_id}", methods=["GET"], authorizer=auth)
-@handled
-def get_complaint(complaint_id: str) -> Response:
-    return json_response(queries.complaint(services(), complaint_id, caller_of(_req())))
+@api.route("GET", "/complaints/{complaint_id}", "A complaint, its clocks and timeline", groups=READERS,
+           answers={200: R + "Complaint"}, errors=(404,),
+           description="Customers: their own (another's is a 404, as if it did not exist). Staff: any.")
+def get_complaint(complaint_id: str, caller: Caller) -> Response:
+    return json_response(queries.complaint(services(), complaint_id, caller))
 
 
-@app.route("/customers/{customer_id}/complaints", methods=["GET"], authorizer=auth)
-@handled
-def customer_complaints(customer_id: str) -> Response:
-    caller = caller_of(_req())
+@api.route("GET", "/customers/{customer_id}/complaints", "A customer's complaints, newest first", groups=READERS,
+           query=R + "CustomerPageQuery", answers={200: R + "ComplaintPage"},
+           description="Customers: their own (another's list is a 403). Staff: anyone's.")
+def customer_complaints(customer_id: str, caller: Caller, query: CustomerPageQuery) -> Response:
     if not caller.is_staff and caller.username != customer_id:
         raise HttpError(403, "forbidden", "you may list only your own complaints")
-    limit, cursor = limit_param(_req(), default=20)
-    return json_response(queries.customer_complaints(services(), customer_id, limit, cursor))
+    return json_response(queries.customer_complaints(services(), customer_id, query.limit, query.next))
 
 
-@app.route("/complaints/{complaint_id}/satisfaction", methods=["POST"], authorizer=auth, content_types=ANY)
-@handled
-def rate_complaint(complaint_id: str) -> Response:
-    caller = caller_of(_req())
-    require(caller, ["customers"])
-    ticket = actions.rate(services(), complaint_id, caller, parse(RatingIn, json_body(_req())))
-    return json_response(ticket.summary())
+@api.route("POST", "/complaints/{complaint_id}/satisfaction", "Rate a resolved complaint", groups=CUSTOMERS,
+           body=M + "RatingIn", answers={200: R + "Summary"}, errors=(404, 409))
+def rate_complaint(complaint_id: str, caller: Caller, body: RatingIn) -> Response:
+    return json_response(actions.rate(services(), complaint_id, caller, body).summary())
 
 
 # -- staff -----------------------------------------------------------------------------------
-@app.route("/queues/{team}", methods=["GET"], authorizer=auth)
-@handled
-def team_queue(team: str) -> Response:
-    require(caller_of(_req()), STAFF)
+@api.route("GET", "/queues/{team}", "A team's open complaints, soonest due first", groups=STAFF,
+           query=R + "QueuePageQuery", answers={200: R + "QueuePage"}, errors=(404,))
+def team_queue(team: str, caller: Caller, query: QueuePageQuery) -> Response:
     if team not in TEAMS:
         raise HttpError(404, "not_found", f"no team {team!r}; teams are {', '.join(TEAMS)}")
-    limit, cursor = limit_param(_req(), default=50)
-    return json_response(queries.team_queue(services(), team, limit, cursor))
+    return json_response(queries.team_queue(services(), team, query.limit, query.next))
 
 
-@app.route("/complaints/{complaint_id}/contact", methods=["POST"], authorizer=auth, content_types=ANY)
-@handled
-def contact(complaint_id: str) -> Response:
-    caller = caller_of(_req())
-    require(caller, STAFF)
-    return json_response(actions.contact(services(), complaint_id, caller, parse(ContactIn, json_body(_req()))).summary())
+@api.route("POST", "/complaints/{complaint_id}/contact", "Record the first contact", groups=STAFF,
+           body=M + "ContactIn", answers={200: R + "Summary"}, errors=(404, 409))
+def contact(complaint_id: str, caller: Caller, body: ContactIn) -> Response:
+    return json_response(actions.contact(services(), complaint_id, caller, body).summary())
 
 
-@app.route("/complaints/{complaint_id}/resolve", methods=["POST"], authorizer=auth, content_types=ANY)
-@handled
-def resolve(complaint_id: str) -> Response:
-    caller = caller_of(_req())
-    require(caller, STAFF)
-    return json_response(actions.resolve(services(), complaint_id, caller, parse(ResolveIn, json_body(_req()))).summary())
+@api.route("POST", "/complaints/{complaint_id}/resolve", "Resolve a complaint", groups=STAFF,
+           body=M + "ResolveIn", answers={200: R + "Summary"}, errors=(404, 409))
+def resolve(complaint_id: str, caller: Caller, body: ResolveIn) -> Response:
+    return json_response(actions.resolve(services(), complaint_id, caller, body).summary())
 
 
-@app.route("/complaints/{complaint_id}/escalate", methods=["POST"], authorizer=auth, content_types=ANY)
-@handled
-def escalate(complaint_id: str) -> Response:
-    caller = caller_of(_req())
-    require(caller, STAFF)
-    return json_response(actions.escalate(services(), complaint_id, caller, parse(EscalateIn, json_body(_req()))).summary())
+@api.route("POST", "/complaints/{complaint_id}/escalate", "Escalate a complaint one level", groups=STAFF,
+           body=M + "EscalateIn", answers={200: R + "Summary"}, errors=(404, 409))
+def escalate(complaint_id: str, caller: Caller, body: EscalateIn) -> Response:
+    return json_response(actions.escalate(services(), complaint_id, caller, body).summary())
 
 
-@app.route("/complaints/{complaint_id}/notes", methods=["POST"], authorizer=auth, content_types=ANY)
-@handled
-def add_note(complaint_id: str) -> Response:
-    caller = caller_of(_req())
-    require(caller, STAFF)
-    return json_response(actions.add_note(services(), complaint_id, caller, parse(NoteIn, json_body(_req()))), 201)
+@api.route("POST", "/complaints/{complaint_id}/notes", "Add an internal note", groups=STAFF,
+           body=M + "NoteIn", answers={201: R + "TimelineEvent"}, errors=(404, 409))
+def add_note(complaint_id: str, caller: Caller, body: NoteIn) -> Response:
+    return json_response(actions.add_note(services(), complaint_id, caller, body), 201)
 
 
-@app.route("/customers/{customer_id}/profile", methods=["PUT"], authorizer=auth, content_types=ANY)
-@handled
-def put_profile(customer_id: str) -> Response:
-    require(caller_of(_req()), ["supervisors", "ops"])
-    return json_response(queries.put_profile(services(), customer_id, parse(ProfileIn, json_body(_req()))))
+@api.route("PUT", "/customers/{customer_id}/profile", "Set a customer's tier and locale", groups=PROFILES,
+           body=M + "ProfileIn", answers={200: R + "Profile"})
+def put_profile(customer_id: str, caller: Caller, body: ProfileIn) -> Response:
+    return json_response(queries.put_profile(services(), customer_id, body))
 
 
 # -- workflow and import functions -------------------------------------------------------------
@@ -165,10 +154,9 @@ def import_batch(event: SQSEvent) -> PartialItemFailureResponse:
     return importer.handle_sqs(services(), event.to_dict())
 
 
-@app.route("/imports/{batch_id}", methods=["GET"], authorizer=auth)
-@handled
-def import_report(batch_id: str) -> Response:
-    require(caller_of(_req()), ["ops", "supervisors"])
+@api.route("GET", "/imports/{batch_id}", "The import report of a marketplace batch", groups=PROFILES,
+           answers={200: R + "ImportReport"}, errors=(404,))
+def import_report(batch_id: str, caller: Caller) -> Response:
     report = queries.import_report(services(), batch_id)
     if report is None:
         raise HttpError(404, "not_found", "no such import batch")
@@ -176,17 +164,15 @@ def import_report(batch_id: str) -> Response:
 
 
 # -- reports (ops, supervisors) ----------------------------------------------------------------
-@app.route("/reports/summary", methods=["GET"], authorizer=auth)
-@handled
-def report_summary() -> Response:
-    require(caller_of(_req()), ["ops", "supervisors"])
+@api.route("GET", "/reports/summary", "Complaints created in a window: counts, SLA, durations, CSAT",
+           groups=PROFILES, query=F + "SummaryQuery", answers={200: R + "SummaryReport"})
+def report_summary(caller: Caller, query: Any) -> Response:
     return json_response(_report("summary"))
 
 
-@app.route("/reports/hotspots", methods=["GET"], authorizer=auth)
-@handled
-def report_hotspots() -> Response:
-    require(caller_of(_req()), ["ops", "supervisors"])
+@api.route("GET", "/reports/hotspots", "SKUs and categories whose complaints rose", groups=PROFILES,
+           query=F + "HotspotsQuery", answers={200: R + "HotspotsReport"})
+def report_hotspots(caller: Caller, query: Any) -> Response:
     return json_response(_report("hotspots"))
 
 

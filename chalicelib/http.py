@@ -19,7 +19,7 @@ from chalicelib.changes import KeptChanging, NotFound
 from chalicelib.config import settings
 from chalicelib.intake import IdempotencyConflict
 from chalicelib.lifecycle import ActionNotAllowed
-from chalicelib.models import Caller
+from chalicelib.models import GROUPS, Caller
 from chalicelib.observability import logger
 
 M = TypeVar("M", bound=BaseModel)
@@ -80,13 +80,17 @@ def _groups(raw: Any) -> frozenset[str]:
 
 
 def caller_of(request: Any) -> Caller:
-    """The caller from the Cognito authorizer's claims; 401 if there are none."""
+    """The caller from the Cognito authorizer's claims: 401 if there are none, 403 if the
+    caller is in none of the service's groups (docs/api.md, identity and roles)."""
     context = getattr(request, "context", None) or {}
     claims = (context.get("authorizer") or {}).get("claims") or {}
     username = claims.get("cognito:username") or claims.get("username")
     if not username:
         raise HttpError(401, "unauthorized", "a valid bearer token is required")
-    return Caller(username=str(username), groups=_groups(claims.get("cognito:groups")))
+    groups = _groups(claims.get("cognito:groups")) & set(GROUPS)
+    if not groups:  # a user in no group (or only in groups we do not know) may do nothing
+        raise HttpError(403, "forbidden", "your account has no role here")
+    return Caller(username=str(username), groups=groups)
 
 
 def require(caller: Caller, groups: Iterable[str]) -> None:
@@ -106,6 +110,8 @@ def json_body(request: Any) -> dict[str, Any]:
         body = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
         raise HttpError(400, "malformed_json", f"the body is not valid JSON: {exc}") from exc
+    except RecursionError as exc:  # nesting deeper than the parser's stack
+        raise HttpError(400, "malformed_json", "the body is nested too deeply") from exc
     if not isinstance(body, dict):
         raise HttpError(400, "validation_error", "the body must be a JSON object",
                         [{"field": "", "message": "expected a JSON object"}])
@@ -131,7 +137,7 @@ def parse(model: type[M], body: dict[str, Any]) -> M:
 def limit_param(request: Any, default: int, maximum: int = 100) -> tuple[int, str | None]:
     params = request.query_params or {}
     raw = params.get("limit", str(default))
-    if not raw.isdigit() or not 1 <= int(raw) <= maximum:
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= maximum:  # not "²"
         raise HttpError(400, "validation_error", "limit is out of range",
                         [{"field": "limit", "message": f"an integer from 1 to {maximum}"}])
     return int(raw), params.get("next") or None

@@ -8,9 +8,10 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
+from functools import cache
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_serializer
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, field_serializer
 
 from chalicelib.clock import iso
 
@@ -38,9 +39,37 @@ Group = Literal["customers", "agents", "supervisors", "ops"]
 # The literals are the one list; these are the same values as tuples (in that order).
 CATEGORIES: tuple[str, ...] = get_args(Category)
 TEAMS: tuple[str, ...] = get_args(Team)
+GROUPS: tuple[str, ...] = get_args(Group)
 
 NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Amount = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
+
+
+# -- path parameters --------------------------------------------------------------------------
+# What a path parameter may be, by its name in the route (``{complaint_id}`` …): a value that
+# breaks its shape is a 400 naming it before any store sees it (DynamoDB refuses empty keys
+# and keys over 2 KiB). A name not listed here gets ``PathText``.
+PathText = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f/]+$")]
+ComplaintId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[^\x00-\x1f\x7f/]+$")]
+PATH_PARAMETERS: dict[str, Any] = {
+    "complaint_id": ComplaintId,
+    "customer_id": PathText,
+    "batch_id": PathText,
+    "team": PathText,  # an unknown team is a 404 naming the teams (app.py)
+}
+
+
+@cache
+def path_parameter(name: str) -> TypeAdapter[str]:
+    """The validator of the path parameter ``name`` (its JSON Schema: ``.json_schema()``)."""
+    return TypeAdapter(PATH_PARAMETERS.get(name, PathText))
+
+
+class Query(BaseModel):
+    """Base for query parameters: the declared ones validated, any other ignored (caches,
+    proxies add their own)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
 
 
 class Strict(BaseModel):

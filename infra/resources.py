@@ -15,6 +15,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from chalicelib.adapters.layout import INDEXES
 from chalicelib.config import IMPORT_MAX_RECEIVE_COUNT, IMPORT_QUEUE_NAME
 from chalicelib.lifecycle import ALERT_LEVELS
 from chalicelib.models import TEAMS
@@ -111,12 +112,8 @@ def _table(name: str, key: tuple[str, str], gsis: dict[str, tuple[str, str]], tt
     return {"Type": "AWS::DynamoDB::Table", "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain", "Properties": props}
 
 
-# The ticket table's indexes (see README "Table design").
-TICKET_INDEXES = {
-    "by_customer": ("customer_pk", "created_sk"),
-    "team_queue": ("queue_pk", "queue_sk"),
-    "by_order": ("order_pk", "created_sk"),
-}
+# The ticket table's indexes (see README "Table design"): the store's key layout.
+TICKET_INDEXES = INDEXES
 
 
 def resources(stage: str) -> dict[str, Any]:

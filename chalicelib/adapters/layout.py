@@ -25,6 +25,12 @@ TICKET_SK = "TICKET"
 PROFILE_SK = "PROFILE"
 REPORT_SK = "REPORT"
 # attributes that exist only for the table's keys and indexes (not part of the ticket)
+# the table's global secondary indexes: name -> (partition key, sort key) (infra/resources.py)
+INDEXES = {
+    "by_customer": ("customer_pk", "created_sk"),
+    "team_queue": ("queue_pk", "queue_sk"),
+    "by_order": ("order_pk", "created_sk"),
+}
 INDEX_ATTRIBUTES = ("pk", "sk", "customer_pk", "created_sk", "queue_pk", "queue_sk", "order_pk", "escalation_level")
 
 
@@ -78,13 +84,27 @@ def encode_cursor(key: dict[str, Any] | None) -> str | None:
     return base64.urlsafe_b64encode(json.dumps(key).encode()).decode() if key else None
 
 
-def decode_cursor(token: str | None) -> dict[str, Any] | None:
+def decode_cursor(token: str | None, keys: frozenset[str] | None = None,
+                  partition: tuple[str, str] | None = None) -> dict[str, Any] | None:
+    """The key a token of ours holds; :class:`BadCursor` for anything else. ``keys``: the
+    attributes the key must have (exactly); ``partition``: (attribute, value) it must be in —
+    so a crafted token never reaches the database as a start key it refuses."""
     if not token:
         return None
     try:
         key = json.loads(base64.urlsafe_b64decode(token.encode()))
-    except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
+    except (binascii.Error, ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise BadCursor("invalid pagination token") from exc
-    if not isinstance(key, dict) or not all(isinstance(v, dict) for v in key.values()):
+    if not isinstance(key, dict) or not key or not all(_key_value(v) for v in key.values()):
         raise BadCursor("invalid pagination token")
+    if keys is not None and set(key) != keys:
+        raise BadCursor("invalid pagination token")
+    if partition is not None and key.get(partition[0]) != {"S": partition[1]}:
+        raise BadCursor("this pagination token belongs to another list")
     return key
+
+
+def _key_value(value: Any) -> bool:
+    """A DynamoDB key attribute as we write them: one non-empty string of at most 1 KiB."""
+    return (isinstance(value, dict) and list(value) == ["S"] and isinstance(value["S"], str)
+            and 0 < len(value["S"].encode()) <= 1024)

@@ -15,9 +15,11 @@ from botocore.exceptions import ClientError
 from chalicelib.adapters.dynamodb import TRANSACTION_ITEMS, batch_get, batch_write, dump, load, query_items
 from chalicelib.adapters.layout import (
     INDEX_ATTRIBUTES,
+    INDEXES,
     PROFILE_SK,
     REPORT_SK,
     TICKET_SK,
+    BadCursor,
     decode_cursor,
     encode_cursor,
     index_attributes,
@@ -208,10 +210,15 @@ class DynamoDBTicketStore:
             "TableName": self.table, "IndexName": index, "Limit": limit, "ScanIndexForward": not newest_first,
             "KeyConditionExpression": f"{key} = :v", "ExpressionAttributeValues": {":v": {"S": value}},
         }
-        start = decode_cursor(cursor)
+        start = decode_cursor(cursor, frozenset({"pk", "sk", key, INDEXES[index][1]}), (key, value))
         if start:
             kwargs["ExclusiveStartKey"] = start
-        resp = self.ddb.query(**kwargs)  # one page: the client asked for one
+        try:
+            resp = self.ddb.query(**kwargs)  # one page: the client asked for one
+        except ClientError as exc:
+            if start and exc.response.get("Error", {}).get("Code") == "ValidationException":
+                raise BadCursor("invalid pagination token") from exc  # a start key the table refuses
+            raise
         return [ticket_from(i) for i in resp.get("Items", [])], encode_cursor(resp.get("LastEvaluatedKey"))
 
 

@@ -29,13 +29,21 @@ from decimal import Decimal
 from functools import partial
 from typing import Any, Protocol
 
+from pydantic import Field
+
 from chalicelib.clock import iso
+from chalicelib.models import Query
 from chalicelib.reports.aggregates import CLOCKS, DISPLAY_BINS, L1_WIDTH, L2_WIDTH
 
 MAX_WINDOW_DAYS = 400
+# Report dates are limited to a horizon the calendar arithmetic (a window and the previous one
+# of equal length) can never leave: nothing older than the service, nothing a century ahead.
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 DEFAULT_TOP = 10
 DEFAULT_HOTSPOTS = 20
 DEFAULT_MIN_COMPLAINTS = 3
+TOP_MAX, HOTSPOTS_MAX, MIN_COMPLAINTS_MAX = 100, 200, 1_000_000
 QUANTILES = {"median": (1, 2), "p90": (9, 10)}
 SLA_OUTCOMES = ("met", "breached", "open")
 
@@ -87,7 +95,13 @@ def parse_time(name: str, raw: str | None) -> datetime:
         raise ReportParamError(name, f"{name} is not an ISO 8601 date or time: {raw!r}") from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    try:
+        parsed = parsed.astimezone(UTC)
+    except OverflowError:  # an offset that moves the year past 1 or 9999
+        parsed = EARLIEST - timedelta(days=1)
+    if not EARLIEST <= parsed <= LATEST:
+        raise ReportParamError(name, f"{name} must be between {EARLIEST.date()} and {LATEST.date()}")
+    return parsed
 
 
 def window_of(params: Mapping[str, str] | None) -> Window:
@@ -108,7 +122,7 @@ def int_param(params: Mapping[str, str] | None, name: str, default: int, low: in
     raw = (params or {}).get(name)
     if raw is None:
         return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
+    if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:  # not "²"
         raise ReportParamError(name, f"an integer from {low} to {high}")
     return int(raw)
 
@@ -308,14 +322,33 @@ def hotspots(reader: AggregateSource, window: Window, *, limit: int = DEFAULT_HO
     }
 
 
+# -- the query parameters, as the HTTP API declares and validates them (chalicelib/operations.py) --
+class ReportWindow(Query):
+    from_: str = Field(alias="from", min_length=1, description=(
+        f"ISO 8601 date or time (UTC unless it has an offset), floored to its day; from {EARLIEST.date()}"))
+    to: str = Field(min_length=1, description=(
+        f"ISO 8601 date or time, ceiled to midnight; after `from`, at most {MAX_WINDOW_DAYS} days later, "
+        f"until {LATEST.date()}"))
+
+
+class SummaryQuery(ReportWindow):
+    top: int = Field(DEFAULT_TOP, ge=1, le=TOP_MAX, description="how many products and orders to list")
+
+
+class HotspotsQuery(ReportWindow):
+    limit: int = Field(DEFAULT_HOTSPOTS, ge=1, le=HOTSPOTS_MAX)
+    min_complaints: int = Field(DEFAULT_MIN_COMPLAINTS, ge=1, le=MIN_COMPLAINTS_MAX)
+
+
 # -- one report -------------------------------------------------------------------------------------------
 def report(kind: str, params: Mapping[str, str], source: AggregateSource) -> dict[str, Any]:
     """The report ``kind`` (summary, hotspots) for the query parameters (``ReportParamError``
     for a bad one)."""
     window = window_of(params)
     if kind == "summary":
-        return summary(source, window, top=int_param(params, "top", DEFAULT_TOP, 1, 100))
+        return summary(source, window, top=int_param(params, "top", DEFAULT_TOP, 1, TOP_MAX))
     if kind == "hotspots":
-        return hotspots(source, window, limit=int_param(params, "limit", DEFAULT_HOTSPOTS, 1, 200),
-                        min_complaints=int_param(params, "min_complaints", DEFAULT_MIN_COMPLAINTS, 1, 1_000_000))
+        return hotspots(source, window, limit=int_param(params, "limit", DEFAULT_HOTSPOTS, 1, HOTSPOTS_MAX),
+                        min_complaints=int_param(params, "min_complaints", DEFAULT_MIN_COMPLAINTS, 1,
+                                                 MIN_COMPLAINTS_MAX))
     raise ValueError(f"no report {kind!r}")
