@@ -30,6 +30,7 @@ import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
+from urllib.parse import unquote
 
 from chalice import Chalice, Response
 from chalice.app import Authorizer
@@ -153,12 +154,16 @@ def _validated(model: type[BaseModel], data: dict[str, Any], where: str) -> Any:
 
 
 def _path_param(name: str, value: str) -> str:
-    """A path parameter checked against its declared shape (``chalicelib.models.PATH_PARAMETERS``):
-    a value DynamoDB could never hold as a key (empty, 5,000 characters) is a 400 naming it."""
+    """A path parameter, percent-decoded (API Gateway and Chalice hand it over as sent), checked
+    against its declared shape (``chalicelib.models.PATH_PARAMETERS``): a value DynamoDB could
+    never hold as a key (empty, 5,000 characters) is a 400 naming it."""
     from chalicelib.models import path_parameter
 
     try:
-        return path_parameter(name).validate_python(value)
+        return path_parameter(name).validate_python(unquote(value, errors="strict"))
+    except UnicodeDecodeError as exc:
+        raise HttpError(400, "validation_error", f"{name} is not valid",
+                        [{"field": name, "message": "not UTF-8 once percent-decoded"}]) from exc
     except ValueError as exc:
         raise HttpError(400, "validation_error", f"{name} is not valid",
                         [{"field": name, "message": _first_message(exc)}]) from exc
