@@ -179,13 +179,43 @@ def user_pool_client_oauth() -> dict[str, Any]:
     }
 
 
+# API Gateway's own answers (it never calls the function for them), in docs/api.md's error
+# shape: response type -> (status, code, message). An unknown route or method reaches no
+# resource, so API Gateway's "missing authentication token" is a 404 here.
+GATEWAY_ERRORS: dict[str, tuple[int, str, str]] = {
+    "MISSING_AUTHENTICATION_TOKEN": (404, "not_found", "no such route or method"),
+    "UNAUTHORIZED": (401, "unauthorized", "a valid bearer token is required"),
+    "EXPIRED_TOKEN": (401, "unauthorized", "the token has expired"),
+    "INVALID_SIGNATURE": (401, "unauthorized", "a valid bearer token is required"),
+    "ACCESS_DENIED": (403, "forbidden", "your role may not do this"),
+    "REQUEST_TOO_LARGE": (413, "payload_too_large", "the request is too large"),
+    "UNSUPPORTED_MEDIA_TYPE": (415, "unsupported_media_type", "send the body as application/json"),
+    "THROTTLED": (429, "throttled", "too many requests; retry later"),
+    "QUOTA_EXCEEDED": (429, "throttled", "too many requests; retry later"),
+    "INTEGRATION_TIMEOUT": (504, "timeout", "the request took too long; retry it"),
+    "DEFAULT_4XX": (0, "bad_request", ""),
+    "DEFAULT_5XX": (0, "internal_error", "something went wrong on our side"),
+}
+
+
 def gateway_responses() -> dict[str, Any]:
-    """API Gateway's own error answers (authorizer 401/403, throttling 429, 5XX) readable by the console."""
+    """API Gateway's own error answers in our error shape, readable by the console (CORS)."""
     headers = {
         "gatewayresponse.header.Access-Control-Allow-Origin": f"'{CONSOLE_ORIGIN_PLACEHOLDER}'",
         "gatewayresponse.header.Access-Control-Allow-Headers": f"'{ALLOWED_API_HEADERS}'",
     }
-    return {kind: {"responseParameters": headers} for kind in ("DEFAULT_4XX", "DEFAULT_5XX")}
+    answers: dict[str, Any] = {}
+    for kind, (status, code, message) in GATEWAY_ERRORS.items():
+        # $context.error.messageString is API Gateway's message as a quoted JSON string
+        text = json.dumps(message) if message else "$context.error.messageString"
+        answer: dict[str, Any] = {
+            "responseParameters": headers,
+            "responseTemplates": {"application/json": f'{{"error": {{"code": "{code}", "message": {text}, "details": []}}}}'},
+        }
+        if status:
+            answer["statusCode"] = str(status)
+        answers[kind] = answer
+    return answers
 
 
 def parameters() -> dict[str, Any]:

@@ -8,6 +8,13 @@ app answers 401 itself, as behind API Gateway's Cognito authorizer.
 
 Requests under ``/console`` never reach the app: :mod:`local.console` serves the agent console
 there (static files, its config, the local-only dev sign-in and the ops report link).
+
+What API Gateway does before a request reaches the function is done here too, in the API's
+error shape (docs/api.md): an unknown route is a 404 and an unknown method a 405 (API
+Gateway's own answers are mapped to the same shape in the template, ``infra/console.py``); a
+``Content-Length`` that is not a number is a 400 and one over the body limit a 413, answered
+without reading the body. The server holds 50+ concurrent clients (listen backlog) and a
+client that stops sending mid-request times out instead of holding its thread.
 """
 
 from __future__ import annotations
@@ -21,48 +28,116 @@ from typing import Any
 
 from chalice.app import Chalice
 from chalice.config import Config
-from chalice.local import ChaliceRequestHandler, LocalChalice, LocalDevServer
+from chalice.local import ChaliceRequestHandler, LocalChalice, LocalDevServer, RouteMatcher, ThreadedHTTPServer
 
+from chalicelib.config import settings
 from local.console import LocalConsole
 from local.tokens import InvalidToken, TokenIssuer
 
 LOG = logging.getLogger(__name__)
 
 
+LISTEN_BACKLOG = 128  # connections waiting to be accepted (socketserver's default is 5)
+READ_TIMEOUT_SECONDS = 30  # a client silent this long mid-request is disconnected
+
+
+def error_body(code: str, message: str) -> bytes:
+    return json.dumps({"error": {"code": code, "message": message, "details": []}}).encode()
+
+
 def unauthorized_body(message: str) -> bytes:
-    return json.dumps({"error": {"code": "unauthorized", "message": message, "details": []}}).encode()
+    return error_body("unauthorized", message)
+
+
+class ApiHttpServer(ThreadedHTTPServer):
+    """Chalice's threaded server with a listen backlog for many concurrent clients."""
+
+    request_queue_size = LISTEN_BACKLOG
 
 
 class VerifyingRequestHandler(ChaliceRequestHandler):
-    """Chalice's request handler behind a signature check of the bearer token."""
+    """Chalice's request handler behind what API Gateway checks first: the route and method,
+    the body's length, and the bearer token's signature and claims."""
 
-    def __init__(self, *args: Any, issuer: TokenIssuer, console: LocalConsole | None = None, **kwargs: Any) -> None:
+    timeout = READ_TIMEOUT_SECONDS  # socketserver sets it on the connection's socket
+
+    def __init__(self, request: Any, client_address: Any, server: Any, *, issuer: TokenIssuer,
+                 app_object: Chalice, config: Config, console: LocalConsole | None = None) -> None:
         self._issuer = issuer
         self._console = console
-        super().__init__(*args, **kwargs)
+        self._routes = app_object.routes
+        self._matcher = RouteMatcher(list(app_object.routes))
+        self._body: bytes | None = None
+        super().__init__(request, client_address, server, app_object, config)  # handles the connection
 
     def _verified_handle(self) -> None:
         if self._console is not None and self._console.handles(self.path):
             self._console.serve(self)
+            return
+        length = self._content_length()
+        if length is None:
+            return
+        try:
+            route = self._matcher.match_route(self.path).route
+        except ValueError:
+            self._answer(404, error_body("not_found", f"no route {self.path.split('?')[0]}"), length)
+            return
+        methods = self._routes[route]
+        if self.command not in methods and self.command != "OPTIONS":
+            self._answer(405, error_body("method_not_allowed", f"{self.command} is not allowed here"), length,
+                         {"Allow": ", ".join(sorted(methods))})
             return
         authorization = self.headers.get("Authorization")
         if authorization is not None:
             try:
                 self._issuer.verify(authorization)
             except InvalidToken as exc:
-                self._reject(f"invalid token: {exc}")
+                self._answer(401, unauthorized_body(f"invalid token: {exc}"), length,
+                             {"WWW-Authenticate": 'Bearer error="invalid_token"'})
                 return
+        try:
+            self._body = self.rfile.read(length) if length else None
+        except TimeoutError:
+            self.close_connection = True  # the client stopped sending: nothing to answer
+            return
         self._generic_handle()
 
-    def _reject(self, message: str) -> None:
-        length = int(self.headers.get("content-length") or 0)
-        if length > 0:
-            self.rfile.read(length)  # keep the connection usable for the next request
-        body = unauthorized_body(message)
-        self.send_response(401)
+    def _content_length(self) -> int | None:
+        """The declared body length; None once a 400/413 is answered (the connection closed,
+        its body unread)."""
+        raw = self.headers.get("Content-Length")
+        if raw is None:
+            return 0
+        if not (raw.strip().isascii() and raw.strip().isdigit()):
+            self._answer(400, error_body("validation_error", "Content-Length is not a number"), None)
+            return None
+        length = int(raw.strip())
+        if length > settings().max_body_bytes:
+            self._answer(413, error_body("payload_too_large", f"the body is over {settings().max_body_bytes // 1024} KiB"),
+                         None)
+            return None
+        return length
+
+    def _parse_payload(self) -> tuple[dict[str, Any], bytes | None]:
+        return dict(self.headers), self._body  # read (and checked) by _verified_handle
+
+    def _answer(self, status: int, body: bytes, unread: int | None, headers: dict[str, str] | None = None) -> None:
+        """An answer of ours before the app; the connection stays usable only if the body
+        could be skipped (``unread``: its length, None when unknown or too large)."""
+        if unread:
+            try:
+                self.rfile.read(unread)
+            except TimeoutError:
+                unread = None
+        if unread is None:
+            self.close_connection = True
+        self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
-        self.send_header("WWW-Authenticate", 'Bearer error="invalid_token"')
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        if self.close_connection:
+            self.send_header("Connection", "close")
         self.end_headers()
         self.wfile.write(body)
 
@@ -109,7 +184,8 @@ class ApiServer:
 
     def __init__(self, app: Chalice, config: Config, issuer: TokenIssuer, host: str, port: int) -> None:
         handler = functools.partial(VerifyingRequestHandler, issuer=issuer, console=LocalConsole(issuer))
-        self._server = LocalDevServer(_as_local_app(app), config, host, port, handler_cls=handler)
+        self._server = LocalDevServer(_as_local_app(app), config, host, port, handler_cls=handler,
+                                      server_cls=ApiHttpServer)
         self.host, self.port = self._server.server.server_address[:2]
         self._thread = threading.Thread(target=self._server.server.serve_forever, name="api-server", daemon=True)
 

@@ -670,6 +670,20 @@ def test_the_console_signs_in_with_the_hosted_ui_and_is_the_only_cors_origin(tem
     assert {"ConsoleUrl", "ConsoleBucketName", "ConsoleDistributionId", "UserPoolDomainUrl", "ConsoleReportUrl"} <= set(outputs)
 
 
+def test_api_gateways_own_errors_are_in_the_api_error_shape(template: dict[str, Any]) -> None:
+    answers = template["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]["x-amazon-apigateway-gateway-responses"]
+    # an unknown route or method never reaches the function: API Gateway answers, as a 404
+    assert answers["MISSING_AUTHENTICATION_TOKEN"]["statusCode"] == "404"
+    assert answers["UNAUTHORIZED"]["statusCode"] == "401" and answers["ACCESS_DENIED"]["statusCode"] == "403"
+    for kind in ("MISSING_AUTHENTICATION_TOKEN", "UNAUTHORIZED", "ACCESS_DENIED", "THROTTLED", "REQUEST_TOO_LARGE",
+                 "DEFAULT_4XX", "DEFAULT_5XX"):
+        rendered = answers[kind]["responseTemplates"]["application/json"].replace(
+            "$context.error.messageString", json.dumps("API Gateway's message"))
+        body = json.loads(rendered)
+        assert set(body) == {"error"} and set(body["error"]) == {"code", "message", "details"}, kind
+        assert body["error"]["message"] and body["error"]["details"] == []
+
+
 def test_package_builds_the_console_release(built: Package) -> None:
     manifest = json.loads((built.console_dir / "manifest.json").read_text())
     release = manifest["release"]
