@@ -88,7 +88,8 @@ class VerifyingRequestHandler(ChaliceRequestHandler):
                          {"Allow": ", ".join(sorted(methods))})
             return
         authorization = self.headers.get("Authorization")
-        if authorization is not None:
+        entry = methods.get(self.command)
+        if authorization is not None and entry is not None and entry.authorizer is not None:  # as API Gateway
             try:
                 self._issuer.verify(authorization)
             except InvalidToken as exc:

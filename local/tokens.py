@@ -82,17 +82,23 @@ class TokenIssuer:
         """The claims of a token this issuer minted; :class:`InvalidToken` otherwise."""
         if token[:7].lower() == "bearer ":
             token = token[7:].strip()
-        try:
+        try:  # the signature (this checkout's secret, HS256 only: never "none"), expiry, issuer
             claims: dict[str, Any] = jwt.decode(
                 token,
                 self.secret,
                 algorithms=[ALGORITHM],
-                audience=AUDIENCE,
                 issuer=ISSUER,
-                options={"require": ["exp", "iss", "aud", "sub", "token_use"]},
+                options={"require": ["exp", "iat", "iss", "sub", "token_use"], "verify_aud": False},
             )
         except jwt.PyJWTError as exc:
             raise InvalidToken(str(exc)) from exc
-        if claims.get("token_use") != "id" or not isinstance(claims.get("cognito:username"), str):
-            raise InvalidToken("not a dev ID token")
+        # then what API Gateway's Cognito authorizer (no OAuth scopes) accepts: an ID token
+        # (token_use "id") whose audience is the app client. An access token says
+        # token_use "access" and names the client in client_id, with no aud.
+        if claims["token_use"] != "id":
+            raise InvalidToken(f"a {claims['token_use']!r} token; send the ID token (token_use 'id')")
+        if claims.get("aud") != AUDIENCE:
+            raise InvalidToken(f"not issued for this app client (aud must be {AUDIENCE!r})")
+        if not isinstance(claims.get("cognito:username"), str) or not claims["cognito:username"]:
+            raise InvalidToken("no cognito:username")
         return claims
