@@ -5,13 +5,24 @@ Plain pydantic v2 models: no HTTP, no boto3. Decimal for money, aware UTC dateti
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 from functools import cache
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, field_serializer
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    TypeAdapter,
+    ValidationInfo,
+    WithJsonSchema,
+    field_serializer,
+)
 
 from chalicelib.clock import iso
 
@@ -93,10 +104,49 @@ class Product(Strict):
     kind: ProductKind | None = None
 
 
+# -- e-mail addresses SES accepts ----------------------------------------------------------------
+# SES sends only to addresses of RFC 5321's plain form: an ASCII dot-atom local part (no quoted
+# strings, no comments, no "<" ">" "(" ")" "," ";" ":" "\\" "[" "]" or spaces) of at most 64
+# octets, and a domain name (not an address literal) of LDH labels — internationalized domains
+# in their punycode (xn--) form — 254 octets in all. Anything else SES refuses at send time,
+# after which every message to the customer fails; so the API refuses it up front.
+_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_LOCAL = re.compile(rf"^{_ATEXT}(\.{_ATEXT})*$")
+_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
+
+
+STORED = {"stored": True}  # validation context of what the service wrote itself (checked when it came in)
+
+
+def ses_address(value: str, info: ValidationInfo) -> str:
+    """``value`` if SES can send to it, else ``ValueError`` saying why. A ticket read back
+    from the store (``context=STORED``) keeps the address it was accepted with."""
+    if info.context == STORED:
+        return value
+    local, at, domain = value.rpartition("@")
+    if not at or not local or not domain:
+        raise ValueError("an e-mail address is local-part@domain")
+    if not value.isascii():
+        raise ValueError("only ASCII addresses can be mailed (an internationalized domain in its xn-- form)")
+    if len(value) > 254 or len(local) > 64:
+        raise ValueError("the address is too long (local part 64, whole address 254 characters)")
+    if not _LOCAL.match(local):
+        raise ValueError("the part before @ may hold letters, digits and !#$%&'*+/=?^_`{|}~- between dots only")
+    labels = domain.split(".")
+    if len(labels) < 2 or not all(_LABEL.match(label) for label in labels) or labels[-1].isdigit():
+        raise ValueError("the part after @ must be a domain name like example.com")
+    return value
+
+
+Email = Annotated[str, AfterValidator(ses_address), WithJsonSchema(
+    {"type": "string", "format": "email", "maxLength": 254,
+     "description": "an address SES can send to: ASCII, a dot-atom before @, a domain name after it"})]
+
+
 class Contact(Strict):
     locale: Locale = "zh-CN"
     phone: Annotated[str, StringConstraints(pattern=r"^\+?[0-9]{6,20}$")] | None = None
-    email: Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")] | None = None
+    email: Email | None = None
     push_token: Annotated[str, StringConstraints(min_length=1, max_length=2048)] | None = None
 
 

@@ -101,6 +101,8 @@ class TimelineEvent(Document):
     detail: dict[str, Any]
     internal: bool | None = Field(None, description="staff only: the customer never sees this event")
     internal_detail: list[str] | None = Field(None, description="staff only: detail keys the customer does not see")
+    actor_name: str | None = Field(None, description="customers only: how the staff member who acted is named "
+                                                     "(客服 1 / Agent 1 …, per complaint), never a username")
 
 
 class VoucherView(Document):

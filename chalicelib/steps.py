@@ -136,8 +136,9 @@ def step_survey_timeout(services: Services, event: SurveyTimeoutStep) -> StepRes
 
 def step_notification_failed(services: Services, event: NotificationFailedStep) -> Recorded:
     message = event.message
+    kind, cause = event.error.brief()  # the class and a short message, never a stack trace
     detail = {"template": message.get("template"), "to": message.get("to"), "topic": message.get("topic"),
-              "error": event.error.error, "cause": event.error.cause[:500]}
+              "error": kind, "cause": cause}
     services.store.add_events(event.complaint_id, [Event(at=services.clock(), type="notification_failed",
                                                          actor="system:notify",
                                                          detail={k: v for k, v in detail.items() if v})])
@@ -147,7 +148,8 @@ def step_notification_failed(services: Services, event: NotificationFailedStep) 
 
 
 def step_workflow_failed(services: Services, event: WorkflowFailedStep) -> Recorded:
-    reason = f"{event.error.error or 'unknown'}: {event.error.cause[:500]}"
+    kind, cause = event.error.brief()  # the class and a short message, never a stack trace
+    reason = f"{kind}: {cause}" if cause else kind
 
     def rule(ticket: Ticket, at: datetime) -> Outcome:
         out = Outcome(ticket.model_copy(deep=True))
@@ -157,8 +159,8 @@ def step_workflow_failed(services: Services, event: WorkflowFailedStep) -> Recor
 
     _commit(services, event.complaint_id, rule, drain=False)
     count("WorkflowFailed")
-    logger.error("complaint workflow failed", extra={"complaint_id": event.complaint_id, "error": event.error.error,
-                                                     "cause": event.error.cause})
+    logger.error("complaint workflow failed", extra={"complaint_id": event.complaint_id, "error": kind,
+                                                     "cause": cause})
     return Recorded()
 
 

@@ -187,6 +187,7 @@ class Ticket(BaseModel):
         """The ``GET /complaints/{id}`` document; customers see only customer-facing events."""
         timeline = [self.received_event(), *timeline]
         visible = timeline if staff else [e for e in timeline if e.type in CUSTOMER_EVENTS]
+        names = {} if staff else staff_display_names(visible, self.locale)
         body = self.complaint.model_dump(mode="json", exclude_none=True)
         body.update(self.summary())
         fc, rs = self.clocks.get("first_contact"), self.clocks.get("resolution")
@@ -205,7 +206,7 @@ class Ticket(BaseModel):
                 "contacted_at": iso(self.contacted_at) if self.contacted_at else None,
                 "resolved_at": iso(self.resolved_at) if self.resolved_at else None,
                 "closed_at": iso(self.closed_at) if self.closed_at else None,
-                "timeline": [_public_event(e, staff) for e in visible],
+                "timeline": [_public_event(e, staff, names) for e in visible],
             }
         )
         if staff:
@@ -217,7 +218,23 @@ class Ticket(BaseModel):
         return body
 
 
-def _public_event(event: Event, staff: bool) -> dict[str, Any]:
+STAFF_ACTORS = ("agent:", "supervisor:", "ops:")
+STAFF_DISPLAY = {"zh-CN": "客服 {n}", "en": "Agent {n}"}
+
+
+def staff_display_names(events: list[Event], locale: str) -> dict[str, str]:
+    """What a customer sees for the staff who acted on their complaint: never a username (it
+    is a sign-in name) but "客服 1" / "Agent 1", "客服 2" …, numbered per complaint in the order
+    they first appear — stable as the timeline grows, meaningless outside it."""
+    pattern = STAFF_DISPLAY.get(locale, STAFF_DISPLAY["en"])
+    names: dict[str, str] = {}
+    for event in events:
+        if event.actor.startswith(STAFF_ACTORS) and event.actor not in names:
+            names[event.actor] = pattern.format(n=len(names) + 1)
+    return names
+
+
+def _public_event(event: Event, staff: bool, names: dict[str, str]) -> dict[str, Any]:
     data = event.model_dump(mode="json")
     if staff:  # what the customer never sees of it (the agent console marks it "internal")
         data["internal"] = event.type not in CUSTOMER_EVENTS
@@ -225,7 +242,9 @@ def _public_event(event: Event, staff: bool) -> dict[str, Any]:
             data["internal_detail"] = hidden
     else:
         data["detail"] = {k: v for k, v in event.detail.items() if k not in INTERNAL_DETAIL}
-        if not event.actor.startswith(("customer:", "agent:", "system")):
+        if event.actor in names:
+            data["actor"], data["actor_name"] = "staff", names[event.actor]
+        elif not event.actor.startswith(("customer:", "system")):
             data["actor"] = "staff"
     return data
 

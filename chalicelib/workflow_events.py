@@ -9,6 +9,7 @@ the ASL to these models, so a renamed state or field fails one named test.
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
@@ -23,6 +24,9 @@ class _Event(BaseModel):
     complaint_id: str
 
 
+BRIEF_CHARS = 200
+
+
 class TaskError(BaseModel):
     """What a ``Catch`` puts at ``$.error``."""
 
@@ -30,6 +34,24 @@ class TaskError(BaseModel):
 
     error: str | None = Field(None, alias="Error")
     cause: str = Field("", alias="Cause")
+
+    def brief(self) -> tuple[str, str]:
+        """(error class, a short message) for people: a Lambda error's ``Cause`` is a JSON
+        document with the stack trace (server paths, lines) — only its ``errorMessage``'s first
+        line is kept, at most ``BRIEF_CHARS`` characters; never a traceback."""
+        kind, message = self.error or "unknown", self.cause
+        try:
+            parsed = json.loads(self.cause) if self.cause.lstrip().startswith("{") else None
+        except ValueError:
+            parsed = None
+        if isinstance(parsed, dict):
+            kind = str(parsed.get("errorType") or kind)
+            message = str(parsed.get("errorMessage") or "")
+        lines = [line.strip() for line in message.splitlines() if line.strip()]
+        if lines and lines[0].startswith("Traceback"):
+            lines = lines[-1:]  # "SomeError: what happened"
+        first = lines[0] if lines else ""
+        return kind, first if len(first) <= BRIEF_CHARS else first[:BRIEF_CHARS - 1] + "…"
 
 
 class TriageStep(_Event):

@@ -36,7 +36,7 @@ from chalicelib.adapters.layout import BadCursor, created_sk, decode_cursor, enc
 from chalicelib.adapters.ports import NotificationError, VersionConflict, WorkflowUnavailable
 from chalicelib.adapters.workflow import execution_arn
 from chalicelib.lifecycle import STAFF_TOPICS
-from chalicelib.models import OPEN_STATUSES, Event
+from chalicelib.models import OPEN_STATUSES, STORED, Event
 from chalicelib.notifications import CustomerMessage, StaffAlert
 from chalicelib.ticket import Ticket
 
@@ -50,7 +50,7 @@ PROFILE_FIELDS = ("customer_id", "tier", "locale", "updated_at")
 def _copy(ticket: Ticket) -> Ticket:
     """The ticket as it comes back from storage (JSON round trip: whole-second times, amounts
     as the table holds them, nothing shared with the caller)."""
-    return Ticket.model_validate(ticket.model_dump(mode="json", exclude_none=True))
+    return Ticket.model_validate(ticket.model_dump(mode="json", exclude_none=True), context=STORED)
 
 
 def _copy_event(event: Event) -> Event:

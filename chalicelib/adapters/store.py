@@ -29,7 +29,7 @@ from chalicelib.adapters.layout import (
 )
 from chalicelib.adapters.ports import VersionConflict
 from chalicelib.clock import iso
-from chalicelib.models import OPEN_STATUSES, Event
+from chalicelib.models import OPEN_STATUSES, STORED, Event
 from chalicelib.ticket import Ticket
 
 PROFILE_FIELDS = ("customer_id", "tier", "locale", "updated_at")
@@ -48,7 +48,7 @@ def ticket_from(item: dict[str, Any]) -> Ticket:
     data = load(item)
     for key in INDEX_ATTRIBUTES:
         data.pop(key, None)
-    return Ticket.model_validate(data)
+    return Ticket.model_validate(data, context=STORED)
 
 
 _seq = 0

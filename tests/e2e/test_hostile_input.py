@@ -260,3 +260,12 @@ def test_a_client_that_stops_sending_holds_no_one_up(local_system: Any, monkeypa
     finally:
         for conn in stalled:
             conn.close()
+
+
+def test_an_address_ses_would_refuse_is_a_400_and_files_nothing(local_system: Any) -> None:
+    before = stored_complaints(local_system)
+    body = {"customer_id": CUSTOMER, "order_id": "O-X", "channel": "app", "desired_outcome": "refund",
+            "description": "broken", "contact": {"locale": "en", "email": "<script>@x.y"}}
+    resp = local_system.http("POST", "/complaints", token=as_user(local_system, "customers"), json_body=body)
+    error(resp, 400, "validation_error", "contact.email")
+    assert stored_complaints(local_system) == before

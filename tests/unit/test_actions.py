@@ -76,3 +76,24 @@ def test_only_the_complaints_customer_may_rate_it(fakes: Fakes) -> None:
     stranger = Caller(username="C-9999", groups=frozenset({"customers"}))
     with pytest.raises(NotFound):
         actions.rate(fakes.services, cid, stranger, RatingIn(score=1))
+
+
+@pytest.mark.parametrize(("locale", "first", "second"), [("zh-CN", "客服 1", "客服 2"), ("en", "Agent 1", "Agent 2")])
+def test_customers_see_a_display_name_for_staff_never_a_username(fakes: Fakes, locale: str, first: str,
+                                                                 second: str) -> None:
+    import json
+
+    from chalicelib import queries
+
+    cid = fakes.file(contact={"locale": locale, "phone": "+8613800000000"})
+    fakes.wait(cid, fakes.triage(cid))
+    actions.contact(fakes.services, cid, Caller(username="A-SECRET-LOGIN", groups=frozenset({"agents"})), ContactIn())
+    actions.resolve(fakes.services, cid, Caller(username="S-BOSS", groups=frozenset({"supervisors"})),
+                    ResolveIn(resolution="refund"))
+    mine = queries.complaint(fakes.services, cid, CUSTOMER)
+    staff = [(e["type"], e["actor"], e["actor_name"]) for e in mine["timeline"] if e["actor"] == "staff"]
+    assert staff == [("contacted", "staff", first), ("resolved", "staff", second)]
+    assert "A-SECRET-LOGIN" not in json.dumps(mine, ensure_ascii=False) and "S-BOSS" not in json.dumps(mine)
+    seen_by_staff = queries.complaint(fakes.services, cid, AGENT)  # staff still see who it was
+    assert [e["actor"] for e in seen_by_staff["timeline"] if e["type"] in {"contacted", "resolved"}] == [
+        "agent:A-SECRET-LOGIN", "supervisor:S-BOSS"]
