@@ -20,7 +20,7 @@ from chalicelib.config import settings
 from chalicelib.intake import IdempotencyConflict
 from chalicelib.lifecycle import ActionNotAllowed
 from chalicelib.models import GROUPS, Caller
-from chalicelib.observability import logger
+from chalicelib.observability import count, logger
 
 M = TypeVar("M", bound=BaseModel)
 STAFF = ("agents", "supervisors")
@@ -144,6 +144,22 @@ def limit_param(request: Any, default: int, maximum: int = 100) -> tuple[int, st
 
 
 # -- one decorator that turns domain outcomes into HTTP --------------------------------------
+def _unavailable(exc: BaseException) -> str | None:
+    """The AWS error code if ``exc`` (or what it wraps) is a retryable AWS answer (throttling,
+    a service that is down), else None: such a failure is a 503 the client may retry."""
+    from chalicelib.adapters.aws import error_code, is_retryable
+
+    seen: BaseException | None = exc
+    for _ in range(5):  # Powertools' idempotency layer wraps the AWS error it got
+        if seen is None:
+            return None
+        if is_retryable(seen):
+            return error_code(seen)
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+
 def handled(view: Callable[..., Response]) -> Callable[..., Response]:
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Response:
@@ -159,7 +175,14 @@ def handled(view: Callable[..., Response]) -> Callable[..., Response]:
             return error_response(HttpError(400, "validation_error", str(exc), [{"field": "next", "message": str(exc)}]))
         except WorkflowUnavailable:
             return error_response(HttpError(503, "service_unavailable", "the complaint could not be accepted right now; retry with the same Idempotency-Key"))
-        except Exception:
+        except Exception as exc:
+            if (code := _unavailable(exc)) is not None:  # AWS said "not now" beyond the SDK's retries
+                count("ApiDependencyUnavailable", code=code)
+                logger.warning("a dependency is unavailable", extra={"code": code})
+                answer = error_response(HttpError(503, "service_unavailable",
+                                                  "the service is busy; retry shortly (with the same Idempotency-Key)"))
+                answer.headers["Retry-After"] = "1"
+                return answer
             logger.exception("unhandled error")
             return error_response(HttpError(500, "internal_error", "something went wrong on our side"))
 

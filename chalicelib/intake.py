@@ -97,9 +97,10 @@ def submit(services: Services, body: dict[str, Any], caller: str, idempotency_ke
             return submit_once(services, request=request)
         except IdempotencyValidationError as exc:
             raise IdempotencyConflict("Idempotency-Key was already used with a different request body") from exc
-        except IdempotencyAlreadyInProgressError:
-            if time.monotonic() > deadline:
-                raise
+        except IdempotencyAlreadyInProgressError as exc:
+            if time.monotonic() > deadline:  # a 409 the client retries with the same key, never a 500
+                raise IdempotencyConflict("a request with this Idempotency-Key is still being processed; "
+                                          "retry it shortly with the same key") from exc
             time.sleep(0.05)  # the first request is still being processed: wait for its answer
 
 

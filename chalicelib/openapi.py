@@ -32,11 +32,11 @@ ERRORS: dict[int, tuple[str, tuple[str, ...]]] = {
     409: ("the action no longer applies, or an Idempotency-Key was reused with another body", ("conflict",)),
     413: ("the body is over 64 KiB", ("payload_too_large",)),
     415: ("the body was not sent as application/json", ("unsupported_media_type",)),
-    503: ("the complaint could not be accepted right now; retry with the same Idempotency-Key",
-          ("service_unavailable",)),
+    503: ("busy or a dependency unavailable (its workflow did not start, AWS throttled): retry shortly; "
+          "a complaint with the same Idempotency-Key", ("service_unavailable",)),
     500: ("our fault; never a stack trace, never for a client's mistake", ("internal_error",)),
 }
-UNDECLARED_ERRORS = (400, 401, 403, 404, 409, 500)
+UNDECLARED_ERRORS = (400, 401, 403, 404, 409, 500, 503)
 DESCRIPTION = """The complaint service's HTTP API (docs/api.md). Every route except `/health` and
 `/openapi.json` needs `Authorization: Bearer <Cognito ID token>`; the token's `cognito:groups`
 decide what the caller may do (each operation's `x-groups`). Every error has one shape:

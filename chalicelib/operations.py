@@ -59,8 +59,8 @@ class Operation:
     def error_statuses(self, authorized: bool, path_params: bool) -> list[int]:
         """Every error status the route can answer with (the docs/api.md error shape)."""
         statuses = set(self.errors) | {500}
-        if authorized:
-            statuses |= {401, 403}
+        if authorized:  # and it reads or writes the store: AWS may say "not now" (503)
+            statuses |= {401, 403, 503}
         if self.body is not None:
             statuses |= {400, 413, 415}
         if self.query is not None or path_params:
