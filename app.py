@@ -1,23 +1,32 @@
 """Entry points of the complaint service: HTTP routes, the SQS import handler and the Lambda
 functions the state machines call. Each one translates its input and calls one function of
-``chalicelib``; the rules live there."""
+``chalicelib``; the rules live there.
+
+Every function of the deployment runs this module, so its top imports only what all of them
+need (Chalice, the HTTP plumbing, Powertools logging and metrics): each handler imports the
+service code it runs when it first runs, and a function never pays for another's modules at
+cold start (bench/README.md, cold start).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from chalice import Chalice, CognitoUserPoolAuthorizer, Response
+from chalice import Chalice, CognitoUserPoolAuthorizer, ConvertToMiddleware, Response
 from chalice.app import DynamoDBEvent, SQSEvent
 
-from chalicelib import actions, intake, queries
-from chalicelib.analytics import STREAM_ARN_PLACEHOLDER
-from chalicelib.config import IMPORT_QUEUE_NAME, USER_POOL_ARN_PLACEHOLDER
+from chalicelib.config import IMPORT_QUEUE_NAME, STREAM_ARN_PLACEHOLDER, USER_POOL_ARN_PLACEHOLDER
 from chalicelib.http import STAFF, HttpError, caller_of, handled, json_body, json_response, limit_param, parse, require
-from chalicelib.models import TEAMS, ComplaintIn, ContactIn, EscalateIn, NoteIn, ProfileIn, RatingIn, ResolveIn
-from chalicelib.observability import logger, tracer
+from chalicelib.observability import api_logging, function_logging, metrics_flush
 
 app = Chalice(app_name="complaints")
 app.log.setLevel("INFO")
+# Powertools on every handler: Lambda context + correlation id on each log line, one metrics
+# flush per invocation (chalice docs, "Integrating with AWS Lambda Powertools").
+app.register_middleware(ConvertToMiddleware(api_logging), "http")
+for _event_type in ("pure_lambda", "sqs", "dynamodb"):
+    app.register_middleware(ConvertToMiddleware(function_logging), _event_type)
+app.register_middleware(ConvertToMiddleware(metrics_flush), "all")
 auth = CognitoUserPoolAuthorizer("ComplaintsUserPool", provider_arns=[USER_POOL_ARN_PLACEHOLDER])
 ANY = ["*/*"]  # content types are checked by json_body, so a wrong one is a 415 in our error shape
 
@@ -35,6 +44,9 @@ def health() -> Response:
 @app.route("/complaints", methods=["POST"], authorizer=auth, content_types=ANY)
 @handled
 def submit_complaint() -> Response:
+    from chalicelib import intake
+    from chalicelib.models import ComplaintIn
+
     caller = caller_of(_req())
     require(caller, ["customers"])
     body = json_body(_req())
@@ -52,12 +64,16 @@ def submit_complaint() -> Response:
 @app.route("/complaints/{complaint_id}", methods=["GET"], authorizer=auth)
 @handled
 def get_complaint(complaint_id: str) -> Response:
+    from chalicelib import queries
+
     return json_response(queries.complaint(complaint_id, caller_of(_req())))
 
 
 @app.route("/customers/{customer_id}/complaints", methods=["GET"], authorizer=auth)
 @handled
 def customer_complaints(customer_id: str) -> Response:
+    from chalicelib import queries
+
     caller = caller_of(_req())
     if not caller.is_staff and caller.username != customer_id:
         raise HttpError(403, "forbidden", "you may list only your own complaints")
@@ -68,6 +84,9 @@ def customer_complaints(customer_id: str) -> Response:
 @app.route("/complaints/{complaint_id}/satisfaction", methods=["POST"], authorizer=auth, content_types=ANY)
 @handled
 def rate_complaint(complaint_id: str) -> Response:
+    from chalicelib import actions
+    from chalicelib.models import RatingIn
+
     caller = caller_of(_req())
     require(caller, ["customers"])
     ticket = actions.rate(complaint_id, caller, parse(RatingIn, json_body(_req())))
@@ -78,6 +97,9 @@ def rate_complaint(complaint_id: str) -> Response:
 @app.route("/queues/{team}", methods=["GET"], authorizer=auth)
 @handled
 def team_queue(team: str) -> Response:
+    from chalicelib import queries
+    from chalicelib.models import TEAMS
+
     require(caller_of(_req()), STAFF)
     if team not in TEAMS:
         raise HttpError(404, "not_found", f"no team {team!r}; teams are {', '.join(TEAMS)}")
@@ -88,6 +110,9 @@ def team_queue(team: str) -> Response:
 @app.route("/complaints/{complaint_id}/contact", methods=["POST"], authorizer=auth, content_types=ANY)
 @handled
 def contact(complaint_id: str) -> Response:
+    from chalicelib import actions
+    from chalicelib.models import ContactIn
+
     caller = caller_of(_req())
     require(caller, STAFF)
     return json_response(actions.contact(complaint_id, caller, parse(ContactIn, json_body(_req()))).summary())
@@ -96,6 +121,9 @@ def contact(complaint_id: str) -> Response:
 @app.route("/complaints/{complaint_id}/resolve", methods=["POST"], authorizer=auth, content_types=ANY)
 @handled
 def resolve(complaint_id: str) -> Response:
+    from chalicelib import actions
+    from chalicelib.models import ResolveIn
+
     caller = caller_of(_req())
     require(caller, STAFF)
     return json_response(actions.resolve(complaint_id, caller, parse(ResolveIn, json_body(_req()))).summary())
@@ -104,6 +132,9 @@ def resolve(complaint_id: str) -> Response:
 @app.route("/complaints/{complaint_id}/escalate", methods=["POST"], authorizer=auth, content_types=ANY)
 @handled
 def escalate(complaint_id: str) -> Response:
+    from chalicelib import actions
+    from chalicelib.models import EscalateIn
+
     caller = caller_of(_req())
     require(caller, STAFF)
     return json_response(actions.escalate(complaint_id, caller, parse(EscalateIn, json_body(_req()))).summary())
@@ -112,6 +143,9 @@ def escalate(complaint_id: str) -> Response:
 @app.route("/complaints/{complaint_id}/notes", methods=["POST"], authorizer=auth, content_types=ANY)
 @handled
 def add_note(complaint_id: str) -> Response:
+    from chalicelib import actions
+    from chalicelib.models import NoteIn
+
     caller = caller_of(_req())
     require(caller, STAFF)
     return json_response(actions.add_note(complaint_id, caller, parse(NoteIn, json_body(_req()))), 201)
@@ -120,14 +154,15 @@ def add_note(complaint_id: str) -> Response:
 @app.route("/customers/{customer_id}/profile", methods=["PUT"], authorizer=auth, content_types=ANY)
 @handled
 def put_profile(customer_id: str) -> Response:
+    from chalicelib import queries
+    from chalicelib.models import ProfileIn
+
     require(caller_of(_req()), ["supervisors", "ops"])
     return json_response(queries.put_profile(customer_id, parse(ProfileIn, json_body(_req()))))
 
 
 # -- workflow and import functions -------------------------------------------------------------
 @app.lambda_function(name="lifecycle_step")
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
 def lifecycle_step(event: dict[str, Any], context: Any) -> Any:
     from chalicelib import steps
 
@@ -135,8 +170,6 @@ def lifecycle_step(event: dict[str, Any], context: Any) -> Any:
 
 
 @app.lambda_function(name="notify")
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
 def notify(event: dict[str, Any], context: Any) -> Any:
     from chalicelib.bootstrap import notifier
 
@@ -153,6 +186,8 @@ def import_batch(event: SQSEvent) -> dict[str, Any]:
 @app.route("/imports/{batch_id}", methods=["GET"], authorizer=auth)
 @handled
 def import_report(batch_id: str) -> Response:
+    from chalicelib import queries
+
     require(caller_of(_req()), ["ops", "supervisors"])
     report = queries.import_report(batch_id)
     if report is None:

@@ -52,10 +52,6 @@ from chalicelib.observability import count, logger
 from chalicelib.store import ticket_from
 from chalicelib.ticket import Ticket
 
-# Chalice binds the stream handler at import time; the deployment template replaces this ARN
-# with the tickets table's stream (infra.template), the local system reads that stream itself.
-STREAM_ARN_PLACEHOLDER = "arn:aws:dynamodb:us-east-1:000000000000:table/complaints-tickets/stream/placeholder"
-
 CLOCKS = {"first_contact": "fc", "resolution": "rs"}  # clock name -> short name in attributes
 L1_WIDTH, L2_WIDTH = 10_000, 100  # seconds per bucket of the histogram's first two levels
 # Upper bounds (seconds) of the coarse duration bins the report draws; the last bin is open.

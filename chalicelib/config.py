@@ -16,6 +16,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 IMPORT_QUEUE_NAME = "complaints-import"
 # Replaced by the user pool's ARN in the deployment template (infra/).
 USER_POOL_ARN_PLACEHOLDER = "arn:aws:cognito-idp:us-east-1:000000000000:userpool/us-east-1_placeholder"
+# Chalice binds the stream handler at import time; the deployment template replaces this ARN
+# with the tickets table's stream (infra.template), the local system reads that stream itself.
+STREAM_ARN_PLACEHOLDER = "arn:aws:dynamodb:us-east-1:000000000000:table/complaints-tickets/stream/placeholder"
 
 
 class Settings(BaseModel):

@@ -9,7 +9,13 @@
 2. ``merge-template.json`` from :func:`infra.template.merge_template`.
 3. ``chalice package --stage <stage> --merge-template merge-template.json build/<stage>``
    (a subprocess: Chalice imports ``app.py``), which writes ``sam.json`` and ``deployment.zip``.
-4. Checks on the result: no placeholder left (authorizer ARN, role ARN), every function has
+4. The bundle made lean and ready to run (:func:`finish_bundle`): the distributions the
+   Lambda runtime provides (``RUNTIME_PROVIDED``: boto3 and what it needs) are taken out — a
+   copy in the zip would shadow the runtime's and cost upload and cold-start time — and every
+   module gets its bytecode, compiled for the runtime's Python with unchecked-hash pycs: the
+   function's code directory is read-only, so without them every cold start would compile
+   every module it imports from source.
+5. Checks on the result: no placeholder left (authorizer ARN, role ARN), every function has
    the role of its own, every resource a type (a patch that missed its target would not).
 
 No AWS call is made (``AWS_DEFAULT_REGION`` is set to us-east-1 if missing).
@@ -17,13 +23,17 @@ No AWS call is made (``AWS_DEFAULT_REGION`` is set to us-east-1 if missing).
 
 from __future__ import annotations
 
+import compileall
 import json
 import os
+import py_compile
 import shutil
 import subprocess
 import sys
+import tempfile
+import zipfile
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from chalicelib.config import USER_POOL_ARN_PLACEHOLDER
@@ -37,6 +47,14 @@ STAGES = ("dev", "prod")
 PLACEHOLDER_ROLE_ARN = "arn:aws:iam::000000000000:role/replaced-by-infra-merge-template"
 PROJECT_FILES = ("app.py", "requirements.txt")
 PROJECT_DIRS = ("chalicelib",)
+# What the Lambda Python runtime ships: boto3 and its dependencies, distribution -> import
+# names. The bundle must not carry them (a copy would shadow the runtime's; bench/coldstart.py
+# lays out the runtime from the same table).
+RUNTIME_PROVIDED: dict[str, tuple[str, ...]] = {
+    "boto3": ("boto3",), "botocore": ("botocore",), "s3transfer": ("s3transfer",), "jmespath": ("jmespath",),
+    "python-dateutil": ("dateutil",), "six": ("six",), "urllib3": ("urllib3",),
+}
+LAMBDA_TASK_ROOT = "/var/task"  # where Lambda unpacks the bundle: the path tracebacks show
 
 
 class PackageError(RuntimeError):
@@ -103,8 +121,17 @@ def package(stage: str, out_dir: Path | None = None, *, work_dir: Path | None = 
     shutil.copy2(merge_path, out_dir / "merge-template.json")
     _prune_wheel_cache(staging)
     result = Package(stage, out_dir, out_dir / "sam.json", out_dir / "deployment.zip")
-    check(result.template())
+    template = result.template()
+    check(template)
+    finish_bundle(result.bundle_path, _runtime_of(template))
     return result
+
+
+def _runtime_of(template: dict[str, Any]) -> str:
+    runtimes = {r["Properties"].get("Runtime") for r in template["Resources"].values() if r.get("Type") == "AWS::Serverless::Function"}
+    if len(runtimes) != 1:
+        raise PackageError(f"the functions run on {sorted(map(str, runtimes))}, expected one runtime")
+    return str(runtimes.pop())
 
 
 def _prune_wheel_cache(staging: Path) -> None:
@@ -151,3 +178,51 @@ def _merged_intrinsics(node: Any, path: str = "") -> list[tuple[str, list[str]]]
         for i, value in enumerate(node):
             found += _merged_intrinsics(value, f"{path}/{i}")
     return found
+
+
+# -- the bundle ---------------------------------------------------------------------------------
+def _distribution_of(directory: str) -> str | None:
+    """``botocore-1.44.8.dist-info`` -> ``botocore``; None for a directory that is not metadata."""
+    if not directory.endswith((".dist-info", ".data")):
+        return None
+    return directory.rsplit(".", 1)[0].rsplit("-", 1)[0].lower().replace("_", "-")
+
+
+def is_runtime_provided(path: str) -> bool:
+    """Whether ``path`` (in the zip) belongs to a distribution of ``RUNTIME_PROVIDED``."""
+    top = PurePosixPath(path).parts[0]
+    imports = {name for names in RUNTIME_PROVIDED.values() for name in names}
+    return top.removesuffix(".py") in imports or _distribution_of(top) in RUNTIME_PROVIDED
+
+
+def finish_bundle(bundle: Path, runtime: str) -> None:
+    """Rewrite ``bundle`` without the runtime's distributions and with the bytecode of every
+    module, compiled by this interpreter, which must be the runtime's Python."""
+    here = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    if runtime != here:
+        raise PackageError(f"the functions run on {runtime} but the bundle is built with {here}: build with {runtime}")
+    with tempfile.TemporaryDirectory(prefix="bundle-") as tmp:
+        root = Path(tmp)
+        with zipfile.ZipFile(bundle) as original:
+            kept = [info for info in original.infolist() if not info.is_dir() and not is_runtime_provided(info.filename)]
+            for info in kept:
+                original.extract(info, root)
+        compiled = compileall.compile_dir(root, quiet=2, stripdir=str(root), prependdir=LAMBDA_TASK_ROOT,
+                                          invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
+        if not compiled:
+            raise PackageError("a module of the bundle does not compile")
+        written = bundle.with_name(bundle.name + ".tmp")
+        with zipfile.ZipFile(written, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as lean:
+            for info in kept:  # in the original order, with the original dates and permissions
+                lean.writestr(_entry(info.filename, info), (root / info.filename).read_bytes())
+                source = PurePosixPath(info.filename)
+                if source.suffix == ".py":
+                    pyc = source.parent / "__pycache__" / f"{source.stem}.{sys.implementation.cache_tag}.pyc"
+                    lean.writestr(_entry(str(pyc), info), (root / pyc).read_bytes())
+        written.replace(bundle)
+
+
+def _entry(name: str, like: zipfile.ZipInfo) -> zipfile.ZipInfo:
+    entry = zipfile.ZipInfo(name, date_time=like.date_time)
+    entry.external_attr, entry.compress_type = like.external_attr, zipfile.ZIP_DEFLATED
+    return entry
