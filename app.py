@@ -10,19 +10,27 @@ cold start (bench/README.md, cold start).
 
 from __future__ import annotations
 
+import gc
+
+_collector_was_on = gc.isenabled()
+gc.disable()  # no collector passes while the function loads (chalicelib/coldstart.py)
+
 from typing import Any
 
 from chalice import Chalice, CognitoUserPoolAuthorizer, ConvertToMiddleware, Response
 from chalice.app import DynamoDBEvent, SQSEvent
 
+from chalicelib import coldstart
 from chalicelib.config import IMPORT_QUEUE_NAME, STREAM_ARN_PLACEHOLDER, USER_POOL_ARN_PLACEHOLDER
 from chalicelib.http import STAFF, HttpError, caller_of, handled, json_body, json_response, limit_param, parse, require
 from chalicelib.observability import api_logging, function_logging, metrics_flush
 
 app = Chalice(app_name="complaints")
 app.log.setLevel("INFO")
+# The outermost middleware ends the cold start after the first invocation (the collector back on);
 # Powertools on every handler: Lambda context + correlation id on each log line, one metrics
 # flush per invocation (chalice docs, "Integrating with AWS Lambda Powertools").
+app.register_middleware(coldstart.end_after_first_invocation, "all")
 app.register_middleware(ConvertToMiddleware(api_logging), "http")
 for _event_type in ("pure_lambda", "sqs", "dynamodb"):
     app.register_middleware(ConvertToMiddleware(function_logging), _event_type)
@@ -226,3 +234,6 @@ def analytics(event: DynamoDBEvent) -> dict[str, Any]:
     from chalicelib import analytics as aggregates
 
     return aggregates.handle_stream(event.to_dict())
+
+
+coldstart.app_loaded(_collector_was_on)

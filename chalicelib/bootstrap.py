@@ -1,15 +1,21 @@
-"""Wires the adapters to the AWS clients and configuration — once, on first use."""
+"""Wires the adapters to the AWS clients and configuration — once, on first use.
+
+Each adapter's module is imported when it is first wired: the notify function, which sends
+messages, does not load the ticket store and the domain models at cold start."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
+from typing import TYPE_CHECKING
 
 from chalicelib import aws
 from chalicelib.config import settings
-from chalicelib.notifier import Notifier
-from chalicelib.store import TicketStore
-from chalicelib.workflow import Workflow
+
+if TYPE_CHECKING:
+    from chalicelib.notifier import Notifier
+    from chalicelib.store import TicketStore
+    from chalicelib.workflow import Workflow
 
 
 @dataclass(frozen=True)
@@ -20,6 +26,9 @@ class Adapters:
 
 @cache
 def adapters() -> Adapters:
+    from chalicelib.store import TicketStore
+    from chalicelib.workflow import Workflow
+
     cfg = settings()
     return Adapters(
         store=TicketStore(aws.client("dynamodb"), cfg.table_name),
@@ -29,6 +38,8 @@ def adapters() -> Adapters:
 
 @cache
 def notifier() -> Notifier:
+    from chalicelib.notifier import Notifier
+
     cfg = settings()
     return Notifier(aws.client("sns"), aws.client("ses"), push_topic_arn=cfg.customer_push_topic_arn,
                     staff_topics=cfg.staff_alert_topics, email_sender=cfg.email_sender)
