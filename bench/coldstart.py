@@ -47,6 +47,7 @@ import sys
 import tempfile
 import time
 import zipfile
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import metadata
@@ -291,6 +292,61 @@ def cases_of(bundle: Bundle, runtime: Path, *, init: bool = True, extra_path: Pa
     return cases
 
 
+def parse_importtime(stderr: str) -> list[tuple[int, int, str, int]]:
+    """Rows of ``-X importtime``: (self us, cumulative us, module, depth); children come before
+    their parent, one indentation step (two spaces) deeper."""
+    rows: list[tuple[int, int, str, int]] = []
+    for line in stderr.splitlines():
+        if not line.startswith("import time:") or "self [us]" in line:
+            continue
+        self_us, cumulative_us, name = line[len("import time:"):].split("|", 2)
+        depth = (len(name) - len(name.lstrip()) - 1) // 2
+        rows.append((int(self_us), int(cumulative_us), name.strip(), depth))
+    return rows
+
+
+def _importers(rows: list[tuple[int, int, str, int]], index: int) -> list[str]:
+    """The chain of modules whose import brought in ``rows[index]`` (nearest first)."""
+    depth, chain = rows[index][3], []
+    for _, _, name, d in rows[index + 1:]:
+        if d < depth:
+            chain.append(name)
+            depth = d
+    return chain
+
+
+def _via(rows: list[tuple[int, int, str, int]], package: str) -> str:
+    """How the app first reached ``package``: the importers where the package changes."""
+    index = next(i for i, r in enumerate(rows) if r[2].split(".")[0] == package)
+    steps, last = [rows[index][2]], package
+    for name in _importers(rows, index):
+        top = name.split(".")[0]
+        if top != last or name.startswith("chalicelib") or name == "app":
+            steps.append(name)
+            last = top
+    return " <- ".join(steps)
+
+
+def heaviest_imports(case: Case, top: int = 10) -> dict[str, Any]:
+    """Where a case's import time goes (``-X importtime``, one run): self time by package, and
+    how the app first reached each of the heaviest packages."""
+    proc = subprocess.run([sys.executable, "-S", "-X", "importtime", "-c", case.code], cwd=case.cwd, env=case.env,
+                          check=True, capture_output=True, text=True)
+    rows = parse_importtime(proc.stderr)
+    by_package: Counter[str] = Counter()
+    for self_us, _, name, _ in rows:
+        by_package[name.split(".")[0]] += self_us
+    total = sum(by_package.values())
+    return {
+        "total_self_ms": total / 1000,
+        "modules_imported": len(rows),
+        "by_package_ms": {k: v / 1000 for k, v in by_package.most_common(top)},
+        "by_package_share": {k: v / total for k, v in by_package.most_common(top)},
+        "by_package_via": {k: _via(rows, k) for k, _ in by_package.most_common(top) if k not in ("app", "chalicelib")},
+        "heaviest_modules_self_ms": {name: s / 1000 for s, _, name, _ in sorted(rows, key=lambda r: r[0], reverse=True)[:top]},
+    }
+
+
 def xray_directory(before_task: Path, root: Path) -> Path:
     """The X-Ray SDK and wrapt as option (a) would ship them: from the revision before's
     bundle, without its botocore, compiled."""
@@ -322,6 +378,7 @@ def run(runs: int = 7, before: str | None = BEFORE) -> dict[str, Any]:
             xray = xray_directory(bundles["before"].task, root / "xray")
             cases |= cases_of(bundles["after"], runtime, init=False, extra_path=xray, suffix="+xray_sdk", extra_code=TRACER_SETUP)
         timings = measure(cases, runs)
+        importtime = {k: heaviest_imports(c) for k, c in cases.items() if k.startswith("after/") and k.endswith("/ready")}
         result = {
             "runs": runs,
             "before_revision": before,
@@ -330,6 +387,7 @@ def run(runs: int = 7, before: str | None = BEFORE) -> dict[str, Any]:
             "ratios_to_boto3": {k: {"wall": v["wall_s"] / timings["boto3"]["wall_s"], "cpu": v["cpu_s"] / timings["boto3"]["cpu_s"]}
                                 for k, v in timings.items() if k != "boto3"},
             "bundles": {label: b.figures() for label, b in bundles.items()},
+            "importtime_after_ready": importtime,
             "handler_modules": {label: {n: list(f.modules) for n, f in b.functions.items()} for label, b in bundles.items()},
             "elapsed_s": time.perf_counter() - started,
         }
@@ -357,6 +415,11 @@ def report(result: dict[str, Any]) -> str:
         rows.append(row)
     lines.append(table(rows, ["function", "before: ready", "after: init", "after: ready", "after + X-Ray SDK (option a)"]))
     lines.append("   init = import app + the handler; ready = init + import boto3 + the modules the handler imports")
+    lines.append("")
+    lines.append("== where `after: ready` goes (-X importtime, one run): self time by package")
+    for key, imp in result["importtime_after_ready"].items():
+        top = ", ".join(f"{k} {fmt(v, 0)}" for k, v in list(imp["by_package_ms"].items())[:7])
+        lines.append(f"   {key.split('/')[1]:15s} {imp['modules_imported']} modules, {fmt(imp['total_self_ms'], 0)} ms: {top}")
     lines.append("")
     lines.append("== bundle (deployment.zip)")
     b = result["bundles"]

@@ -48,7 +48,7 @@ from pydantic import ValidationError
 
 from chalicelib.clock import iso
 from chalicelib.clock import now as clock_now
-from chalicelib.observability import count, logger
+from chalicelib.observability import count, error_fields, logger
 from chalicelib.store import ticket_from
 from chalicelib.ticket import Ticket
 
@@ -257,7 +257,7 @@ def changes_of(records: Iterable[dict[str, Any]]) -> tuple[list[Change], list[st
             try:
                 ticket = ticket_from(data["NewImage"])
             except (KeyError, ValidationError, ValueError, TypeError) as exc:
-                logger.error("unreadable ticket image in the stream", complaint_id=complaint_id, error=str(exc))
+                logger.error("unreadable ticket image in the stream", complaint_id=complaint_id, **error_fields(exc))
                 poison.append(sequence)
                 continue
             change = Change(complaint_id, ticket.version, day_of(ticket.created_at), contribution(ticket), first)

@@ -1,11 +1,20 @@
 """Sends customer messages (push via SNS, SMS via SNS, email via SES) and staff alerts
 (per-team and per-level SNS topics). Raises on a failed send: the state machine retries
-the send and records ``notification_failed`` if it keeps failing."""
+the send and records ``notification_failed`` if it keeps failing.
+
+A failed send raises :class:`NotificationError` naming the route and AWS's error code, never
+AWS's message: SNS quotes the phone number it refuses, and the error travels on into the
+function's logs, the workflow's history and the ticket's timeline."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
+
+from chalicelib.observability import logger
 from chalicelib.templates import customer_message, staff_message
 
 # Which contact route to try first, by the channel the complaint came in on.
@@ -21,6 +30,20 @@ CHANNEL_PREFERENCE = {
 
 class NotificationError(Exception):
     """A message could not be sent (the workflow's Retry/Catch handle it)."""
+
+
+@contextmanager
+def _sending(route: str, template: str) -> Iterator[None]:
+    try:
+        yield
+    except ClientError as exc:
+        error = exc.response.get("Error", {})
+        request = exc.response.get("ResponseMetadata", {}).get("RequestId", "")
+        logger.warning("send failed", extra={"route": route, "template": template, "error": error.get("Code"), "aws_request_id": request})
+        raise NotificationError(f"{route} send failed: {error.get('Code', 'unknown')} (AWS request {request or 'n/a'})") from None
+    except BotoCoreError as exc:  # e.g. a parameter botocore refuses: its message quotes the value
+        logger.warning("send failed", extra={"route": route, "template": template, "error": type(exc).__name__})
+        raise NotificationError(f"{route} send failed: {type(exc).__name__}") from None
 
 
 class Notifier:
@@ -42,7 +65,8 @@ class Notifier:
         subject, body = staff_message(message["template"], params)
         attributes = {k: {"DataType": "String", "StringValue": str(params[k])}
                       for k in ("team", "severity", "level") if params.get(k) is not None}
-        resp = self.sns.publish(TopicArn=arn, Subject=subject, Message=body, MessageAttributes=attributes)
+        with _sending("sns", message["template"]):
+            resp = self.sns.publish(TopicArn=arn, Subject=subject, Message=body, MessageAttributes=attributes)
         return {"route": "sns", "topic": topic, "message_id": resp["MessageId"]}
 
     def _tell_customer(self, message: dict[str, Any]) -> dict[str, Any]:
@@ -51,21 +75,24 @@ class Notifier:
         subject, body = customer_message(message["template"], locale, message.get("params", {}))
         for route in CHANNEL_PREFERENCE.get(message.get("channel", "app"), CHANNEL_PREFERENCE["app"]):
             if route == "push" and contact.get("push_token"):
-                resp = self.sns.publish(
-                    TopicArn=self.push_topic_arn, Subject=subject, Message=body,
-                    MessageAttributes={"push_token": {"DataType": "String", "StringValue": contact["push_token"]},
-                                       "locale": {"DataType": "String", "StringValue": locale}},
-                )
+                with _sending(route, message["template"]):
+                    resp = self.sns.publish(
+                        TopicArn=self.push_topic_arn, Subject=subject, Message=body,
+                        MessageAttributes={"push_token": {"DataType": "String", "StringValue": contact["push_token"]},
+                                           "locale": {"DataType": "String", "StringValue": locale}},
+                    )
                 return {"route": "push", "message_id": resp["MessageId"]}
             if route == "sms" and contact.get("phone"):
-                resp = self.sns.publish(PhoneNumber=contact["phone"], Message=f"{subject}: {body}")
+                with _sending(route, message["template"]):
+                    resp = self.sns.publish(PhoneNumber=contact["phone"], Message=f"{subject}: {body}")
                 return {"route": "sms", "message_id": resp["MessageId"]}
             if route == "email" and contact.get("email"):
-                resp = self.ses.send_email(
-                    Source=self.email_sender, Destination={"ToAddresses": [contact["email"]]},
-                    Message={"Subject": {"Data": subject, "Charset": "UTF-8"},
-                             "Body": {"Text": {"Data": body, "Charset": "UTF-8"}}},
-                )
+                with _sending(route, message["template"]):
+                    resp = self.ses.send_email(
+                        Source=self.email_sender, Destination={"ToAddresses": [contact["email"]]},
+                        Message={"Subject": {"Data": subject, "Charset": "UTF-8"},
+                                 "Body": {"Text": {"Data": body, "Charset": "UTF-8"}}},
+                    )
                 return {"route": "email", "message_id": resp["MessageId"]}
         # No contact details: the customer sees it on the complaint's timeline in the app.
         return {"route": "in_app"}

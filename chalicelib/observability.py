@@ -17,6 +17,7 @@ second botocore into the bundle; see bench/README.md (cold start).
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging import correlation_paths
@@ -46,3 +47,18 @@ def count(name: str, value: float = 1, **dimensions: object) -> None:
         metric.add_dimension(name="service", value=SERVICE)
         for key, val in dimensions.items():
             metric.add_dimension(name=key, value=str(val))
+
+
+def error_fields(exc: BaseException) -> dict[str, Any]:
+    """What a log line says about an error: its type and, for a validation error, the fields and
+    what was wrong with each — never the values (they can be a customer's phone or e-mail) and
+    never the message (pydantic's and botocore's quote the input)."""
+    fields: dict[str, Any] = {"error": type(exc).__name__}
+    errors = getattr(exc, "errors", None)
+    if callable(errors):
+        try:
+            found = errors(include_input=False, include_url=False, include_context=False)
+        except TypeError:  # an ``errors`` that is not pydantic's
+            return fields
+        fields["invalid"] = [f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('type')}" for e in found]
+    return fields

@@ -13,7 +13,7 @@ from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 from moto import mock_aws
 
-from bench import imports, intake, lifecycle
+from bench import coldstart, imports, lifecycle
 from bench._support import CallCounter, cheap_transaction_rollback
 
 
@@ -129,8 +129,8 @@ import time:         5 |        165 | app
 
 
 def test_importtime_rows_keep_the_tree_and_name_who_brought_a_package_in() -> None:
-    rows = intake.parse_importtime(IMPORTTIME)
+    rows = coldstart.parse_importtime(IMPORTTIME)
     assert [(r[2], r[3]) for r in rows] == [("charset_normalizer.api", 3), ("requests.compat", 2),
                                            ("chalicelib.observability", 1), ("app", 0)]
-    assert intake._via(rows, "charset_normalizer") == (
+    assert coldstart._via(rows, "charset_normalizer") == (
         "charset_normalizer.api <- requests.compat <- chalicelib.observability <- app")
