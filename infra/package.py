@@ -23,10 +23,8 @@ No AWS call is made (``AWS_DEFAULT_REGION`` is set to us-east-1 if missing).
 
 from __future__ import annotations
 
-import compileall
 import json
 import os
-import py_compile
 import shutil
 import subprocess
 import sys
@@ -207,10 +205,13 @@ def finish_bundle(bundle: Path, runtime: str) -> None:
             kept = [info for info in original.infolist() if not info.is_dir() and not is_runtime_provided(info.filename)]
             for info in kept:
                 original.extract(info, root)
-        compiled = compileall.compile_dir(root, quiet=2, stripdir=str(root), prependdir=LAMBDA_TASK_ROOT,
-                                          invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
-        if not compiled:
-            raise PackageError("a module of the bundle does not compile")
+        # no_debug_ranges: tracebacks keep file and line, not the ^^^ under the expression;
+        # the bytecode is ~8 % smaller (upload, unzip and unmarshal at cold start)
+        compiled = subprocess.run([sys.executable, "-X", "no_debug_ranges", "-m", "compileall", "-q", "--invalidation-mode",
+                                   "unchecked-hash", "-s", str(root), "-p", LAMBDA_TASK_ROOT, str(root)],
+                                  capture_output=True, text=True, check=False)
+        if compiled.returncode != 0:
+            raise PackageError(f"a module of the bundle does not compile:\n{compiled.stdout[-2000:]}")
         written = bundle.with_name(bundle.name + ".tmp")
         with zipfile.ZipFile(written, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as lean:
             for info in kept:  # in the original order, with the original dates and permissions
