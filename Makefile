@@ -6,7 +6,14 @@ STAMP  := $(VENV)/.installed
 
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: run test lint format bench package deploy demo clean
+.PHONY: run test lint format bench package deploy demo clean browser
+
+# The browser tests (tests/e2e/test_console.py) drive Debian's chromium by its path; a CJK
+# font so Chinese renders in it. Installed through the package manager when missing - never
+# a browser build downloaded by Playwright.
+CHROMIUM       := /usr/bin/chromium
+BROWSER_DEBS   := chromium fonts-wqy-zenhei
+SUDO           := $(if $(filter 0,$(shell id -u)),,sudo)
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null || { echo "needs $(PYTHON) (Python 3.11)"; exit 1; }
@@ -18,7 +25,14 @@ $(STAMP): requirements.txt requirements-dev.txt
 run: $(STAMP) ## start the whole system locally on moto (Ctrl-C stops it)
 	$(PY) -m local serve $(ARGS)
 
-test: $(STAMP) ## lint + the whole test suite (what CI runs)
+$(CHROMIUM):
+	@command -v apt-get >/dev/null || { echo "needs $(CHROMIUM): install Debian's chromium package (apt-get install $(BROWSER_DEBS))"; exit 1; }
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $(BROWSER_DEBS)
+
+browser: $(CHROMIUM) ## Debian's chromium (+ a CJK font) for the console's browser tests
+
+test: $(STAMP) $(CHROMIUM) ## lint + the whole test suite (what CI runs)
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest -n 2 --dist loadfile -q $(PYTEST_ARGS)
 
@@ -41,4 +55,4 @@ demo: $(STAMP) ## the five-minute tour: local system, sample replayed, agents at
 	$(PY) -m local demo $(ARGS)
 
 clean:
-	rm -rf build .pytest_cache bench/results
+	rm -rf build .pytest_cache bench/results test-artifacts

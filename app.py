@@ -22,10 +22,22 @@ from chalice.app import DynamoDBEvent, SQSEvent
 
 from chalicelib import coldstart
 from chalicelib.config import IMPORT_QUEUE_NAME, STREAM_ARN_PLACEHOLDER, USER_POOL_ARN_PLACEHOLDER
-from chalicelib.http import STAFF, HttpError, caller_of, handled, json_body, json_response, limit_param, parse, require
+from chalicelib.http import (
+    STAFF,
+    ConsoleCors,
+    HttpError,
+    caller_of,
+    handled,
+    json_body,
+    json_response,
+    limit_param,
+    parse,
+    require,
+)
 from chalicelib.observability import api_logging, function_logging, metrics_flush
 
 app = Chalice(app_name="complaints")  # app.log is Powertools' logger: POWERTOOLS_LOG_LEVEL sets its level
+app.api.cors = ConsoleCors()  # every route: the agent console's origin only (CONSOLE_ORIGIN)
 # The outermost middleware ends the cold start after the first invocation (the collector back on);
 # Powertools on every handler: Lambda context + correlation id on each log line, one metrics
 # flush per invocation (chalice docs, "Integrating with AWS Lambda Powertools").

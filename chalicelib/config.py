@@ -38,6 +38,9 @@ class Settings(BaseModel):
     clock_epoch: float | None = None  # wall-clock second at which scaled time starts
     aws_endpoint_url: str | None = None
     max_body_bytes: int = 64 * 1024
+    # the agent console's origin (https://<CloudFront domain>), the only one CORS lets call the
+    # API from a browser; "" = none (the local system serves the console on the API's origin)
+    console_origin: str = ""
 
     @field_validator("staff_alert_topics", mode="before")
     @classmethod
@@ -58,6 +61,7 @@ _ENV = {
     "time_scale": "TIME_SCALE",
     "clock_epoch": "CLOCK_EPOCH",
     "aws_endpoint_url": "AWS_ENDPOINT_URL",
+    "console_origin": "CONSOLE_ORIGIN",
 }
 
 

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from chalice import Response
+from chalice.app import CORSConfig
 from pydantic import BaseModel, ValidationError
 
 from chalicelib.config import settings
@@ -24,6 +25,21 @@ if TYPE_CHECKING:
 M = TypeVar("M", bound=BaseModel)
 STAFF = ("agents", "supervisors")
 JSON_HEADERS = {"Content-Type": "application/json; charset=utf-8"}
+
+
+class ConsoleCors(CORSConfig):
+    """CORS for the agent console's origin only (``settings().console_origin``), read when a
+    response is made rather than when ``app.py`` is imported. No origin configured: no CORS
+    headers at all, so no other site's page can read an answer."""
+
+    def __init__(self) -> None:
+        super().__init__(allow_headers=["Idempotency-Key"], expose_headers=["Date", "Location"], max_age=600)
+
+    def get_access_control_headers(self) -> dict[str, str]:
+        origin = settings().console_origin
+        if not origin:
+            return {}
+        return {**super().get_access_control_headers(), "Access-Control-Allow-Origin": origin, "Vary": "Origin"}
 
 
 class HttpError(Exception):

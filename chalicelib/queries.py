@@ -32,7 +32,8 @@ def team_queue(team: str, limit: int, cursor: str | None) -> dict[str, Any]:
     for t in tickets:
         item = t.summary()
         item.update(first_contact_due=_due(t, "first_contact"), resolution_due=_due(t, "resolution"),
-                    description=t.complaint.description[:200])
+                    description=t.complaint.description[:200], tier=t.tier,
+                    clocks={name: c.model_dump(mode="json") for name, c in t.running_clocks().items()})
         if t.failure:
             item["failure"] = t.failure
         items.append(item)

@@ -22,6 +22,8 @@ from chalicelib.models import (
 )
 
 ClockName = Literal["first_contact", "resolution"]
+# Details of customer-facing events that only staff see.
+INTERNAL_DETAIL = frozenset({"note", "reason", "level", "error"})
 
 
 class Clock(BaseModel):
@@ -217,8 +219,12 @@ class Ticket(BaseModel):
 
 def _public_event(event: Event, staff: bool) -> dict[str, Any]:
     data = event.model_dump(mode="json")
-    if not staff:
-        data["detail"] = {k: v for k, v in event.detail.items() if k not in {"note", "reason", "level", "error"}}
+    if staff:  # what the customer never sees of it (the agent console marks it "internal")
+        data["internal"] = event.type not in CUSTOMER_EVENTS
+        if not data["internal"] and (hidden := sorted(event.detail.keys() & INTERNAL_DETAIL)):
+            data["internal_detail"] = hidden
+    else:
+        data["detail"] = {k: v for k, v in event.detail.items() if k not in INTERNAL_DETAIL}
         if not event.actor.startswith(("customer:", "agent:", "system")):
             data["actor"] = "staff"
     return data

@@ -9,7 +9,9 @@ With boto3 (no AWS CLI or SAM CLI needed), in the account and region of your cre
    ``CAPABILITY_IAM`` (the template's roles) and ``CAPABILITY_AUTO_EXPAND`` (the SAM transform);
    parameters not given keep their deployed values;
 3. its changes are printed; unless ``--no-execute`` it is executed and waited for, and the
-   stack's outputs are returned. A failed update is rolled back by CloudFormation.
+   stack's outputs are returned. A failed update is rolled back by CloudFormation;
+4. the agent console's release (``build/<stage>/console``) is published to its bucket with the
+   ``config.json`` of the stack's outputs, and CloudFront is told (:func:`infra.console.publish`).
 """
 
 from __future__ import annotations
@@ -199,7 +201,7 @@ def deploy(stage: str, *, build_dir: Path | None = None, stack_name: str | None 
         raise DeployError("no AWS region: pass --region or set AWS_REGION / AWS_DEFAULT_REGION")
     try:
         account = session.client("sts").get_caller_identity()["Account"]
-        return deploy_template(
+        outputs = deploy_template(
             session,
             stack_name=stack_name or stack_name_of(stage),
             template=template,
@@ -209,5 +211,17 @@ def deploy(stage: str, *, build_dir: Path | None = None, stack_name: str | None 
             tags={"app": APP_NAME, "stage": stage},
             execute=execute,
         )
+        if execute:
+            publish_console(session, build_dir / "console", stage, outputs)
+        return outputs
     except (BotoCoreError, ClientError) as exc:
         raise DeployError(str(exc)) from exc
+
+
+def publish_console(session: Any, release_dir: Path, stage: str, outputs: dict[str, str]) -> None:
+    from infra.console import PublishError, publish
+
+    try:
+        publish(session, release_dir, stage, outputs)
+    except PublishError as exc:
+        raise DeployError(f"console: {exc}") from exc

@@ -9,14 +9,17 @@
 2. ``merge-template.json`` from :func:`infra.template.merge_template`.
 3. ``chalice package --stage <stage> --merge-template merge-template.json build/<stage>``
    (a subprocess: Chalice imports ``app.py``), which writes ``sam.json`` and ``deployment.zip``.
-4. The bundle made lean and ready to run (:func:`finish_bundle`): the distributions the
+4. The console's origin bound into the CORS answers Chalice wrote (:mod:`infra.console`), and
+   the console's release built into ``build/<stage>/console/`` (:func:`console.site.build`).
+5. The bundle made lean and ready to run (:func:`finish_bundle`): the distributions the
    Lambda runtime provides (``RUNTIME_PROVIDED``: boto3 and what it needs) are taken out — a
    copy in the zip would shadow the runtime's and cost upload and cold-start time — and every
    module gets its bytecode, compiled for the runtime's Python with unchecked-hash pycs: the
    function's code directory is read-only, so without them every cold start would compile
    every module it imports from source.
-5. Checks on the result: no placeholder left (authorizer ARN, role ARN), every function has
-   the role of its own, every resource a type (a patch that missed its target would not).
+6. Checks on the result: no placeholder left (authorizer ARN, role ARN, console origin), every
+   function has the role of its own, every resource a type (a patch that missed its target
+   would not).
 
 No AWS call is made (``AWS_DEFAULT_REGION`` is set to us-east-1 if missing).
 """
@@ -35,7 +38,9 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from chalicelib.config import USER_POOL_ARN_PLACEHOLDER
+from console import site
 from infra import iam
+from infra.console import CONSOLE_ORIGIN_PLACEHOLDER, bind_console_origin
 from infra.resources import FUNCTION_IDS
 from infra.template import REPO_ROOT, chalice_config, merge_template
 
@@ -65,6 +70,7 @@ class Package:
     out_dir: Path
     template_path: Path
     bundle_path: Path
+    console_dir: Path
 
     def template(self) -> dict[str, Any]:
         return dict(json.loads(self.template_path.read_text(encoding="utf-8")))
@@ -99,7 +105,8 @@ def stage_project(staging: Path, stage: str, project_dir: Path = REPO_ROOT) -> P
 
 
 def _chalice(args: list[str], cwd: Path) -> None:
-    env = {**os.environ, "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"}
+    env = {**os.environ, "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION") or "us-east-1",
+           "CONSOLE_ORIGIN": CONSOLE_ORIGIN_PLACEHOLDER}  # Chalice writes the CORS preflights with it
     command = [sys.executable, "-c", "import sys; from chalice.cli import main; sys.exit(main())", *args]
     result = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, check=False)
     if result.returncode != 0:
@@ -118,7 +125,11 @@ def package(stage: str, out_dir: Path | None = None, *, work_dir: Path | None = 
     _chalice(["package", "--stage", stage, "--merge-template", str(merge_path), str(out_dir)], cwd=staging)
     shutil.copy2(merge_path, out_dir / "merge-template.json")
     _prune_wheel_cache(staging)
-    result = Package(stage, out_dir, out_dir / "sam.json", out_dir / "deployment.zip")
+    template_path = out_dir / "sam.json"
+    bound = bind_console_origin(json.loads(template_path.read_text(encoding="utf-8")))
+    template_path.write_text(json.dumps(bound, indent=2, ensure_ascii=False), encoding="utf-8")
+    release = site.build(out_dir / "console")
+    result = Package(stage, out_dir, template_path, out_dir / "deployment.zip", release.directory)
     template = result.template()
     check(template)
     finish_bundle(result.bundle_path, _runtime_of(template))
@@ -143,7 +154,8 @@ def _prune_wheel_cache(staging: Path) -> None:
 def check(template: dict[str, Any]) -> None:
     """What must hold for a merged template: raises PackageError otherwise."""
     text = json.dumps(template)
-    problems = [f"placeholder {p} is still in the template" for p in (USER_POOL_ARN_PLACEHOLDER, PLACEHOLDER_ROLE_ARN) if p in text]
+    placeholders = (USER_POOL_ARN_PLACEHOLDER, PLACEHOLDER_ROLE_ARN, CONSOLE_ORIGIN_PLACEHOLDER)
+    problems = [f"placeholder {p} is still in the template" for p in placeholders if p in text]
     resources = template.get("Resources", {})
     problems += [f"{lid} has no Type (a merge-template patch missed its target?)" for lid, r in resources.items() if "Type" not in r]
     functions = {lid for lid, r in resources.items() if r.get("Type") == "AWS::Serverless::Function"}

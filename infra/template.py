@@ -5,12 +5,13 @@ the resources it does write. Chalice deep-merges it into ``sam.json``
 What it adds: the stage's resources (``infra.resources`` - tables, queues, topics, state
 machines with their roles and log groups: the very description the local system creates in
 moto), one IAM role and log group per function (``infra.iam``), the Cognito user pool with its
-groups and app client, the alarms, their topic and the dashboard (``infra.monitoring``), the
-parameters and the outputs.
+groups and app client, the agent console's hosting and hosted-UI sign-in (``infra.console``),
+the alarms, their topic and the dashboard (``infra.monitoring``), the parameters and the outputs.
 
 What it patches in Chalice's resources: each function's name, role, tracing, environment and
 log group; the import function's SQS event (the stage's queue, ``ReportBatchItemFailures``);
-the REST API's name, tracing, throttling and the Cognito authorizer's user pool ARN.
+the REST API's name, tracing, throttling, the Cognito authorizer's user pool ARN and CORS
+headers on API Gateway's own error answers.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import Any, get_args
 
 from chalicelib.config import Settings
 from chalicelib.models import Group
-from infra import iam, monitoring
+from infra import console, iam, monitoring
 from infra.resources import (
     APP_NAME,
     FUNCTION_IDS,
@@ -79,6 +80,7 @@ def environment(stage: str) -> dict[str, Any]:
         },
         "CUSTOMER_PUSH_TOPIC_ARN": {"Ref": "CustomerPushTopic"},
         "EMAIL_SENDER": {"Ref": "EmailSender"},
+        "CONSOLE_ORIGIN": {"Fn::Sub": console.ORIGIN},  # CORS: the agent console's origin only
     }
 
 
@@ -142,7 +144,8 @@ def api_patch(stage: str, api_stage: str) -> dict[str, Any]:
                 "DefinitionBody": {
                     "securityDefinitions": {
                         AUTHORIZER_NAME: {"x-amazon-apigateway-authorizer": {"providerARNs": [{"Fn::GetAtt": ["UserPool", "Arn"]}]}}
-                    }
+                    },
+                    "x-amazon-apigateway-gateway-responses": console.gateway_responses(),
                 },
             }
         }
@@ -183,6 +186,7 @@ def cognito(stage: str) -> dict[str, Any]:
                 "EnableTokenRevocation": True,
                 "IdTokenValidity": 60, "AccessTokenValidity": 60, "RefreshTokenValidity": 30,
                 "TokenValidityUnits": {"IdToken": "minutes", "AccessToken": "minutes", "RefreshToken": "days"},
+                **console.user_pool_client_oauth(),  # the agent console's hosted-UI sign-in
             },
         },
     }
@@ -213,6 +217,7 @@ def parameters(stage: str) -> dict[str, Any]:
             "Description": "Optional e-mail address subscribed to the ops alarm topic (confirm the subscription mail)",
         },
         **monitoring.parameters(stage),
+        **console.parameters(),
     }
 
 
@@ -235,6 +240,7 @@ def outputs(stage: str) -> dict[str, Any]:
         "DashboardUrl": out("CloudWatch dashboard", {
             "Fn::Sub": f"https://${{AWS::Region}}.console.aws.amazon.com/cloudwatch/home?region=${{AWS::Region}}#dashboards:name={APP_NAME}-{stage}"
         }),
+        **console.outputs(stage),
     }
 
 
@@ -246,6 +252,7 @@ def merge_template(stage: str, project_dir: Path = REPO_ROOT) -> dict[str, Any]:
         **iam.function_roles(stage),
         **function_log_groups(stage),
         **cognito(stage),
+        **console.resources(stage),
         **monitoring.alarm_topic(stage),
         **monitoring.alarms(stage, api_stage),
         **monitoring.dashboard(stage, api_stage),
@@ -254,7 +261,7 @@ def merge_template(stage: str, project_dir: Path = REPO_ROOT) -> dict[str, Any]:
     }
     return {
         "Description": f"Complaint management ({stage}): Chalice app + tables, queues, topics, workflow, "
-                       "user pool, alarms and dashboard. Built by `make package`; see infra/README.md.",
+                       "user pool, agent console, alarms and dashboard. Built by `make package`; see infra/README.md.",
         "Parameters": parameters(stage),
         "Conditions": {"HasAlarmEmail": {"Fn::Not": [{"Fn::Equals": [{"Ref": "AlarmEmail"}, ""]}]}},
         "Resources": res,

@@ -58,6 +58,7 @@ def quickstart(system: Any) -> str:
         f"(1 wall-clock second = {system.clock.scale:g} s of system time; system clock now {system.system_now():%Y-%m-%dT%H:%M:%SZ})",
         "",
         f"  API           {system.api_url}          (GET {system.api_url}/health)",
+        f"  Agent console {system.api_url}/console/  (sign in as any agent or supervisor, e.g. A-7 / agents)",
         f"  AWS endpoint  {aws}          region us-east-1, any access key",
         f"  tickets table {system.names['table']}",
         f"  state machine {system.env['LIFECYCLE_STATE_MACHINE_ARN']}",

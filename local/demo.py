@@ -271,7 +271,7 @@ class Demo:
         start, end = self.window()
         spike_day = self.now().date().isoformat()  # the last day against the one before
         out = make_report(http_source(s.api_url, self.ops), start, end, Path(self.args.out),
-                          hotspots_window=(spike_day, end), title="Complaint report — local demo",
+                          hotspots_window=(spike_day, end), title="Complaint report — local demo", lang="en",
                           source=f"local demo, time x{s.clock.scale:g}")
         tally = self.tally.counts
         self.say(f"Agents: {tally['contacted']} first contacts, {tally['resolved']} resolutions, "

@@ -5,6 +5,9 @@ the signature). Here every request that carries an ``Authorization`` header is c
 first: a tampered, foreign or expired token gets ``401 {"error": {"code": "unauthorized"}}``
 before the app sees it. A request without the header goes through with no claims and the
 app answers 401 itself, as behind API Gateway's Cognito authorizer.
+
+Requests under ``/console`` never reach the app: :mod:`local.console` serves the agent console
+there (static files, its config, the local-only dev sign-in and the ops report link).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from chalice.app import Chalice
 from chalice.config import Config
 from chalice.local import ChaliceRequestHandler, LocalChalice, LocalDevServer
 
+from local.console import LocalConsole
 from local.tokens import InvalidToken, TokenIssuer
 
 LOG = logging.getLogger(__name__)
@@ -32,11 +36,15 @@ def unauthorized_body(message: str) -> bytes:
 class VerifyingRequestHandler(ChaliceRequestHandler):
     """Chalice's request handler behind a signature check of the bearer token."""
 
-    def __init__(self, *args: Any, issuer: TokenIssuer, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, issuer: TokenIssuer, console: LocalConsole | None = None, **kwargs: Any) -> None:
         self._issuer = issuer
+        self._console = console
         super().__init__(*args, **kwargs)
 
     def _verified_handle(self) -> None:
+        if self._console is not None and self._console.handles(self.path):
+            self._console.serve(self)
+            return
         authorization = self.headers.get("Authorization")
         if authorization is not None:
             try:
@@ -100,7 +108,7 @@ class ApiServer:
     """Chalice's ``LocalDevServer`` for ``app`` on ``host:port`` (0 = any free port)."""
 
     def __init__(self, app: Chalice, config: Config, issuer: TokenIssuer, host: str, port: int) -> None:
-        handler = functools.partial(VerifyingRequestHandler, issuer=issuer)
+        handler = functools.partial(VerifyingRequestHandler, issuer=issuer, console=LocalConsole(issuer))
         self._server = LocalDevServer(_as_local_app(app), config, host, port, handler_cls=handler)  # type: ignore[arg-type]
         self.host, self.port = self._server.server.server_address[:2]
         self._thread = threading.Thread(target=self._server.server.serve_forever, name="api-server", daemon=True)

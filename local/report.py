@@ -1,8 +1,9 @@
 """``python -m local report``: the complaint report as one self-contained HTML page.
 
-    python -m local report --from 2026-11-01 --to 2026-11-30 --out report.html
+    python -m local report --from 2026-11-01 --to 2026-11-30 --out report.html [--lang en]
 
-Where the numbers come from (``/work/shared/spec/local.md``):
+In Chinese by default, in English with ``--lang en``: the words are the agent console's
+(``console/app/locales/``). Where the numbers come from:
 
 - default: the running local system's API (``http://127.0.0.1:8000``) with a dev token of
   group ``ops`` minted for this checkout;
@@ -40,7 +41,8 @@ CATEGORY_ORDER = ("product_quality", "not_as_described", "counterfeit", "deliver
                   "lost_parcel", "service_attitude", "after_sales", "promotion_rules", "other")
 PALETTE = ("#4C78A8", "#F58518", "#E45756", "#72B7B2", "#54A24B", "#EECA3B", "#B279A2", "#FF9DA6", "#9D755D", "#BAB0AC")
 CSAT_COLOURS = ("#d62728", "#ff7f0e", "#bcbd22", "#98df8a", "#2ca02c")
-CLOCK_LABEL = {"first_contact": "first contact", "resolution": "resolution"}
+LANGS = ("zh-CN", "en")  # console/app/locales/<lang>.json
+DEFAULT_LANG = "zh-CN"
 
 Fetch = Callable[[str, dict[str, str]], dict[str, Any]]
 
@@ -89,32 +91,59 @@ def local_token() -> str:
 
 
 # -- the page ------------------------------------------------------------------------------------------
-def human(seconds: float | None) -> str:
+class Words:
+    """The report's words in one language: ``console/app/locales/<lang>.json`` (``report`` for the
+    page, ``labels`` for categories, teams ...), the files the agent console speaks from."""
+
+    def __init__(self, lang: str = DEFAULT_LANG) -> None:
+        from console.site import messages
+
+        self.lang = lang
+        found = messages(lang)
+        self._report: dict[str, str] = found["report"]
+        self._labels: dict[str, dict[str, str]] = found["labels"]
+
+    def __call__(self, key: str, **params: Any) -> str:
+        return self._report[key].format(**params)
+
+    def label(self, kind: str, value: str) -> str:
+        return self._labels.get(kind, {}).get(value, value)
+
+
+UNITS = {"en": (" s", " min", " h", " d"), "zh-CN": (" 秒", " 分钟", " 小时", " 天")}
+
+
+def human(seconds: float | None, lang: str = "en") -> str:
     if seconds is None:
         return "–"
+    s, minutes, hours, days = UNITS.get(lang, UNITS["en"])
     if seconds < 120:
-        return f"{seconds:.0f} s"
+        return f"{seconds:.0f}{s}"
     if seconds < 2 * 3600:
-        return f"{seconds / 60:.0f} min"
+        return f"{seconds / 60:.0f}{minutes}"
     if seconds < 2 * 86400:
-        return f"{seconds / 3600:.1f}".removesuffix(".0") + " h"
-    return f"{seconds / 86400:.1f}".removesuffix(".0") + " d"
+        return f"{seconds / 3600:.1f}".removesuffix(".0") + hours
+    return f"{seconds / 86400:.1f}".removesuffix(".0") + days
 
 
 def percent(value: float | None) -> str:
     return "–" if value is None else f"{value * 100:.1f} %"
 
 
-def _bin_label(low: int, high: int | None) -> str:
-    return f"≥ {human(low)}" if high is None else f"{human(low)}–{human(high)}" if low else f"< {human(high)}"
+def _bin_label(low: int, high: int | None, lang: str) -> str:
+    if high is None:
+        return f"≥ {human(low, lang)}"
+    return f"{human(low, lang)}–{human(high, lang)}" if low else f"< {human(high, lang)}"
 
 
-def figures(summary: dict[str, Any], hotspots: dict[str, Any]) -> list[tuple[str, Any]]:
+def figures(summary: dict[str, Any], hotspots: dict[str, Any], w: Words | None = None) -> list[tuple[str, Any]]:
     """(section title, plotly figure) for every chart of the page."""
     import plotly.graph_objects as go
 
+    w = w or Words()
+    complaints = w("axis_complaints")
     layout = {"template": "plotly_white", "margin": {"l": 60, "r": 20, "t": 50, "b": 60}, "height": 380,
-              "font": {"family": "Segoe UI, Helvetica, Arial, 'Noto Sans CJK SC', sans-serif", "size": 13}}
+              "font": {"family": "Segoe UI, Helvetica, Arial, 'Noto Sans CJK SC', 'WenQuanYi Zen Hei', sans-serif", "size": 13}}
     out: list[tuple[str, Any]] = []
 
     # complaints per day by category
@@ -123,42 +152,43 @@ def figures(summary: dict[str, Any], hotspots: dict[str, Any]) -> list[tuple[str
     categories = [c for c in CATEGORY_ORDER if c in seen] + sorted(seen - set(CATEGORY_ORDER))
     daily = go.Figure()
     for i, category in enumerate(categories):
-        daily.add_bar(name=category, x=days, y=[d["by_category"].get(category, 0) for d in summary["daily"]],
+        daily.add_bar(name=w.label("category", category), x=days, y=[d["by_category"].get(category, 0) for d in summary["daily"]],
                       marker_color=PALETTE[i % len(PALETTE)])
-    daily.update_layout(barmode="stack", title="Complaints per day, by category (day of creation, UTC)",
-                        yaxis_title="complaints", legend={"orientation": "h", "y": -0.2}, **layout)
+    daily.update_layout(barmode="stack", title=w("chart_daily"),
+                        yaxis_title=complaints, legend={"orientation": "h", "y": -0.2}, **layout)
     daily.update_xaxes(type="category" if len(days) <= 3 else "date")
-    out.append(("Complaints per day", daily))
+    out.append((w("section_daily"), daily))
 
     # SLA compliance per team
     sla = go.Figure()
     for i, clock in enumerate(("first_contact", "resolution")):
         teams = summary["sla"][clock]["by_team"]
         names = sorted(teams)
+        hover = w("sla_hover", met="%{customdata[0]}", breached="%{customdata[1]}", open="%{customdata[2]}")
         sla.add_bar(
-            name=f"{CLOCK_LABEL[clock]} SLA", x=names,
+            name=w("sla_series", clock=w("clock_" + clock)), x=[w.label("team", t) for t in names],
             y=[None if teams[t]["compliance"] is None else round(teams[t]["compliance"] * 100, 1) for t in names],
             text=[percent(teams[t]["compliance"]) for t in names], textposition="outside", cliponaxis=False,
             customdata=[[teams[t]["met"], teams[t]["breached"], teams[t]["open"]] for t in names],
-            hovertemplate="%{x}: %{y:.1f} %<br>%{customdata[0]} met · %{customdata[1]} breached · %{customdata[2]} open<extra></extra>",
+            hovertemplate="%{x}: %{y:.1f} %<br>" + hover + "<extra></extra>",
             marker_color=PALETTE[i],
         )
-    sla.update_layout(barmode="group", title="SLA compliance per team (met ÷ (met + breached))",
+    sla.update_layout(barmode="group", title=w("chart_sla"),
                       yaxis={"title": "%", "range": [0, 118]}, legend={"orientation": "h", "y": -0.15}, **layout)
-    out.append(("SLA compliance per team", sla))
+    out.append((w("section_sla"), sla))
 
     # time to first contact, time to resolution
     for clock, colour in (("first_contact", PALETTE[0]), ("resolution", PALETTE[1])):
         measured = summary["durations_s"][clock]
         bins = measured.get("histogram") or []
-        dist = go.Figure(go.Bar(x=[_bin_label(b["from_s"], b["to_s"]) for b in bins], y=[b["count"] for b in bins],
+        dist = go.Figure(go.Bar(x=[_bin_label(b["from_s"], b["to_s"], w.lang) for b in bins], y=[b["count"] for b in bins],
                                 marker_color=colour, text=[b["count"] or "" for b in bins], textposition="outside",
                                 cliponaxis=False))
-        what = "first contact" if clock == "first_contact" else "resolution"
-        dist.update_layout(title=f"Time to {what} — median {human(measured['median'])}, p90 {human(measured['p90'])} "
-                                 f"({measured.get('count', 0)} complaints)",
-                           xaxis_title=f"from complaint to {what}", yaxis_title="complaints", **layout)
-        out.append((f"Time to {what}", dist))
+        what = w("clock_" + clock)
+        dist.update_layout(title=w("chart_time", clock=what, median=human(measured["median"], w.lang),
+                                   p90=human(measured["p90"], w.lang), count=measured.get("count", 0)),
+                           xaxis_title=w("axis_time", clock=what), yaxis_title=complaints, **layout)
+        out.append((w("section_time", clock=what), dist))
 
     # CSAT
     csat = summary["csat"]
@@ -167,39 +197,39 @@ def figures(summary: dict[str, Any], hotspots: dict[str, Any]) -> list[tuple[str
     satisfaction = go.Figure(go.Bar(x=[f"{s} ★" for s in scores], y=[csat["distribution"][s] for s in scores],
                                     marker_color=list(CSAT_COLOURS), text=[csat["distribution"][s] or "" for s in scores],
                                     textposition="outside", cliponaxis=False))
-    satisfaction.update_layout(title=f"Satisfaction — mean {mean}, {csat['responses']} answers to {csat['surveys_sent']} "
-                                     f"surveys ({percent(csat['response_rate'])})", yaxis_title="complaints", **layout)
-    out.append(("Customer satisfaction", satisfaction))
+    satisfaction.update_layout(title=w("chart_csat", mean=mean, responses=csat["responses"], surveys=csat["surveys_sent"],
+                                       rate=percent(csat["response_rate"])), yaxis_title=complaints, **layout)
+    out.append((w("section_csat"), satisfaction))
 
     # hotspots
     items = hotspots.get("items") or []
     rows = [
-        ["SKU" if "sku" in i else "category" for i in items],
-        [i.get("sku") or i.get("category") for i in items],
+        [w("hot_sku") if "sku" in i else w("hot_category") for i in items],
+        [i["sku"] if "sku" in i else w.label("category", i.get("category") or "") for i in items],
         [i["complaints"] for i in items],
         [i["previous"] for i in items],
-        ["new" if i["change"] is None else f"{i['change'] * 100:+.0f} %" for i in items],
+        [w("hot_new") if i["change"] is None else f"{i['change'] * 100:+.0f} %" for i in items],
         [f"{i['score']:.1f}" for i in items],
     ]
     fill = [["#fdecea" if i["score"] >= 3 else "#fff8e1" if i["score"] >= 2 else "white" for i in items]] * 6
     table = go.Figure(go.Table(
         columnwidth=[1, 3, 1.2, 1.2, 1, 1],
-        header={"values": ["kind", "SKU / category", "complaints", "previous window", "change", "score"],
+        header={"values": [w(k) for k in ("hot_kind", "hot_what", "hot_complaints", "hot_previous", "hot_change", "hot_score")],
                 "fill_color": "#4C78A8", "font": {"color": "white", "size": 13}, "align": "left", "height": 30},
         cells={"values": rows, "align": "left", "height": 26, "fill_color": fill},
     ))
     previous = hotspots.get("previous") or {}
     table.update_layout(
-        title=f"Hotspots {_day(hotspots.get('from'))} – {_exclusive_end(str(hotspots.get('to')))} against "
-              f"{_day(previous.get('from'))} – {_exclusive_end(str(previous.get('to')))} (at least {hotspots.get('min_complaints')} complaints; "
-              f"score = rise ÷ √previous)",
+        title=w("chart_hotspots", window=f"{_day(hotspots.get('from'))} – {_exclusive_end(str(hotspots.get('to')))}",
+                previous=f"{_day(previous.get('from'))} – {_exclusive_end(str(previous.get('to')))}",
+                min=hotspots.get("min_complaints")),
         **{**layout, "height": 180 + 28 * max(1, len(items))},
     )
-    out.append(("Hotspots", table))
+    out.append((w("section_hotspots"), table))
     for _, figure in out[:-1]:  # whole complaints on small counts
         columns = [list(trace.y) for trace in figure.data if trace.y is not None]
         peak = max((sum(v or 0 for v in column) for column in zip(*columns, strict=False)), default=0)
-        if figure.layout.yaxis.title.text == "complaints" and peak <= 8:
+        if figure.layout.yaxis.title.text == complaints and peak <= 8:
             figure.update_yaxes(dtick=1)
     return out
 
@@ -213,20 +243,25 @@ def _exclusive_end(text: str) -> str:
     return (moment.astimezone(UTC).date().fromordinal(moment.date().toordinal() - 1)).isoformat()
 
 
-def _cards(summary: dict[str, Any]) -> str:
+def _cards(summary: dict[str, Any], w: Words) -> str:
     counts, sla, durations = summary["counts"], summary["sla"], summary["durations_s"]
     vouchers, csat = summary["vouchers"], summary["csat"]
+    lang = w.lang
+
+    def sla_sub(clock: str) -> str:
+        return w("sla_sub", met=sla[clock]["met"], breached=sla[clock]["breached"], open=sla[clock]["open"])
+
     cards = [
-        ("complaints", f"{counts['total']}", ", ".join(f"{k} {v}" for k, v in counts["by_severity"].items()) or "–"),
-        ("first-contact SLA", percent(sla["first_contact"]["compliance"]),
-         f"{sla['first_contact']['met']} met · {sla['first_contact']['breached']} breached · {sla['first_contact']['open']} open"),
-        ("resolution SLA", percent(sla["resolution"]["compliance"]),
-         f"{sla['resolution']['met']} met · {sla['resolution']['breached']} breached · {sla['resolution']['open']} open"),
-        ("time to first contact", human(durations["first_contact"]["median"]), f"median · p90 {human(durations['first_contact']['p90'])}"),
-        ("time to resolution", human(durations["resolution"]["median"]), f"median · p90 {human(durations['resolution']['p90'])}"),
-        ("escalations", " / ".join(str(summary["escalations"][k]) for k in ("1", "2", "3")), "reached level 1 / 2 / 3"),
-        ("vouchers", f"{vouchers['count']}", f"{vouchers['total']['amount']} {vouchers['total']['currency']}"),
-        ("CSAT", "–" if csat["mean"] is None else f"{csat['mean']:.2f} / 5", f"response rate {percent(csat['response_rate'])}"),
+        (w("card_complaints"), f"{counts['total']}", ", ".join(f"{k} {v}" for k, v in counts["by_severity"].items()) or "–"),
+        (w("card_first_contact"), percent(sla["first_contact"]["compliance"]), sla_sub("first_contact")),
+        (w("card_resolution"), percent(sla["resolution"]["compliance"]), sla_sub("resolution")),
+        (w("card_time_first_contact"), human(durations["first_contact"]["median"], lang),
+         w("median_p90", p90=human(durations["first_contact"]["p90"], lang))),
+        (w("card_time_resolution"), human(durations["resolution"]["median"], lang),
+         w("median_p90", p90=human(durations["resolution"]["p90"], lang))),
+        (w("card_escalations"), " / ".join(str(summary["escalations"][k]) for k in ("1", "2", "3")), w("levels_reached")),
+        (w("card_vouchers"), f"{vouchers['count']}", f"{vouchers['total']['amount']} {vouchers['total']['currency']}"),
+        (w("card_csat"), "–" if csat["mean"] is None else f"{csat['mean']:.2f} / 5", w("response_rate", rate=percent(csat["response_rate"]))),
     ]
     return "\n".join(
         f'<div class="card"><div class="label">{html.escape(label)}</div><div class="value">{html.escape(value)}</div>'
@@ -235,18 +270,24 @@ def _cards(summary: dict[str, Any]) -> str:
     )
 
 
-def _list_table(title: str, rows: list[dict[str, Any]], key: str, label: str) -> str:
+def _list_table(title: str, rows: list[dict[str, Any]], key: str, label: str, w: Words) -> str:
     body = "".join(f"<tr><td>{html.escape(str(r[key]))}</td><td class='n'>{r['complaints']}</td></tr>" for r in rows)
-    body = body or "<tr><td colspan='2' class='empty'>none</td></tr>"
-    return f"<div class='list'><h3>{html.escape(title)}</h3><table><tr><th>{label}</th><th class='n'>complaints</th></tr>{body}</table></div>"
+    body = body or f"<tr><td colspan='2' class='empty'>{html.escape(w('none'))}</td></tr>"
+    return (f"<div class='list'><h3>{html.escape(title)}</h3><table><tr><th>{html.escape(label)}</th>"
+            f"<th class='n'>{html.escape(w('hot_complaints'))}</th></tr>{body}</table></div>")
 
 
-def _breakdown(summary: dict[str, Any]) -> str:
+BREAKDOWN_LABELS = {"by_status": "status", "by_team": "team", "by_channel": "channel", "by_source": None}
+
+
+def _breakdown(summary: dict[str, Any], w: Words) -> str:
     counts = summary["counts"]
     parts = []
-    for name in ("by_status", "by_team", "by_channel", "by_source"):
-        values = " · ".join(f"{html.escape(k)} <b>{v}</b>" for k, v in counts.get(name, {}).items()) or "–"
-        parts.append(f"<div><span class='label'>{name.removeprefix('by_')}</span> {values}</div>")
+    for name, kind in BREAKDOWN_LABELS.items():
+        values = " · ".join(f"{html.escape(w.label(kind, k) if kind else k)} <b>{v}</b>"
+                            for k, v in counts.get(name, {}).items()) or "–"
+        title = w("breakdown_" + name.removeprefix("by_"))
+        parts.append(f"<div><span class='label'>{html.escape(title)}</span> {values}</div>")
     return "\n".join(parts)
 
 
@@ -278,26 +319,29 @@ footer { color: #8a97a6; font-size: 12px; padding: 0 36px 24px 36px; }
 """
 
 
-def render(summary: dict[str, Any], hotspots: dict[str, Any], *, title: str = "Complaint report", source: str = "") -> str:
-    """The whole page (plotly.js inlined once)."""
+def render(summary: dict[str, Any], hotspots: dict[str, Any], *, title: str | None = None, source: str = "",
+           lang: str = DEFAULT_LANG) -> str:
+    """The whole page (plotly.js inlined once), in ``lang``."""
+    w = Words(lang)
+    title = title or w("title")
     charts = []
-    for i, (name, figure) in enumerate(figures(summary, hotspots)):
-        wide = name in ("Complaints per day", "Hotspots")
+    for i, (name, figure) in enumerate(figures(summary, hotspots, w)):
+        wide = i in (0, 5)  # complaints per day, hotspots
         snippet = figure.to_html(full_html=False, include_plotlyjs=(i == 0), default_width="100%",
-                                 config={"displaylogo": False, "responsive": True, "displayModeBar": False})
+                                 config={"displaylogo": False, "responsive": True, "displayModeBar": False, "locale": lang})
         charts.append(f'<section class="panel{" wide" if wide else ""}" aria-label="{html.escape(name)}">{snippet}</section>')
     window = f"{_day(summary['from'])} – {_exclusive_end(summary['to'])}"
     generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    meta = w("meta", window=window, days=summary.get("days", ""), generated=generated)
     return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)} {html.escape(window)}</title>
+<html lang="{html.escape(lang)}"><head><meta charset="utf-8"><title>{html.escape(title)} {html.escape(window)}</title>
 <meta name="viewport" content="width=device-width, initial-scale=1"><style>{STYLE}</style></head>
 <body>
 <header><h1>{html.escape(title)}</h1>
-<div class="meta">Complaints created {html.escape(window)} (UTC, {summary.get('days', '')} days) · generated {generated}{
-    ' · ' + html.escape(source) if source else ''}</div></header>
+<div class="meta">{html.escape(meta)}{' · ' + html.escape(source) if source else ''}</div></header>
 <main>
-<div class="cards">{_cards(summary)}</div>
-<div class="breakdown">{_breakdown(summary)}</div>
+<div class="cards">{_cards(summary, w)}</div>
+<div class="breakdown">{_breakdown(summary, w)}</div>
 <div class="grid">
 {charts[0]}
 {charts[1]}
@@ -306,27 +350,36 @@ def render(summary: dict[str, Any], hotspots: dict[str, Any], *, title: str = "C
 {charts[3]}
 </div>
 <div class="lists">
-{_list_table("Top products", summary["top_products"], "sku", "SKU")}
-{_list_table("Top orders", summary["top_orders"], "order_id", "order")}
+{_list_table(w("top_products"), summary["top_products"], "sku", w("col_sku"), w)}
+{_list_table(w("top_orders"), summary["top_orders"], "order_id", w("col_order"), w)}
 </div>
 <div class="grid" style="margin-top:18px">{charts[5]}</div>
 </main>
-<footer>Numbers from the per-day report aggregates (GET /reports/summary and /reports/hotspots). Percentiles are nearest-rank;
-SLA compliance counts clocks that stopped in time against clocks that breached; open clocks are left out.</footer>
+<footer>{html.escape(w("footer"))}</footer>
 </body></html>
 """
 
 
 # -- the command ----------------------------------------------------------------------------------------------
-def make_report(fetch: Fetch, start: str, end: str, out: Path, *, hotspots_window: tuple[str, str] | None = None,
-                min_complaints: int | None = None, title: str = "Complaint report", source: str = "") -> Path:
+def report_html(fetch: Fetch, start: str, end: str, *, hotspots_window: tuple[str, str] | None = None,
+                min_complaints: int | None = None, title: str | None = None, source: str = "",
+                lang: str = DEFAULT_LANG) -> str:
+    """The report page of the window ``start`` .. ``end`` (exclusive) from ``fetch``."""
     summary = fetch("summary", {"from": start, "to": end})
     params = {"from": hotspots_window[0], "to": hotspots_window[1]} if hotspots_window else {"from": start, "to": end}
     if min_complaints is not None:
         params["min_complaints"] = str(min_complaints)
     spots = fetch("hotspots", params)
+    return render(summary, spots, title=title, source=source, lang=lang)
+
+
+def make_report(fetch: Fetch, start: str, end: str, out: Path, *, hotspots_window: tuple[str, str] | None = None,
+                min_complaints: int | None = None, title: str | None = None, source: str = "",
+                lang: str = DEFAULT_LANG) -> Path:
+    page = report_html(fetch, start, end, hotspots_window=hotspots_window, min_complaints=min_complaints,
+                       title=title, source=source, lang=lang)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(render(summary, spots, title=title, source=source), encoding="utf-8")
+    out.write_text(page, encoding="utf-8")
     return out
 
 
@@ -349,7 +402,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     try:
         path = make_report(fetch, args.start, args.end, Path(args.out), hotspots_window=hot,  # type: ignore[arg-type]
-                           min_complaints=args.min_complaints, title=args.title, source=source)
+                           min_complaints=args.min_complaints, title=args.title, source=source, lang=args.lang)
     except ReportError as exc:
         print(f"no report: {exc}", file=sys.stderr)
         return 1
@@ -376,5 +429,6 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--hotspots-from", help="hotspot window start (default: the report's window)")
     parser.add_argument("--hotspots-to", help="hotspot window end")
     parser.add_argument("--min-complaints", type=int, help="hotspots: least complaints in the window (API default 3)")
-    parser.add_argument("--title", default="Complaint report")
+    parser.add_argument("--title", help="page title (default: 投诉报表 / Complaint report)")
+    parser.add_argument("--lang", choices=LANGS, default=DEFAULT_LANG, help=f"language of the page (default {DEFAULT_LANG})")
     parser.set_defaults(handler=run)

@@ -8,7 +8,8 @@
 
 Module-scoped: one system per test module (moto is process-wide, so a system must not outlive
 its module and leak into the tests that use ``mock_aws`` themselves). A module may set
-``LOCAL_TIME_SCALE = <N>`` to run its system at another scale.
+``LOCAL_TIME_SCALE = <N>`` to run its system at another scale, and override the
+``local_extra_env`` fixture to give its system more environment (e.g. ``CONSOLE_ORIGIN``).
 """
 
 from __future__ import annotations
@@ -103,7 +104,14 @@ class E2ESystem:
 
 
 @pytest.fixture(scope="module")
-def local_system(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[E2ESystem]:
+def local_extra_env() -> dict[str, str]:
+    """Environment the module's system gets on top of its own (override in a module)."""
+    return {}
+
+
+@pytest.fixture(scope="module")
+def local_system(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+                 local_extra_env: dict[str, str]) -> Iterator[E2ESystem]:
     if not (REPO_ROOT / "app.py").is_file():
         pytest.skip("app.py is not there yet")
     scale = float(getattr(request.module, "LOCAL_TIME_SCALE", DEFAULT_TIME_SCALE))
@@ -114,6 +122,8 @@ def local_system(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
         time_scale=scale,
         secret_path=tmp_path_factory.mktemp("local") / "secret",
         event_sink=events.append,
+        extra_env=local_extra_env,
     )
     with system:
         yield E2ESystem(system, events)
+

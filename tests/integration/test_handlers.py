@@ -95,3 +95,24 @@ def test_import_handler_answers_a_partial_batch_response(system: LocalSystem, cl
         record["messageId"] = f"msg-{n}"  # chalice gives every record the same id
     result = client.lambda_.invoke("import_batch", event).payload
     assert result == {"batchItemFailures": [{"itemIdentifier": "msg-1"}]}
+
+
+def test_cors_answers_only_for_the_configured_console_origin(system: LocalSystem, client: Client,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    from chalicelib.config import settings
+
+    # no console origin (the local system serves the console on the API's own origin): no CORS at all
+    plain = client.http.get("/health", headers={"Origin": "https://elsewhere.example"})
+    assert plain.status_code == 200 and "Access-Control-Allow-Origin" not in plain.headers
+    monkeypatch.setenv("CONSOLE_ORIGIN", "https://d111.cloudfront.net")
+    settings.cache_clear()
+    try:
+        answer = client.http.get("/queues/product", headers={**headers(system, "A-7", "agents"), "Origin": "https://elsewhere.example"})
+        refused = client.http.post("/complaints/CMP-X/contact", headers=headers(system, "C-7", "customers"), body="{}")
+    finally:
+        monkeypatch.delenv("CONSOLE_ORIGIN")
+        settings.cache_clear()
+    # the one origin, whoever asks (the browser enforces it), on answers and refusals alike
+    assert answer.headers["Access-Control-Allow-Origin"] == "https://d111.cloudfront.net"
+    assert refused.status_code == 403 and refused.headers["Access-Control-Allow-Origin"] == "https://d111.cloudfront.net"
+    assert "Location" in answer.headers["Access-Control-Expose-Headers"]

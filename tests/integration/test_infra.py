@@ -76,7 +76,9 @@ ALLOWED_WILDCARD_RESOURCES = {
 }
 # Types moto's CloudFormation cannot create: checked by cfn-lint and the SAM transform only.
 NOT_IN_MOTO = {"AWS::Cognito::UserPool", "AWS::Cognito::UserPoolClient", "AWS::Cognito::UserPoolGroup",
-               "AWS::CloudWatch::Alarm", "AWS::SNS::Subscription"}
+               "AWS::Cognito::UserPoolDomain", "AWS::CloudWatch::Alarm", "AWS::SNS::Subscription",
+               "AWS::S3::BucketPolicy", "AWS::CloudFront::Distribution", "AWS::CloudFront::OriginAccessControl",
+               "AWS::CloudFront::CachePolicy", "AWS::CloudFront::ResponseHeadersPolicy"}
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -429,7 +431,8 @@ def test_cognito_has_the_four_groups_and_guards_every_route_but_health(template:
     assert authorizer["providerARNs"] == [{"Fn::GetAtt": ["UserPool", "Arn"]}]
     for path, operations in body["paths"].items():
         for method, operation in operations.items():
-            expected = [] if path == "/health" else [{AUTHORIZER_NAME: []}]
+            # CORS preflights carry no token (browsers never send one): API Gateway answers them itself
+            expected = [] if path == "/health" or method == "options" else [{AUTHORIZER_NAME: []}]
             assert operation.get("security", []) == expected, f"{method.upper()} {path}"
 
 
@@ -553,6 +556,8 @@ def test_non_lambda_resources_are_created_by_motos_cloudformation(template: dict
         dlq_arn = sqs.get_queue_attributes(QueueUrl=outputs["ImportDeadLetterQueueUrl"], AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         assert json.loads(attributes["RedrivePolicy"]) == {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": IMPORT_MAX_RECEIVE_COUNT}
 
+        boto3.client("s3", region_name=REGION).head_bucket(Bucket=outputs["ConsoleBucketName"])  # the console's bucket
+
         topics = {t["TopicArn"].rsplit(":", 1)[1] for t in boto3.client("sns", region_name=REGION).list_topics()["Topics"]}
         assert {v for k, v in n.items() if k.startswith(("alerts_", "customer_push"))} | {f"complaints-{built.stage}-ops-alarms"} <= topics
         staff = json.loads(outputs["StaffAlertTopics"])
@@ -670,3 +675,129 @@ def test_deploy_uploads_the_bundle_and_keeps_deployed_parameters(tmp_path: Path)
         assert stack["StackStatus"] in ("CREATE_COMPLETE", "UPDATE_COMPLETE")
         assert {p["ParameterKey"]: p["ParameterValue"] for p in stack["Parameters"]} == {"Suffix": "b", "Other": "x"}
         assert any("Queue" in line for line in lines)
+
+
+# --- the agent console ---------------------------------------------------------------------------------
+
+
+def test_the_console_is_a_private_bucket_behind_cloudfront_with_origin_access_control(template: dict[str, Any]) -> None:
+    res = template["Resources"]
+    bucket = res["ConsoleBucket"]["Properties"]
+    assert set(bucket["PublicAccessBlockConfiguration"].values()) == {True} and len(bucket["PublicAccessBlockConfiguration"]) == 4
+    assert bucket["OwnershipControls"]["Rules"] == [{"ObjectOwnership": "BucketOwnerEnforced"}]
+    assert "WebsiteConfiguration" not in bucket  # never a public website endpoint
+    # only CloudFront reads it, and only for this distribution
+    allows = [st for st in res["ConsoleBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"] if st["Effect"] == "Allow"]
+    assert allows == [{
+        "Sid": "CloudFrontReadsThroughOriginAccessControl", "Effect": "Allow",
+        "Principal": {"Service": "cloudfront.amazonaws.com"}, "Action": "s3:GetObject",
+        "Resource": {"Fn::Sub": "${ConsoleBucket.Arn}/*"},
+        "Condition": {"StringEquals": {"AWS:SourceArn": {
+            "Fn::Sub": "arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/${ConsoleDistribution}"}}}}]
+    oac = res["ConsoleOriginAccessControl"]["Properties"]["OriginAccessControlConfig"]
+    assert (oac["OriginAccessControlOriginType"], oac["SigningBehavior"], oac["SigningProtocol"]) == ("s3", "always", "sigv4")
+    config = res["ConsoleDistribution"]["Properties"]["DistributionConfig"]
+    origin = config["Origins"][0]
+    assert origin["OriginAccessControlId"] == {"Fn::GetAtt": ["ConsoleOriginAccessControl", "Id"]}
+    assert origin["S3OriginConfig"] == {"OriginAccessIdentity": ""}  # OAC, not the legacy OAI
+    assert origin["DomainName"] == {"Fn::GetAtt": ["ConsoleBucket", "RegionalDomainName"]}
+    behaviour = config["DefaultCacheBehavior"]
+    assert behaviour["ViewerProtocolPolicy"] == "redirect-to-https" and behaviour["Compress"] is True
+    assert behaviour["AllowedMethods"] == ["GET", "HEAD"] and config["DefaultRootObject"] == "index.html"
+    assert res["ConsoleCachePolicy"]["Properties"]["CachePolicyConfig"]["MinTTL"] == 0  # no-cache really revalidates
+    headers = res["ConsoleResponseHeaders"]["Properties"]["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"]
+    csp = headers["ContentSecurityPolicy"]["ContentSecurityPolicy"]["Fn::Sub"]
+    assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp
+    assert "https://*.execute-api.${AWS::Region}.${AWS::URLSuffix}" in csp and ".auth.${AWS::Region}.amazoncognito.com" in csp
+    assert headers["StrictTransportSecurity"]["AccessControlMaxAgeSec"] >= 31536000
+
+
+def test_the_console_signs_in_with_the_hosted_ui_and_is_the_only_cors_origin(template: dict[str, Any]) -> None:
+    res = template["Resources"]
+    origin = "https://${ConsoleDistribution.DomainName}"
+    client = res["UserPoolClient"]["Properties"]
+    assert client["AllowedOAuthFlows"] == ["code"] and client["AllowedOAuthFlowsUserPoolClient"] is True
+    assert client["CallbackURLs"] == client["LogoutURLs"] == [{"Fn::Sub": f"{origin}/"}]
+    assert client["GenerateSecret"] is False  # a browser app: PKCE, no secret
+    assert res["UserPoolDomain"]["Properties"]["UserPoolId"] == {"Ref": "UserPool"}
+    # the preflights Chalice wrote, API Gateway's own errors and the function all name that origin
+    body = res["RestAPI"]["Properties"]["DefinitionBody"]
+    preflights = [ops["options"] for ops in body["paths"].values() if "options" in ops]
+    assert len(preflights) == len([p for p in body["paths"] if p != "/health"]) + 1  # every route, /health too
+    for options in preflights:
+        params = options["x-amazon-apigateway-integration"]["responses"]["default"]["responseParameters"]
+        assert params["method.response.header.Access-Control-Allow-Origin"] == {"Fn::Sub": f"'{origin}'"}
+        assert "Idempotency-Key" in params["method.response.header.Access-Control-Allow-Headers"]
+    for kind in ("DEFAULT_4XX", "DEFAULT_5XX"):
+        params = body["x-amazon-apigateway-gateway-responses"][kind]["responseParameters"]
+        assert params["gatewayresponse.header.Access-Control-Allow-Origin"] == {"Fn::Sub": f"'{origin}'"}
+    assert res["APIHandler"]["Properties"]["Environment"]["Variables"]["CONSOLE_ORIGIN"] == {"Fn::Sub": origin}
+    assert "placeholder.invalid" not in json.dumps(template)
+    outputs = template["Outputs"]
+    assert {"ConsoleUrl", "ConsoleBucketName", "ConsoleDistributionId", "UserPoolDomainUrl", "ConsoleReportUrl"} <= set(outputs)
+
+
+def test_package_builds_the_console_release(built: Package) -> None:
+    manifest = json.loads((built.console_dir / "manifest.json").read_text())
+    release = manifest["release"]
+    index = (built.console_dir / "index.html").read_text(encoding="utf-8")
+    assert f'src="app-{release}/main.js"' in index and '"app/' not in index
+    files = manifest["files"]
+    assert files["index.html"] == {"content_type": "text/html; charset=utf-8", "cache_control": "no-cache"}
+    assert files[f"app-{release}/main.js"] == {"content_type": "text/javascript; charset=utf-8",
+                                                "cache_control": "public, max-age=31536000, immutable"}
+    assert {f"app-{release}/locales/zh-CN.json", f"app-{release}/locales/en.json", f"app-{release}/console.css"} <= set(files)
+    assert all((built.console_dir / key).is_file() for key in files)
+    assert not any(key.endswith(".py") for key in files)
+
+
+def test_deploy_publishes_the_console_release_with_its_config(tmp_path: Path) -> None:
+    from console import site
+    from infra import console
+
+    release = site.build(tmp_path / "console")
+    with mock_aws():
+        session = boto3.Session(region_name=REGION)
+        s3 = session.client("s3")
+        s3.create_bucket(Bucket="console-bucket")
+        distribution = session.client("cloudfront").create_distribution(DistributionConfig={
+            "CallerReference": "t", "Comment": "", "Enabled": True,
+            "Origins": {"Quantity": 1, "Items": [{"Id": "o", "DomainName": "console-bucket.s3.amazonaws.com",
+                                                  "S3OriginConfig": {"OriginAccessIdentity": ""}}]},
+            "DefaultCacheBehavior": {"TargetOriginId": "o", "ViewerProtocolPolicy": "redirect-to-https"},
+        })["Distribution"]["Id"]
+        # Given a bucket holding the release before last and the last one (its index.html)
+        s3.put_object(Bucket="console-bucket", Key="app-0000000000aa/main.js", Body=b"old")
+        s3.put_object(Bucket="console-bucket", Key="app-00000000bbbb/main.js", Body=b"last")
+        s3.put_object(Bucket="console-bucket", Key="index.html", Body=b'<script type="module" src="app-00000000bbbb/main.js">')
+        outputs = {
+            "EndpointURL": "https://abc.execute-api.us-east-1.amazonaws.com/api/", "ConsoleUrl": "https://d1.cloudfront.net/",
+            "UserPoolDomainUrl": "https://complaints-dev-1.auth.us-east-1.amazoncognito.com", "UserPoolClientId": "client-1",
+            "ConsoleBucketName": "console-bucket", "ConsoleDistributionId": distribution, "ConsoleReportUrl": "",
+        }
+        lines: list[str] = []
+        # When the new release is published
+        done = console.publish(session, release.directory, "dev", outputs, log=lines.append)
+        # Then every file is there with its type and cache header, the config names the stack
+        for key, meta in release.files.items():
+            head = s3.head_object(Bucket="console-bucket", Key=key)
+            assert (head["ContentType"], head["CacheControl"]) == (meta["content_type"], meta["cache_control"]), key
+        config = json.loads(s3.get_object(Bucket="console-bucket", Key="config.json")["Body"].read())
+        assert config["api"] == "https://abc.execute-api.us-east-1.amazonaws.com/api"
+        assert config["auth"] == {"mode": "cognito", "domain": outputs["UserPoolDomainUrl"], "client_id": "client-1",
+                                  "redirect_uri": "https://d1.cloudfront.net/", "scopes": ["openid", "email", "profile"]}
+        assert config["report"] is None and config["clock"] is None
+        assert s3.head_object(Bucket="console-bucket", Key="config.json")["CacheControl"] == "no-cache"
+        # the last release stays for pages loaded before the deploy, the one before goes
+        keys = {o["Key"] for o in s3.list_objects_v2(Bucket="console-bucket")["Contents"]}
+        assert "app-00000000bbbb/main.js" in keys and "app-0000000000aa/main.js" not in keys
+        assert done["deleted"] == ["app-0000000000aa/main.js"]
+        invalidations = session.client("cloudfront").list_invalidations(DistributionId=distribution)["InvalidationList"]
+        assert invalidations["Quantity"] == 1 and lines and release.release in lines[0]
+        # And a report location, once ops set one, becomes the supervisors' link
+        with_report = {**outputs, "ConsoleReportUrl": "https://bi.example.com/complaints?from={from}&to={to}&lang={lang}"}
+        assert console.console_config("dev", with_report).report == site.LinkedReport(url=with_report["ConsoleReportUrl"])
+        with pytest.raises(console.PublishError):
+            console.publish(session, tmp_path / "nothing", "dev", outputs)
+        with pytest.raises(console.PublishError):
+            console.console_config("dev", {**outputs, "UserPoolClientId": ""})
