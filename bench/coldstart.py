@@ -1,7 +1,7 @@
 """Cold start of every Lambda function against ``import boto3``, and the bundle's size, for this
 revision and a revision before (default ``330de4a``), built and measured in the same run.
 
-    python -m bench.coldstart [--runs 9] [--before 330de4a | --no-before]
+    python -m bench.coldstart [--runs 9] [--before 330de4a | --no-before] [--instructions]
 
 1. Both bundles are built as ``make package`` builds them (``infra.package``; the revision
    before in a temporary ``git worktree``) and unpacked like Lambda unpacks them: the zip in a
@@ -267,6 +267,19 @@ def run_once(case: Case) -> tuple[float, float]:
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
+def instructions(case: Case) -> int | None:
+    """Instructions the process executes (valgrind's callgrind; None without valgrind): the
+    same on a busy machine as on an idle one, unlike any time. It under-weights memory-bound
+    work such as the garbage collector's passes, so it complements the times, not replaces them."""
+    if shutil.which("valgrind") is None:
+        return None
+    with tempfile.TemporaryDirectory(prefix="callgrind-") as tmp:
+        proc = subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={tmp}/out", sys.executable, "-S", "-c",
+                               case.code], cwd=case.cwd, env=case.env, capture_output=True, text=True, check=False)
+    found = re.search(r"Collected : (\d+)", proc.stderr)
+    return int(found.group(1)) if proc.returncode == 0 and found else None
+
+
 def measure(cases: dict[str, Case], runs: int) -> dict[str, dict[str, Any]]:
     for case in cases.values():  # each case once before timing: fails fast, warms the page cache
         run_once(case)
@@ -359,7 +372,7 @@ def xray_directory(before_task: Path, root: Path) -> Path:
     return root
 
 
-def run(runs: int = 9, before: str | None = BEFORE) -> dict[str, Any]:
+def run(runs: int = 9, before: str | None = BEFORE, *, count_instructions: bool = False) -> dict[str, Any]:
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="bench-coldstart-") as tmp:
         root = Path(tmp)
@@ -380,6 +393,9 @@ def run(runs: int = 9, before: str | None = BEFORE) -> dict[str, Any]:
             cases |= cases_of(bundles["after"], runtime, init=False, extra_path=xray, suffix="+xray_sdk", extra_code=TRACER_SETUP)
         timings = measure(cases, runs)
         importtime = {k: heaviest_imports(c) for k, c in cases.items() if k.startswith("after/") and k.endswith("/ready")}
+        counted: dict[str, int | None] = {}
+        if count_instructions:
+            counted = {k: instructions(c) for k, c in cases.items() if k == "boto3" or k.endswith("/ready")}
         result = {
             "runs": runs,
             "before_revision": before,
@@ -390,6 +406,9 @@ def run(runs: int = 9, before: str | None = BEFORE) -> dict[str, Any]:
                                 for k, v in timings.items() if k != "boto3"},
             "bundles": {label: b.figures() for label, b in bundles.items()},
             "importtime_after_ready": importtime,
+            "instructions": counted,
+            "instruction_ratios_to_boto3": {k: v / counted["boto3"] for k, v in counted.items()
+                                            if k != "boto3" and v and counted.get("boto3")},
             "handler_modules": {label: {n: list(f.modules) for n, f in b.functions.items()} for label, b in bundles.items()},
             "elapsed_s": time.perf_counter() - started,
         }
@@ -418,6 +437,10 @@ def report(result: dict[str, Any]) -> str:
         rows.append(row)
     lines.append(table(rows, ["function", "before: ready", "after: init", "after: ready", "after + X-Ray SDK (option a)"]))
     lines.append("   init = import app + the handler; ready = init + import boto3 + the modules the handler imports")
+    if result.get("instruction_ratios_to_boto3"):
+        ir = result["instruction_ratios_to_boto3"]
+        lines.append(f"   instructions (valgrind; `import boto3` {fmt(result['instructions']['boto3'] / 1e6, 0)} M): " + ", ".join(
+            f"{k} {fmt(v)}" for k, v in ir.items()))
     lines.append("")
     lines.append("== where `after: ready` goes (-X importtime, one run): self time by package")
     for key, imp in result["importtime_after_ready"].items():
@@ -441,8 +464,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=9, help="interleaved rounds (default 9)")
     parser.add_argument("--before", default=BEFORE, help=f"the revision to compare with (default {BEFORE})")
     parser.add_argument("--no-before", action="store_true", help="measure this revision only")
+    parser.add_argument("--instructions", action="store_true",
+                        help="also count each 'ready' case's instructions under valgrind (slow; steady on a busy machine)")
     args = parser.parse_args(argv)
-    result = run(args.runs, None if args.no_before else args.before)
+    result = run(args.runs, None if args.no_before else args.before, count_instructions=args.instructions)
     print(report(result))
     print(f"\nwritten: {write_result(NAME, result).relative_to(REPO)}")
     return 0

@@ -134,3 +134,20 @@ def test_importtime_rows_keep_the_tree_and_name_who_brought_a_package_in() -> No
                                            ("chalicelib.observability", 1), ("app", 0)]
     assert coldstart._via(rows, "charset_normalizer") == (
         "charset_normalizer.api <- requests.compat <- chalicelib.observability <- app")
+
+
+def test_the_cold_start_bench_finds_what_each_handler_imports_in_app_py() -> None:
+    modules = coldstart.handler_imports((coldstart.REPO / "app.py").read_text(encoding="utf-8"), coldstart.REPO)
+    assert modules["lifecycle_step"] == ("chalicelib.steps",)
+    assert modules["notify"] == ("chalicelib.bootstrap",)
+    assert modules["import_batch"] == ("chalicelib.importer",)
+    assert modules["analytics"] == ("chalicelib.analytics",)
+    assert {"chalicelib.intake", "chalicelib.queries", "chalicelib.actions", "chalicelib.models", "chalicelib.reports"} <= set(
+        modules["api_handler"])
+    assert not {"chalicelib.steps", "chalicelib.importer", "chalicelib.bootstrap"} & set(modules["api_handler"])
+
+
+def test_the_cold_start_bench_sees_template_values_as_the_function_would() -> None:
+    assert coldstart._placeholder({"Fn::Sub": "complaints-${Stage}-x-${AWS::Region}"}) == "complaints-Stage-x-us-east-1"
+    assert coldstart._placeholder({"Ref": "TicketsTable"}) == "TicketsTable"
+    assert coldstart._placeholder(128) == "128"
