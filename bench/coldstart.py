@@ -395,7 +395,7 @@ def run(runs: int = 9, before: str | None = BEFORE, *, count_instructions: bool 
         importtime = {k: heaviest_imports(c) for k, c in cases.items() if k.startswith("after/") and k.endswith("/ready")}
         counted: dict[str, int | None] = {}
         if count_instructions:
-            counted = {k: instructions(c) for k, c in cases.items() if k == "boto3" or k.endswith("/ready")}
+            counted = {k: instructions(c) for k, c in cases.items() if k == "boto3" or k.endswith(("/ready", "/ready+xray_sdk"))}
         result = {
             "runs": runs,
             "before_revision": before,
