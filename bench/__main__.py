@@ -154,6 +154,9 @@ def coldstart_rows(r: dict[str, Any]) -> list[Row]:
                 ms = r["timings"][key]["wall_s"] * 1000
                 rows.append(["coldstart", f"{name}: {label}, ms wall", fmt(ms, 0), reference,
                              f"{fmt(ratios[key]['wall'])} (CPU {fmt(ratios[key]['cpu'])})"])
+    lib = ratios["libraries"]
+    rows.append(["coldstart", "floor: boto3 + chalice + pydantic + Powertools imports, ms wall",
+                 fmt(r["timings"]["libraries"]["wall_s"] * 1000, 0), reference, f"{fmt(lib['wall'])} (CPU {fmt(lib['cpu'])})"])
     bundles = r["bundles"]
     for label, b in bundles.items():
         ref = bundles.get("before", b)

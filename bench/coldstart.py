@@ -60,6 +60,10 @@ NAME = "coldstart"
 BEFORE = "330de4a"  # the last revision before the cold-start work (issue 11, items 2 and 3)
 STAGE = "dev"
 REGION = "us-east-1"
+# What every function imports before any code of its own, as app.py does it (collector off):
+# the floor under the functions' figures.
+LIBRARIES = ("import gc; gc.disable(); import boto3, chalice.app, pydantic.main; from pydantic import Field; "
+             "from aws_lambda_powertools import Logger, Metrics")
 TRACER_SETUP = "from aws_lambda_powertools import Tracer; Tracer(service='complaints', patch_modules=['botocore'])"
 
 
@@ -386,6 +390,9 @@ def run(runs: int = 9, before: str | None = BEFORE, *, count_instructions: bool 
         baseline_env = {**bundles["after"].functions["api_handler"].env, "PYTHONPATH": str(runtime),
                         "LAMBDA_TASK_ROOT": str(runtime)}
         cases = {"boto3": Case("import boto3", baseline_env, runtime)}
+        after_env = {**bundles["after"].functions["lifecycle_step"].env, "LAMBDA_TASK_ROOT": str(bundles["after"].task),
+                     "PYTHONPATH": os.pathsep.join(map(str, (bundles["after"].task, runtime)))}
+        cases["libraries"] = Case(LIBRARIES, after_env, bundles["after"].task)
         for bundle in bundles.values():
             cases |= cases_of(bundle, runtime)
         if "before" in bundles:
@@ -395,7 +402,8 @@ def run(runs: int = 9, before: str | None = BEFORE, *, count_instructions: bool 
         importtime = {k: heaviest_imports(c) for k, c in cases.items() if k.startswith("after/") and k.endswith("/ready")}
         counted: dict[str, int | None] = {}
         if count_instructions:
-            counted = {k: instructions(c) for k, c in cases.items() if k == "boto3" or k.endswith(("/ready", "/ready+xray_sdk"))}
+            counted = {k: instructions(c) for k, c in cases.items()
+                       if k in ("boto3", "libraries") or k.endswith(("/ready", "/ready+xray_sdk"))}
         result = {
             "runs": runs,
             "before_revision": before,
@@ -437,6 +445,9 @@ def report(result: dict[str, Any]) -> str:
         rows.append(row)
     lines.append(table(rows, ["function", "before: ready", "after: init", "after: ready", "after + X-Ray SDK (option a)"]))
     lines.append("   init = import app + the handler; ready = init + import boto3 + the modules the handler imports")
+    lib = r["libraries"]
+    lines.append(f"   the libraries alone (boto3, chalice, pydantic, Powertools logging + metrics; collector off): "
+                 f"{fmt(lib['wall'])} ({fmt(lib['cpu'])}, {fmt(lib['min_wall'])})")
     if result.get("instruction_ratios_to_boto3"):
         ir = result["instruction_ratios_to_boto3"]
         lines.append(f"   instructions (valgrind; `import boto3` {fmt(result['instructions']['boto3'] / 1e6, 0)} M): " + ", ".join(
