@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: run test lint format bench package deploy demo clean browser
+.PHONY: run test lint typecheck format bench triage-check package deploy demo clean browser
 
 # The browser tests (tests/e2e/test_console.py) drive Debian's chromium by its path; a CJK
 # font so Chinese renders in it. Installed through the package manager when missing - never
@@ -18,7 +18,7 @@ SUDO           := $(if $(filter 0,$(shell id -u)),,sudo)
 $(STAMP): requirements.txt requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null || { echo "needs $(PYTHON) (Python 3.11)"; exit 1; }
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet "pip<26.3"  # chalice 1.34 requires pip<26.3
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	@touch $(STAMP)
 
@@ -32,18 +32,25 @@ $(CHROMIUM):
 
 browser: $(CHROMIUM) ## Debian's chromium (+ a CJK font) for the console's browser tests
 
-test: $(STAMP) $(CHROMIUM) ## lint + the whole test suite (what CI runs)
+test: $(STAMP) $(CHROMIUM) ## lint + type check + the whole test suite (what CI runs)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 	$(PY) -m pytest -n 2 --dist loadfile -q $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+
+typecheck: $(STAMP) ## mypy (pydantic plugin) over app.py, chalicelib/, infra/, local/, bench/
+	$(VENV)/bin/mypy
 
 format: $(STAMP)
 	$(VENV)/bin/ruff format .
 
 bench: $(STAMP) ## benchmarks; figures printed and written to bench/results/
 	$(PY) -m bench
+
+triage-check: $(STAMP) ## replay labelled examples + corrections before/after a rule (ARGS="--corrections c.jsonl --proposal p.toml")
+	$(PY) -m bench.triage_check $(ARGS)
 
 package: $(STAMP) ## build the deployable template + bundle into build/ (offline)
 	$(PY) -m infra package --stage $(or $(STAGE),dev)
@@ -55,4 +62,4 @@ demo: $(STAMP) ## the five-minute tour: local system, sample replayed, agents at
 	$(PY) -m local demo $(ARGS)
 
 clean:
-	rm -rf build .pytest_cache bench/results test-artifacts
+	rm -rf build .pytest_cache .mypy_cache bench/results test-artifacts

@@ -15,12 +15,13 @@ import gc
 _collector_was_on = gc.isenabled()
 gc.disable()  # no collector passes while the function loads (chalicelib/coldstart.py)
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice import Chalice, CognitoUserPoolAuthorizer, ConvertToMiddleware, Response
 from chalice.app import DynamoDBEvent, SQSEvent
 
 from chalicelib import coldstart
+from chalicelib.bootstrap import services
 from chalicelib.config import IMPORT_QUEUE_NAME, STREAM_ARN_PLACEHOLDER, USER_POOL_ARN_PLACEHOLDER
 from chalicelib.http import (
     STAFF,
@@ -35,6 +36,9 @@ from chalicelib.http import (
     require,
 )
 from chalicelib.observability import api_logging, function_logging, metrics_flush
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 
 app = Chalice(app_name="complaints")  # app.log is Powertools' logger: POWERTOOLS_LOG_LEVEL sets its level
 app.api.cors = ConsoleCors()  # every route: the agent console's origin only (CONSOLE_ORIGIN)
@@ -76,7 +80,7 @@ def submit_complaint() -> Response:
     if key is not None and not 1 <= len(key) <= 255:
         raise HttpError(400, "validation_error", "bad Idempotency-Key",
                         [{"field": "Idempotency-Key", "message": "1 to 255 characters"}])
-    answer = intake.submit(body, caller.username, key, app.lambda_context)
+    answer = intake.submit(services(), body, caller.username, key, app.lambda_context)
     return json_response(answer["body"], answer["status"], {"Location": answer["location"]})
 
 
@@ -85,7 +89,7 @@ def submit_complaint() -> Response:
 def get_complaint(complaint_id: str) -> Response:
     from chalicelib import queries
 
-    return json_response(queries.complaint(complaint_id, caller_of(_req())))
+    return json_response(queries.complaint(services(), complaint_id, caller_of(_req())))
 
 
 @app.route("/customers/{customer_id}/complaints", methods=["GET"], authorizer=auth)
@@ -97,7 +101,7 @@ def customer_complaints(customer_id: str) -> Response:
     if not caller.is_staff and caller.username != customer_id:
         raise HttpError(403, "forbidden", "you may list only your own complaints")
     limit, cursor = limit_param(_req(), default=20)
-    return json_response(queries.customer_complaints(customer_id, limit, cursor))
+    return json_response(queries.customer_complaints(services(), customer_id, limit, cursor))
 
 
 @app.route("/complaints/{complaint_id}/satisfaction", methods=["POST"], authorizer=auth, content_types=ANY)
@@ -108,7 +112,7 @@ def rate_complaint(complaint_id: str) -> Response:
 
     caller = caller_of(_req())
     require(caller, ["customers"])
-    ticket = actions.rate(complaint_id, caller, parse(RatingIn, json_body(_req())))
+    ticket = actions.rate(services(), complaint_id, caller, parse(RatingIn, json_body(_req())))
     return json_response(ticket.summary())
 
 
@@ -123,7 +127,7 @@ def team_queue(team: str) -> Response:
     if team not in TEAMS:
         raise HttpError(404, "not_found", f"no team {team!r}; teams are {', '.join(TEAMS)}")
     limit, cursor = limit_param(_req(), default=50)
-    return json_response(queries.team_queue(team, limit, cursor))
+    return json_response(queries.team_queue(services(), team, limit, cursor))
 
 
 @app.route("/complaints/{complaint_id}/contact", methods=["POST"], authorizer=auth, content_types=ANY)
@@ -134,7 +138,7 @@ def contact(complaint_id: str) -> Response:
 
     caller = caller_of(_req())
     require(caller, STAFF)
-    return json_response(actions.contact(complaint_id, caller, parse(ContactIn, json_body(_req()))).summary())
+    return json_response(actions.contact(services(), complaint_id, caller, parse(ContactIn, json_body(_req()))).summary())
 
 
 @app.route("/complaints/{complaint_id}/resolve", methods=["POST"], authorizer=auth, content_types=ANY)
@@ -145,7 +149,7 @@ def resolve(complaint_id: str) -> Response:
 
     caller = caller_of(_req())
     require(caller, STAFF)
-    return json_response(actions.resolve(complaint_id, caller, parse(ResolveIn, json_body(_req()))).summary())
+    return json_response(actions.resolve(services(), complaint_id, caller, parse(ResolveIn, json_body(_req()))).summary())
 
 
 @app.route("/complaints/{complaint_id}/escalate", methods=["POST"], authorizer=auth, content_types=ANY)
@@ -156,7 +160,7 @@ def escalate(complaint_id: str) -> Response:
 
     caller = caller_of(_req())
     require(caller, STAFF)
-    return json_response(actions.escalate(complaint_id, caller, parse(EscalateIn, json_body(_req()))).summary())
+    return json_response(actions.escalate(services(), complaint_id, caller, parse(EscalateIn, json_body(_req()))).summary())
 
 
 @app.route("/complaints/{complaint_id}/notes", methods=["POST"], authorizer=auth, content_types=ANY)
@@ -167,7 +171,7 @@ def add_note(complaint_id: str) -> Response:
 
     caller = caller_of(_req())
     require(caller, STAFF)
-    return json_response(actions.add_note(complaint_id, caller, parse(NoteIn, json_body(_req()))), 201)
+    return json_response(actions.add_note(services(), complaint_id, caller, parse(NoteIn, json_body(_req()))), 201)
 
 
 @app.route("/customers/{customer_id}/profile", methods=["PUT"], authorizer=auth, content_types=ANY)
@@ -177,7 +181,7 @@ def put_profile(customer_id: str) -> Response:
     from chalicelib.models import ProfileIn
 
     require(caller_of(_req()), ["supervisors", "ops"])
-    return json_response(queries.put_profile(customer_id, parse(ProfileIn, json_body(_req()))))
+    return json_response(queries.put_profile(services(), customer_id, parse(ProfileIn, json_body(_req()))))
 
 
 # -- workflow and import functions -------------------------------------------------------------
@@ -185,21 +189,21 @@ def put_profile(customer_id: str) -> Response:
 def lifecycle_step(event: dict[str, Any], context: Any) -> Any:
     from chalicelib import steps
 
-    return steps.run(event)
+    return steps.run(services(), event)
 
 
 @app.lambda_function(name="notify")
 def notify(event: dict[str, Any], context: Any) -> Any:
-    from chalicelib.bootstrap import notifier
+    from chalicelib import notify as notifications
 
-    return notifier().send(event["message"])
+    return notifications.send(services(), event)
 
 
 @app.on_sqs_message(queue=IMPORT_QUEUE_NAME, batch_size=10, name="import_batch")
-def import_batch(event: SQSEvent) -> dict[str, Any]:
+def import_batch(event: SQSEvent) -> PartialItemFailureResponse:
     from chalicelib import importer
 
-    return importer.handle_sqs(event.to_dict())
+    return importer.handle_sqs(services(), event.to_dict())
 
 
 @app.route("/imports/{batch_id}", methods=["GET"], authorizer=auth)
@@ -208,7 +212,7 @@ def import_report(batch_id: str) -> Response:
     from chalicelib import queries
 
     require(caller_of(_req()), ["ops", "supervisors"])
-    report = queries.import_report(batch_id)
+    report = queries.import_report(services(), batch_id)
     if report is None:
         raise HttpError(404, "not_found", "no such import batch")
     return json_response(report)
@@ -230,11 +234,11 @@ def report_hotspots() -> Response:
 
 
 def _report(kind: str) -> dict[str, Any]:
-    from chalicelib import reports
+    from chalicelib.reports import figures, handlers
 
     try:
-        return reports.serve(kind, _req().query_params or {})
-    except reports.ReportParamError as exc:
+        return handlers.serve(services(), kind, _req().query_params or {})
+    except figures.ReportParamError as exc:
         raise HttpError(400, "validation_error", exc.message, [{"field": exc.field, "message": exc.message}]) from exc
 
 
@@ -242,9 +246,9 @@ def _report(kind: str) -> dict[str, Any]:
 # the stream; the local system delivers it with local/streams.py).
 @app.on_dynamodb_record(stream_arn=STREAM_ARN_PLACEHOLDER, batch_size=100, starting_position="TRIM_HORIZON", name="analytics")
 def analytics(event: DynamoDBEvent) -> dict[str, Any]:
-    from chalicelib import analytics as aggregates
+    from chalicelib.reports import handlers
 
-    return aggregates.handle_stream(event.to_dict())
+    return handlers.handle_stream(services(), event.to_dict())
 
 
 coldstart.app_loaded(_collector_was_on)

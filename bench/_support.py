@@ -53,7 +53,7 @@ class CallCounter:
     def _hook(self, event_name: str, params: dict[str, Any] | None = None, **_: Any) -> None:
         if self.only_thread is not None and threading.get_ident() != self.only_thread:
             return
-        _, service, operation = event_name.split(".", 2)
+        _stage, service, operation = event_name.split(".", 2)
         key = f"{service}.{operation}"
         self.calls[key] += 1
         if self.keep_params and params is not None:
@@ -102,8 +102,8 @@ def _api_params(request: dict[str, Any]) -> dict[str, Any]:
 
 
 def app_clients(*services: str) -> list[Any]:
-    """The boto3 clients the app itself uses (``chalicelib.aws.client`` is its cache)."""
-    from chalicelib import aws
+    """The boto3 clients the app itself uses (``chalicelib.adapters.aws.client`` is its cache)."""
+    from chalicelib.adapters import aws
 
     return [aws.client(s) for s in services]
 
@@ -166,7 +166,7 @@ def environment(values: dict[str, str | None]) -> Iterator[None]:
 def reset_app_caches() -> None:
     from chalicelib import bootstrap, intake
 
-    bootstrap.reset()  # settings, clients, adapters
+    bootstrap.reset()  # settings, clients, services
     intake.reset()
 
 
@@ -192,11 +192,11 @@ def moto_stack(stage: str = "bench") -> Iterator[MotoStack]:
     from moto import mock_aws
 
     from infra import resources as infra
-    from local import moto_patches
     from local import stack as local_stack
+    from local.moto import cloudformation
 
     cleared: dict[str, str | None] = {k: None for k in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_SESSION_TOKEN")}
-    with environment({**cleared, **FAKE_CREDENTIALS}), mock_aws(), moto_patches.state_machines_from_cloudformation():
+    with environment({**cleared, **FAKE_CREDENTIALS}), mock_aws(), cloudformation.state_machines():
         import boto3
 
         account = boto3.client("sts", region_name=REGION).get_caller_identity()["Account"]
@@ -217,8 +217,9 @@ def moto_stack(stage: str = "bench") -> Iterator[MotoStack]:
                 reset_app_caches()
 
 
-# moto's whole-table transaction backup is replaced in local/ (the local system runs with it too)
-from local.moto_patches import cheap_transaction_rollback  # noqa: E402
+# moto's whole-table transaction backup, replaced by an item-level one in local/moto/dynamodb.py
+# (the local system runs with it too; re-entrant)
+from local.moto.dynamodb import transactions as cheap_transaction_rollback  # noqa: E402
 
 __all__ = ["cheap_transaction_rollback"]
 

@@ -415,8 +415,8 @@ def run(runs: int = 9, before: str | None = BEFORE, *, count_instructions: bool 
             "bundles": {label: b.figures() for label, b in bundles.items()},
             "importtime_after_ready": importtime,
             "instructions": counted,
-            "instruction_ratios_to_boto3": {k: v / counted["boto3"] for k, v in counted.items()
-                                            if k != "boto3" and v and counted.get("boto3")},
+            "instruction_ratios_to_boto3": {k: v / reference for k, v in counted.items()
+                                            if k != "boto3" and v and (reference := counted.get("boto3"))},
             "handler_modules": {label: {n: list(f.modules) for n, f in b.functions.items()} for label, b in bundles.items()},
             "elapsed_s": time.perf_counter() - started,
         }

@@ -31,6 +31,7 @@ import math
 import time
 import tracemalloc
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from bench._support import (
@@ -82,17 +83,18 @@ def build_message(tag: str, records: int = 500, batch_id: str | None = None) -> 
 
 def mapped_items(body: str) -> list[tuple[str, dict[str, Any]]]:
     """(complaint id, ticket item) of every record, built with the app's own functions."""
+    from chalicelib.adapters.store import ticket_item
+    from chalicelib.clock import now
     from chalicelib.ids import imported_complaint_id
     from chalicelib.intake import new_ticket
     from chalicelib.marketplaces import map_record, parse_batch
-    from chalicelib.store import ticket_item
 
     batch = parse_batch(body)
     items = []
     for index, raw in enumerate(batch.records):
         record = map_record(batch.source, index, raw)
         cid = imported_complaint_id(record.source, record.external_id)
-        ticket = new_ticket(record.complaint, complaint_id=cid, received_by=f"import:{record.source}",
+        ticket = new_ticket(record.complaint, complaint_id=cid, received_by=f"import:{record.source}", at=now(),
                             source=record.source, external_id=record.external_id, batch_id=batch.batch_id,
                             raised_at=record.raised_at)
         items.append((cid, ticket_item(ticket)))
@@ -102,8 +104,9 @@ def mapped_items(body: str) -> list[tuple[str, dict[str, Any]]]:
 # -- the three paths -----------------------------------------------------------------------------
 def run_handler(body: str) -> dict[str, Any]:
     from chalicelib import importer
+    from chalicelib.bootstrap import services
 
-    return importer.import_batch(body)
+    return importer.import_batch(services(), body)
 
 
 def run_naive(stack: MotoStack, items: list[tuple[str, dict[str, Any]]]) -> None:
@@ -142,15 +145,8 @@ def _timed_calls(counter: CallCounter, action: Callable[[], Any]) -> tuple[float
 # -- counting what exists --------------------------------------------------------------------------
 def census(stack: MotoStack, admin: dict[str, Any]) -> dict[str, int]:
     """Tickets in the table and executions of the lifecycle machine (not through the app's clients)."""
-    tickets = 0
-    kwargs: dict[str, Any] = {"TableName": stack.table, "Select": "COUNT", "FilterExpression": "sk = :t",
-                              "ExpressionAttributeValues": {":t": {"S": "TICKET"}}}
-    while True:
-        page = admin["dynamodb"].scan(**kwargs)
-        tickets += page["Count"]
-        if "LastEvaluatedKey" not in page:
-            break
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    tickets = sum(page["Count"] for page in admin["dynamodb"].get_paginator("scan").paginate(
+        TableName=stack.table, Select="COUNT", FilterExpression="sk = :t", ExpressionAttributeValues={":t": {"S": "TICKET"}}))
     executions = 0
     for page in admin["stepfunctions"].get_paginator("list_executions").paginate(stateMachineArn=stack.state_machine_arn):
         executions += len(page["executions"])
@@ -222,13 +218,13 @@ def run(records: int = 500, rounds: int = 3) -> dict[str, Any]:
             message = ""
             for r in range(rounds):  # interleaved, fresh ids for every path and round
                 message = build_message(f"I{r}", records)
-                wall, calls["import_batch"], report = _timed_calls(counter, lambda m=message: run_handler(m))
+                wall, calls["import_batch"], report = _timed_calls(counter, partial(run_handler, message))
                 walls["import_batch"].append(wall)
                 reports.append(report)
                 naive_items, floor_items = mapped_items(build_message(f"N{r}", records)), mapped_items(build_message(f"F{r}", records))
-                wall, calls["naive"], _ = _timed_calls(counter, lambda i=naive_items: run_naive(stack, i))
+                wall, calls["naive"], _ = _timed_calls(counter, partial(run_naive, stack, naive_items))
                 walls["naive"].append(wall)
-                wall, calls["floor"], _ = _timed_calls(counter, lambda i=floor_items: run_floor(stack, i))
+                wall, calls["floor"], _ = _timed_calls(counter, partial(run_floor, stack, floor_items))
                 walls["floor"].append(wall)
             rps = {k: records / median(v) for k, v in walls.items()}
             per_record = {k: sum(v.values()) / records for k, v in calls.items()}

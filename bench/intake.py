@@ -4,7 +4,7 @@
 
 1. AWS calls per accepted ``POST /complaints`` (without and with ``Idempotency-Key``, and a
    replay of the same key), counted with botocore ``before-call`` events on the app's own
-   in-process clients (``chalicelib.aws.client``), only on the request's thread (the same
+   in-process clients (``chalicelib.adapters.aws.client``), only on the request's thread (the same
    clients serve the workflow's Lambda steps on other threads). Floor: one write (PutItem)
    + one StartExecution.
 2. Requests per second, in-process against moto inside a running ``LocalSystem``, through
@@ -186,7 +186,9 @@ def measure_throughput(system: Any, api: Api, n: int, rounds: int, ticket_item: 
     """Requests/s of four paths, interleaved round by round, with the app pointed at a no-op
     state machine (so the lifecycle's own work does not compete), against a bare ``put_item``
     loop of the same ticket item; and one round with the real lifecycle behind it."""
-    from chalicelib import aws, intake
+    from chalicelib import intake
+    from chalicelib.adapters import aws
+    from chalicelib.bootstrap import services
 
     lifecycle_arn = system.env["LIFECYCLE_STATE_MACHINE_ARN"]
     sfn_admin = system.client("stepfunctions", in_process=True)
@@ -206,7 +208,7 @@ def measure_throughput(system: Any, api: Api, n: int, rounds: int, ticket_item: 
         return [partial(submit, _body(next(seq))) for _ in range(count)]
 
     def service_ops() -> list[Callable[[], Any]]:
-        return [partial(intake.submit, _body(next(seq)), CUSTOMER, None) for _ in range(n)]
+        return [partial(intake.submit, services(), _body(next(seq)), CUSTOMER, None) for _ in range(n)]
 
     def fresh_item(prefix: str) -> tuple[int, dict[str, Any]]:
         i, item = next(seq), copy.deepcopy(ticket_item)
@@ -290,9 +292,9 @@ def run(requests: int = 100, rounds: int = 4, call_samples: int = 20, lifecycle_
     with tempfile.TemporaryDirectory() as tmp, quiet():
         system = LocalSystem(port=0, aws_port=0, time_scale=1.0, secret_path=Path(tmp) / "secret")
         with system, cheap_transaction_rollback():
-            from chalicelib.bootstrap import adapters
+            from chalicelib.bootstrap import services
 
-            adapters()  # settings + clients from the system's environment, before any request
+            services()  # settings + adapters from the system's environment, before any request
             api = Api(system)
             api.submit(_body(999_999))  # warm-up: first client use, first execution
             phase("start")

@@ -115,13 +115,13 @@ class Driver:
     def __init__(self, system: Any, book: Invocations) -> None:
         from chalice.test import Client
 
-        from chalicelib.store import TicketStore
+        from chalicelib.adapters.store import DynamoDBTicketStore
 
         self.system = system
         self.book = book
         self.client = Client(system.app, stage_name="dev", project_dir=str(REPO))
         self.api_lock = threading.Lock()
-        self.store = TicketStore(system.client("dynamodb", in_process=True), system.env["TABLE_NAME"])
+        self.store = DynamoDBTicketStore(system.client("dynamodb", in_process=True), system.env["TABLE_NAME"])
         self.sfn = system.client("stepfunctions", in_process=True)
         self.api_seconds: dict[str, list[tuple[str, float, float]]] = defaultdict(list)  # label, wall, cpu
 
@@ -191,14 +191,8 @@ class Driver:
             time.sleep(POLL_S)
 
     def history(self, cid: str) -> list[dict[str, Any]]:
-        events: list[dict[str, Any]] = []
-        kwargs: dict[str, Any] = {"executionArn": self.execution_arn(cid), "maxResults": 1000}
-        while True:
-            page = self.sfn.get_execution_history(**kwargs)
-            events += page["events"]
-            if not page.get("nextToken"):
-                return sorted(events, key=lambda e: e["id"])
-            kwargs["nextToken"] = page["nextToken"]
+        pages = self.sfn.get_paginator("get_execution_history").paginate(executionArn=self.execution_arn(cid))
+        return sorted((e for page in pages for e in page["events"]), key=lambda e: e["id"])
 
 
 # -- the scenarios --------------------------------------------------------------------------------

@@ -3,7 +3,7 @@ for a 30-day window, with 1k versus 100k complaints' worth of aggregates.
 
 Run from the repo root:  python -m bench.reports [--big 100000] [--small 1000]
 
-The aggregates are written straight into a moto table (as ``chalicelib.analytics`` would have
+The aggregates are written straight into a moto table (as ``chalicelib.reports.dynamodb.Aggregator`` would have
 left them after that many complaints; no workflows run), then the reports are read the way
 the API reads them. Two questions:
 
@@ -44,16 +44,18 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from chalicelib.analytics import CLOCKS, Contribution, display_bin, item_deltas, split_duration  # noqa: E402
-from chalicelib.reports import AggregateReader, Window, hotspots, summary  # noqa: E402
+from chalicelib.adapters.dynamodb import batch_write  # noqa: E402
+from chalicelib.models import CATEGORIES  # noqa: E402
+from chalicelib.reports.aggregates import CLOCKS, Contribution, display_bin, item_deltas, split_duration  # noqa: E402
+from chalicelib.reports.dynamodb import AggregateReader  # noqa: E402
+from chalicelib.reports.figures import Window, hotspots, summary  # noqa: E402
+from chalicelib.triage import team_for  # noqa: E402
 
 RESULTS = REPO / "bench" / "results" / "reports.json"
 REGION = "us-east-1"
 TABLE = "complaints-bench-tickets"
 WINDOW = Window(date(2026, 11, 1), date(2026, 12, 1))  # 30 days
-CATEGORIES = ("product_quality", "not_as_described", "counterfeit", "delivery_delay", "damaged_in_transit",
-              "lost_parcel", "service_attitude", "after_sales", "promotion_rules", "other")
-TEAM = {c: ("product" if i < 3 else "logistics" if i < 6 else "service") for i, c in enumerate(CATEGORIES)}
+TEAM = {c: team_for(c) for c in CATEGORIES}
 STATUSES = ("closed", "closed", "closed", "resolved", "in_progress", "awaiting_contact")
 CHANNELS = ("app", "app", "web", "phone", "social", "marketplace")
 SKUS = 3000  # a catalogue's worth of products complained about
@@ -121,10 +123,7 @@ def write_aggregates(ddb: Any, complaints: int, days: list[date], seed: int) -> 
             item = {"pk": {"S": delta.key["pk"]}, "sk": {"S": delta.key["sk"]}}
             item.update({attr: {"N": str(v)} for attr, v in delta.adds.items() if v})
             items.append(item)
-    for start in range(0, len(items), 25):
-        request = {TABLE: [{"PutRequest": {"Item": i}} for i in items[start:start + 25]]}
-        while request:
-            request = ddb.batch_write_item(RequestItems=request).get("UnprocessedItems") or {}
+    batch_write(ddb, TABLE, [{"PutRequest": {"Item": i}} for i in items])
     return len(items)
 
 
@@ -149,7 +148,7 @@ class KeyLayoutTable:
     def query(self, **kwargs: Any) -> dict[str, Any]:
         import bisect
 
-        from chalicelib.reports import item_size
+        from chalicelib.reports.dynamodb import item_size
 
         values = kwargs["ExpressionAttributeValues"]
         pk, lo, hi = values[":pk"]["S"], values[":lo"]["S"], values[":hi"]["S"]
@@ -166,6 +165,19 @@ class KeyLayoutTable:
             if size >= self.PAGE_BYTES:
                 return {"Items": items, "LastEvaluatedKey": {"pk": item["pk"], "sk": item["sk"]}}
         return {"Items": items}
+
+    def get_paginator(self, operation: str) -> Any:
+        assert operation == "query"
+        return self
+
+    def paginate(self, **kwargs: Any) -> Iterator[dict[str, Any]]:
+        """Pages of :meth:`query` (what boto3's paginator does with ``LastEvaluatedKey``)."""
+        while True:
+            page = self.query(**kwargs)
+            yield page
+            if "LastEvaluatedKey" not in page:
+                return
+            kwargs = {**kwargs, "ExclusiveStartKey": page["LastEvaluatedKey"]}
 
 
 @contextmanager
@@ -185,7 +197,7 @@ def table(use_moto: bool = False) -> Iterator[Any]:
                                                {"AttributeName": "sk", "AttributeType": "S"}])
         scans: list[str] = []
         ddb.meta.events.register("before-call.dynamodb.Scan", lambda **_: scans.append("Scan"))
-        ddb.scans = scans  # type: ignore[attr-defined]
+        ddb.scans = scans
         yield ddb
 
 

@@ -1,40 +1,38 @@
-"""Triage accuracy on the labelled examples and on the project's own held-out examples.
+"""Triage accuracy on the labelled examples and on the project's own held-out sets.
 
 Run from the repo root:  python -m bench.triage_accuracy [extra.jsonl ...]
 
 Prints, per data set: category / team / severity accuracy, P1 recall and precision, and every
 miss (expected → got, with the rules that fired), so a rule-file edit can be judged at a glance.
+The data sets: ``../shared/data/triage-examples.jsonl`` (the labelled examples, when checked
+out beside this repository), ``tests/data/triage-holdout.jsonl`` (written with the first rules)
+``tests/data/triage-tuning.jsonl`` (what the widened rules were tuned on) and three sets of
+complaints written before the rules saw them (``triage-holdout-{fresh,final,blind,blind2}.jsonl``;
+bench/README.md, section 4, says which round read which).
 """
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 
-from chalicelib.triage import TriageInput, TriageResult, team_for, triage
+from chalicelib.triage import load_rules
+from chalicelib.triage.replay import LabelledCase, read_examples, run, score, wrong
 
 REPO = Path(__file__).resolve().parents[1]
+SHARED_EXAMPLES = REPO.parent / "shared/data/triage-examples.jsonl"
+HOLDOUT = REPO / "tests/data/triage-holdout.jsonl"
+FRESH_HOLDOUT = REPO / "tests/data/triage-holdout-fresh.jsonl"
+FINAL_HOLDOUT = REPO / "tests/data/triage-holdout-final.jsonl"
+BLIND_HOLDOUT = REPO / "tests/data/triage-holdout-blind.jsonl"
+BLIND2_HOLDOUT = REPO / "tests/data/triage-holdout-blind2.jsonl"
+TUNING = REPO / "tests/data/triage-tuning.jsonl"
 DATASETS: tuple[Path, ...] = (
-    REPO.parent / "shared/data/triage-examples.jsonl",
-    REPO / "tests/data/triage-holdout.jsonl",
+    SHARED_EXAMPLES, HOLDOUT, FRESH_HOLDOUT, TUNING, FINAL_HOLDOUT, BLIND_HOLDOUT, BLIND2_HOLDOUT,
 )
-
-
-@dataclass(frozen=True)
-class Example:
-    text: str
-    amount: Decimal | None
-    tier: str
-    kind: str | None
-    category: str
-    severity: str
-
-    def to_input(self) -> TriageInput:
-        return TriageInput(text=self.text, order_amount=self.amount, product_kind=self.kind, tier=self.tier)
+TARGETS = {"category": 0.97, "team": 0.98, "severity": 0.97, "p1_recall": 1.0}  # issue 15, on unseen complaints
 
 
 @dataclass(frozen=True)
@@ -48,66 +46,32 @@ class Scores:
     misses: tuple[str, ...]
 
 
-def load_examples(path: Path) -> list[Example]:
+def load_examples(path: Path) -> list[LabelledCase]:
     """Read a JSON-lines file of labelled complaints (text, amount, tier, kind, category, severity)."""
-    examples: list[Example] = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if not line.strip():
-            continue
-        row = json.loads(line)
-        amount = row.get("amount")
-        examples.append(
-            Example(
-                text=row["text"],
-                amount=Decimal(amount) if amount is not None else None,
-                tier=row.get("tier") or "standard",
-                kind=row.get("kind"),
-                category=row["category"],
-                severity=row["severity"],
-            )
-        )
-    return examples
+    return read_examples(path)
 
 
-def _ratio(part: int, whole: int) -> float:
-    return part / whole if whole else 1.0
-
-
-def _miss(example: Example, result: TriageResult) -> str | None:
-    wrong = []
-    if result.category != example.category:
-        wrong.append(f"category {example.category}→{result.category}")
-    if result.severity != example.severity:
-        wrong.append(f"severity {example.severity}→{result.severity}")
-    if not wrong:
-        return None
-    return f"{', '.join(wrong)} | {example.text}\n      reasons: {'; '.join(result.reasons)}"
-
-
-def evaluate(examples: Sequence[Example]) -> Scores:
-    """Run triage over ``examples`` and score it against their labels."""
-    results = [triage(example.to_input()) for example in examples]
-    pairs = list(zip(examples, results, strict=True))
-    p1_expected = [r for e, r in pairs if e.severity == "P1"]
-    p1_given = [e for e, r in pairs if r.severity == "P1"]
-    return Scores(
-        total=len(pairs),
-        category=_ratio(sum(e.category == r.category for e, r in pairs), len(pairs)),
-        team=_ratio(sum(team_for(e.category) == r.team for e, r in pairs), len(pairs)),
-        severity=_ratio(sum(e.severity == r.severity for e, r in pairs), len(pairs)),
-        p1_recall=_ratio(sum(r.severity == "P1" for r in p1_expected), len(p1_expected)),
-        p1_precision=_ratio(sum(e.severity == "P1" for e in p1_given), len(p1_given)),
-        misses=tuple(m for m in (_miss(e, r) for e, r in pairs) if m),
+def evaluate(examples: Sequence[LabelledCase]) -> Scores:
+    """Run triage over ``examples`` with the deployed rules and score it against their labels."""
+    rules = load_rules()
+    pairs = run(examples, rules)
+    s = score(pairs, rules)
+    misses = tuple(
+        f"{', '.join(wrong(case, result))} | {case.text}\n      reasons: {'; '.join(result.reasons)}"
+        for case, result in pairs
+        if wrong(case, result)
     )
+    return Scores(s.total, s.category, s.team, s.severity, s.p1_recall, s.p1_precision, misses)
 
 
 def report(path: Path) -> str:
     scores = evaluate(load_examples(path))
+    t = TARGETS
     lines = [
         f"== {path.name} ({scores.total} examples)",
-        f"  category accuracy  {scores.category:6.1%}   (target ≥ 90 %)",
-        f"  team accuracy      {scores.team:6.1%}   (target ≥ 95 %)",
-        f"  severity accuracy  {scores.severity:6.1%}",
+        f"  category accuracy  {scores.category:6.1%}   (target ≥ {t['category']:.0%} on unseen complaints)",
+        f"  team accuracy      {scores.team:6.1%}   (target ≥ {t['team']:.0%})",
+        f"  severity accuracy  {scores.severity:6.1%}   (target ≥ {t['severity']:.0%})",
         f"  P1 recall          {scores.p1_recall:6.1%}   (target 100 %)",
         f"  P1 precision       {scores.p1_precision:6.1%}",
         f"  misses ({len(scores.misses)}):",
@@ -118,6 +82,10 @@ def report(path: Path) -> str:
 
 def main(argv: Sequence[str]) -> int:
     paths = [Path(arg) for arg in argv] or [path for path in DATASETS if path.exists()]
+    missing = [path for path in paths if not path.exists()]
+    if missing:
+        print(f"no such file: {', '.join(map(str, missing))}", file=sys.stderr)
+        return 2
     for path in paths:
         print(report(path))
     return 0

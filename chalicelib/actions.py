@@ -11,51 +11,51 @@ from collections.abc import Callable
 from typing import Any
 
 from chalicelib import changes, lifecycle
-from chalicelib.bootstrap import adapters
 from chalicelib.changes import NotFound, Rule
-from chalicelib.clock import now
 from chalicelib.lifecycle import ActionNotAllowed
 from chalicelib.models import Caller, ContactIn, EscalateIn, Event, NoteIn, RatingIn, ResolveIn
+from chalicelib.services import Services
 from chalicelib.ticket import Ticket
 
 __all__ = ["NotFound", "add_note", "contact", "escalate", "rate", "resolve"]
 
 
-def _act(complaint_id: str, name: str, rule: Rule, *, check: Callable[[Ticket], None] | None = None) -> Ticket:
+def _act(services: Services, complaint_id: str, name: str, rule: Rule, *,
+         check: Callable[[Ticket], None] | None = None) -> Ticket:
     try:
-        applied = changes.apply(complaint_id, rule, take_token=True, check=check)
+        applied = changes.apply(services, complaint_id, rule, take_token=True, check=check)
     except changes.KeptChanging as exc:
         raise ActionNotAllowed(str(exc)) from exc
     if applied.token:
-        adapters().workflow.resume(applied.token, {"resumed": name})
+        services.workflow.resume(applied.token, {"resumed": name})
     return applied.ticket
 
 
-def contact(complaint_id: str, caller: Caller, body: ContactIn) -> Ticket:
-    return _act(complaint_id, "contact", lambda t, at: lifecycle.contact(t, caller.actor, body.note, at))
+def contact(services: Services, complaint_id: str, caller: Caller, body: ContactIn) -> Ticket:
+    return _act(services, complaint_id, "contact", lambda t, at: lifecycle.contact(t, caller.actor, body.note, at))
 
 
-def resolve(complaint_id: str, caller: Caller, body: ResolveIn) -> Ticket:
-    return _act(complaint_id, "resolve", lambda t, at: lifecycle.resolve(t, caller.actor, body, at))
+def resolve(services: Services, complaint_id: str, caller: Caller, body: ResolveIn) -> Ticket:
+    return _act(services, complaint_id, "resolve", lambda t, at: lifecycle.resolve(t, caller.actor, body, at))
 
 
-def escalate(complaint_id: str, caller: Caller, body: EscalateIn) -> Ticket:
-    return _act(complaint_id, "escalate", lambda t, at: lifecycle.escalate(t, caller.actor, body.reason, at))
+def escalate(services: Services, complaint_id: str, caller: Caller, body: EscalateIn) -> Ticket:
+    return _act(services, complaint_id, "escalate", lambda t, at: lifecycle.escalate(t, caller.actor, body.reason, at))
 
 
-def add_note(complaint_id: str, caller: Caller, body: NoteIn) -> dict[str, Any]:
-    store = adapters().store
-    if store.get_ticket(complaint_id) is None:
+def add_note(services: Services, complaint_id: str, caller: Caller, body: NoteIn) -> dict[str, Any]:
+    """A staff note on the timeline; it changes nothing else (no version, no workflow)."""
+    if services.store.get_ticket(complaint_id) is None:
         raise NotFound(complaint_id)
-    event = Event(at=now(), type="note", actor=caller.actor, detail={"text": body.text})
-    store.add_events(complaint_id, [event])
+    event = Event(at=services.clock(), type="note", actor=caller.actor, detail={"text": body.text})
+    services.store.add_events(complaint_id, [event])
     return event.model_dump(mode="json")
 
 
-def rate(complaint_id: str, caller: Caller, body: RatingIn) -> Ticket:
+def rate(services: Services, complaint_id: str, caller: Caller, body: RatingIn) -> Ticket:
     def own(ticket: Ticket) -> None:
         if ticket.complaint.customer_id != caller.username:
             raise NotFound(complaint_id)
 
-    return _act(complaint_id, "rate", lambda t, at: lifecycle.rate(t, caller.actor, body.score, body.comment, at),
-                check=own)
+    return _act(services, complaint_id, "rate",
+                lambda t, at: lifecycle.rate(t, caller.actor, body.score, body.comment, at), check=own)

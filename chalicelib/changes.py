@@ -8,14 +8,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
-from chalicelib.bootstrap import adapters
-from chalicelib.clock import now
+from chalicelib.adapters.ports import VersionConflict
 from chalicelib.lifecycle import Outcome
-from chalicelib.models import Event
+from chalicelib.models import Contact, Event
+from chalicelib.notifications import CustomerMessage, StaffAlert
 from chalicelib.observability import count
-from chalicelib.store import VersionConflict
+from chalicelib.services import Services
 from chalicelib.ticket import Ticket
 
 MAX_ATTEMPTS = 8
@@ -33,27 +32,26 @@ class KeptChanging(Exception):
 @dataclass
 class Applied:
     ticket: Ticket  # as saved
-    before: Ticket  # as read
-    drained: list[dict[str, Any]] = field(default_factory=list)  # notifications handed over
+    drained: list[CustomerMessage | StaffAlert] = field(default_factory=list)  # notifications handed over
     token: str | None = None  # the workflow's task token taken off the ticket
 
 
-def apply(complaint_id: str, rule: Rule, *, drain: bool = False, take_token: bool = False,
+def apply(services: Services, complaint_id: str, rule: Rule, *, drain: bool = False, take_token: bool = False,
           check: Callable[[Ticket], None] | None = None) -> Applied:
     """Apply ``rule`` to the complaint. ``drain`` hands the outbox to the caller (a workflow
     step, which sends it); ``take_token`` removes the waiting workflow's token (an action that
     will resume it)."""
-    store = adapters().store
+    store = services.store
     for _ in range(MAX_ATTEMPTS):
         ticket = store.get_ticket(complaint_id)
         if ticket is None:
             raise NotFound(complaint_id)
         if check:
             check(ticket)
-        out = rule(ticket, now())
+        out = rule(ticket, services.clock())
         changed = out.ticket
         changed.outbox = [*changed.outbox, *(addressed(changed, n) for n in out.notifications)]
-        result = Applied(ticket=ticket, before=ticket)
+        result = Applied(ticket=ticket)
         if drain:
             result.drained, changed.outbox = changed.outbox, []
         if drain or take_token:
@@ -69,13 +67,12 @@ def apply(complaint_id: str, rule: Rule, *, drain: bool = False, take_token: boo
     raise KeptChanging(f"complaint {complaint_id} kept changing; try again")
 
 
-def addressed(ticket: Ticket, notification: dict[str, Any]) -> dict[str, Any]:
+def addressed(ticket: Ticket, message: CustomerMessage | StaffAlert) -> CustomerMessage | StaffAlert:
     """Customer messages carry their route (channel, contact, locale): no lookup to send."""
-    if notification["to"] != "customer":
-        return notification
-    contact = ticket.complaint.contact.model_dump(mode="json") if ticket.complaint.contact else {}
-    contact.setdefault("locale", ticket.locale)
-    return {**notification, "channel": ticket.complaint.channel, "contact": contact}
+    if not isinstance(message, CustomerMessage):
+        return message
+    contact = ticket.complaint.contact or Contact.model_validate({"locale": ticket.locale})
+    return message.model_copy(update={"channel": ticket.complaint.channel, "contact": contact})
 
 
 def emit_metrics(ticket: Ticket, events: list[Event]) -> None:

@@ -14,6 +14,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 # Chalice binds the SQS handler to a queue name at import time; the template uses the same.
 IMPORT_QUEUE_NAME = "complaints-import"
+# Receives of an import message before its queue's redrive policy dead-letters it (the
+# template's RedrivePolicy; the import handler counts the last one as dead-lettered).
+IMPORT_MAX_RECEIVE_COUNT = 5
 # Replaced by the user pool's ARN in the deployment template (infra/).
 USER_POOL_ARN_PLACEHOLDER = "arn:aws:cognito-idp:us-east-1:000000000000:userpool/us-east-1_placeholder"
 # Chalice binds the stream handler at import time; the deployment template replaces this ARN

@@ -1,5 +1,5 @@
 """HTTP plumbing for the Chalice routes: identity from the authorizer's claims, JSON bodies
-validated into pydantic models, and every error in the api.md shape with the right status.
+validated into pydantic models, and every error in the docs/api.md shape with the right status.
 Knows Chalice's request/response objects; knows nothing of the domain rules.
 
 ``app.py`` imports this module in every function, so it imports the domain (the caller model,
@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Callable, Iterable
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from chalice import Response
@@ -49,7 +50,15 @@ class HttpError(Exception):
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(body=json.dumps(body, ensure_ascii=False), status_code=status, headers={**JSON_HEADERS, **(headers or {})})
+    return Response(body=json.dumps(body, ensure_ascii=False, default=_number), status_code=status,
+                    headers={**JSON_HEADERS, **(headers or {})})
+
+
+def _number(value: Any) -> Any:
+    """Stored numbers that are not whole come back as exact Decimals: JSON numbers here."""
+    if isinstance(value, Decimal):
+        return float(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
 def error_response(err: HttpError) -> Response:
@@ -135,11 +144,10 @@ def limit_param(request: Any, default: int, maximum: int = 100) -> tuple[int, st
 def handled(view: Callable[..., Response]) -> Callable[..., Response]:
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Response:
+        from chalicelib.adapters.ports import BadCursor, WorkflowUnavailable
         from chalicelib.changes import KeptChanging, NotFound
         from chalicelib.intake import IdempotencyConflict
         from chalicelib.lifecycle import ActionNotAllowed
-        from chalicelib.store import BadCursor
-        from chalicelib.workflow import WorkflowUnavailable
 
         try:
             return view(*args, **kwargs)

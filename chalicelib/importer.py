@@ -1,4 +1,4 @@
-"""Marketplace batch import: one SQS message = one batch of one marketplace (import.md).
+"""Marketplace batch import: one SQS message = one batch of one marketplace (docs/import.md).
 
 Per message: map every record through its adapter (a bad record is rejected with its reason,
 the others go on), create the new complaints with conditional writes in transactions of up
@@ -11,31 +11,34 @@ hits a transient AWS error that outlasts the retries, is reported failed on its 
 
 from __future__ import annotations
 
-import time
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
-from chalicelib.bootstrap import adapters
-from chalicelib.clock import iso, now
+from chalicelib.adapters.ports import WorkflowUnavailable
+from chalicelib.clock import iso
+from chalicelib.config import IMPORT_MAX_RECEIVE_COUNT
 from chalicelib.ids import imported_complaint_id
 from chalicelib.intake import new_ticket
 from chalicelib.marketplaces import BatchInvalid, ImportedComplaint, RecordRejected, map_record, parse_batch
 from chalicelib.models import Status
 from chalicelib.observability import count, logger
+from chalicelib.services import Services
 from chalicelib.ticket import Ticket
-from chalicelib.workflow import WorkflowUnavailable
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 
 TRANSACTION_SIZE = 100
 START_ATTEMPTS = 4
-MAX_RECEIVE_COUNT = 5  # the queue's redrive policy (infra/resources.py)
 
 
 class ImportIncomplete(Exception):
     """Part of the batch could not be finished now; the message comes back through SQS."""
 
 
-def import_batch(body: str) -> dict[str, Any]:
+def import_batch(services: Services, body: str) -> dict[str, Any]:
     batch = parse_batch(body)
-    store, workflow = adapters().store, adapters().workflow
+    store = services.store
     mapped: list[ImportedComplaint] = []
     rejected: list[dict[str, Any]] = []
     seen: set[str] = set()
@@ -52,7 +55,8 @@ def import_batch(body: str) -> dict[str, Any]:
         seen.add(record.external_id)
         mapped.append(record)
 
-    tickets = [_ticket(r, batch.batch_id) for r in mapped]
+    at = services.clock()
+    tickets = [_ticket(r, batch.batch_id, at) for r in mapped]
     existing_ids: set[str] = set()
     for start in range(0, len(tickets), TRANSACTION_SIZE):
         existing_ids |= store.create_many(tickets[start:start + TRANSACTION_SIZE])
@@ -63,12 +67,12 @@ def import_batch(body: str) -> dict[str, Any]:
     created = [t for t in tickets if t.complaint_id not in existing_ids]
     # Every complaint still waiting for its workflow gets it now (start is idempotent by name).
     to_start = created + [t for t in existing.values() if t.status is Status.RECEIVED]
-    failed_starts = [t.complaint_id for t in to_start if not _start(workflow, t)]
+    failed_starts = [t.complaint_id for t in to_start if not _start(services, t)]
 
     report = {
         "batch_id": batch.batch_id, "source": batch.source, "exported_at": iso(batch.exported_at),
         "received": len(batch.records), "created": len(created) + len(ours_before), "duplicates": duplicates,
-        "rejected": rejected, "pending_workflows": len(failed_starts), "imported_at": iso(now()),
+        "rejected": rejected, "pending_workflows": len(failed_starts), "imported_at": iso(services.clock()),
     }
     store.put_import_report(report)
     count("ImportRecordsReceived", value=len(batch.records), source=batch.source)
@@ -79,31 +83,31 @@ def import_batch(body: str) -> dict[str, Any]:
     return report
 
 
-def _ticket(record: ImportedComplaint, batch_id: str) -> Ticket:
+def _ticket(record: ImportedComplaint, batch_id: str, at: datetime) -> Ticket:
     return new_ticket(record.complaint, complaint_id=imported_complaint_id(record.source, record.external_id),
-                      received_by=f"import:{record.source}", source=record.source,
+                      received_by=f"import:{record.source}", source=record.source, at=at,
                       external_id=record.external_id, batch_id=batch_id, raised_at=record.raised_at)
 
 
-def _start(workflow: Any, ticket: Ticket) -> bool:
+def _start(services: Services, ticket: Ticket) -> bool:
     for attempt in range(START_ATTEMPTS):
         try:
-            workflow.start(ticket.complaint_id)
+            services.workflow.start(ticket.complaint_id)
             return True
         except WorkflowUnavailable:
-            time.sleep(min(2.0, 0.1 * 2**attempt))
+            services.sleep(min(2.0, 0.1 * 2**attempt))
     logger.warning("workflow start failed after retries", extra={"complaint_id": ticket.complaint_id})
     return False
 
 
-def handle_sqs(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
+def handle_sqs(services: Services, event: dict[str, Any], context: Any = None) -> PartialItemFailureResponse:
     """The SQS handler: a partial batch response, one message failing on its own."""
     from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
     from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
     def record_handler(record: SQSRecord) -> dict[str, Any]:
         try:
-            return import_batch(record.body)
+            return import_batch(services, record.body)
         except BatchInvalid as exc:
             logger.error("import message is not a batch", extra={"message_id": record.message_id, "reason": exc.reason})
             _maybe_dead_letter(record)
@@ -119,5 +123,5 @@ def handle_sqs(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
 
 def _maybe_dead_letter(record: Any) -> None:
     receives = int(record.attributes.approximate_receive_count or 0)
-    if receives >= MAX_RECEIVE_COUNT:
+    if receives >= IMPORT_MAX_RECEIVE_COUNT:
         count("ImportMessagesDeadLettered")

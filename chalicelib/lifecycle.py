@@ -1,4 +1,4 @@
-"""The lifecycle rules of lifecycle.md as plain functions on a Ticket.
+"""The lifecycle rules of docs/lifecycle.md as plain functions on a Ticket.
 
 Every rule takes the current ticket and the time, and returns an ``Outcome``: the changed
 ticket, the timeline events to record and the notifications to send. Who persists them and
@@ -11,17 +11,23 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
 
 from chalicelib.clock import iso
-from chalicelib.models import Event, ResolveIn, Status, Voucher
+from chalicelib.models import TEAMS, Event, ResolveIn, Status, Voucher
+from chalicelib.notifications import CustomerMessage, StaffAlert
 from chalicelib.ticket import Clock, Policy, Satisfaction, Survey, Ticket
 from chalicelib.triage import TriageResult
 
 MAX_LEVEL = 3
+ALERT_LEVELS = tuple(range(2, MAX_LEVEL + 1))  # level 1 goes to the owning team's topic (its lead)
+STAFF_TOPICS = (*(f"team:{team}" for team in TEAMS), *(f"level:{level}" for level in ALERT_LEVELS))
 MAX_REOPENS = 2
 SYSTEM = "system"
-BREACH_REASON = {"first_contact": "first_contact_breach", "resolution": "resolution_breach"}
+BREACH_REASON: dict[str, Literal["first_contact_breach", "resolution_breach"]] = {
+    "first_contact": "first_contact_breach", "resolution": "resolution_breach"}
 
 
 class ActionNotAllowed(Exception):
@@ -32,16 +38,29 @@ class ActionNotAllowed(Exception):
 class Outcome:
     ticket: Ticket
     events: list[Event] = field(default_factory=list)
-    notifications: list[dict[str, Any]] = field(default_factory=list)
+    notifications: list[CustomerMessage | StaffAlert] = field(default_factory=list)
 
     def event(self, at: datetime, type_: str, actor: str = SYSTEM, **detail: Any) -> None:
         self.events.append(Event(at=at, type=type_, actor=actor, detail=detail))
 
     def tell_customer(self, template: str, **params: Any) -> None:
-        self.notifications.append({"to": "customer", "template": template, "params": _jsonable(params)})
+        self.notifications.append(CustomerMessage(template=template, params=_jsonable(params)))
 
     def alert_staff(self, topic: str, template: str, **params: Any) -> None:
-        self.notifications.append({"to": "staff", "topic": topic, "template": template, "params": _jsonable(params)})
+        self.notifications.append(StaffAlert(topic=topic, template=template, params=_jsonable(params)))
+
+
+Next = Literal["await_agent", "survey_delay", "await_survey", "closed"]
+
+
+class Plan(BaseModel):
+    """Where the state machine goes next (its ``Route`` choice matches ``next``) and for how
+    many seconds it may wait there."""
+
+    model_config = ConfigDict(frozen=True)
+
+    next: Next
+    wait_s: int
 
 
 def _jsonable(params: dict[str, Any]) -> dict[str, Any]:
@@ -182,13 +201,6 @@ def escalate(ticket: Ticket, actor: str, reason: str, now: datetime) -> Outcome:
     return out
 
 
-def add_note(ticket: Ticket, actor: str, text: str, now: datetime) -> Outcome:
-    out = _start(ticket)
-    out.ticket.updated_at = now
-    out.event(now, "note", actor, text=text)
-    return out
-
-
 # -- satisfaction follow-up ------------------------------------------------------------------------
 def send_survey(ticket: Ticket, now: datetime) -> Outcome:
     out = _start(ticket)
@@ -265,21 +277,21 @@ def _reopen(out: Outcome, score: int, now: datetime) -> None:
 
 
 # -- the workflow's next move --------------------------------------------------------------------
-def plan(ticket: Ticket, now: datetime) -> dict[str, Any]:
+def plan(ticket: Ticket, now: datetime) -> Plan:
     """Where the state machine goes next, and for how long it may wait there."""
     t = ticket
     if t.status in (Status.AWAITING_CONTACT, Status.IN_PROGRESS):
         due = t.next_due()
         assert due is not None, "an open complaint always has a running clock"
-        return {"next": "await_agent", "wait_s": _seconds_until(due, now)}
+        return Plan(next="await_agent", wait_s=_seconds_until(due, now))
     if t.status is Status.RESOLVED and t.policy is not None:
         if t.survey is None:
-            return {"next": "survey_delay", "wait_s": t.policy.follow_up.survey_delay_s}
+            return Plan(next="survey_delay", wait_s=t.policy.follow_up.survey_delay_s)
         remind_at = t.survey.sent_at + timedelta(seconds=t.policy.follow_up.reminder_after_s)
         until = t.survey.expires_at if t.survey.reminded else min(remind_at, t.survey.expires_at)
-        return {"next": "await_survey", "wait_s": _seconds_until(until, now)}
-    if t.status in (Status.CLOSED, Status.CLOSED_UNSATISFIED, Status.FAILED):
-        return {"next": "closed", "wait_s": 0}
+        return Plan(next="await_survey", wait_s=_seconds_until(until, now))
+    if t.status in (Status.CLOSED, Status.CLOSED_UNSATISFIED):
+        return Plan(next="closed", wait_s=0)
     raise ActionNotAllowed(f"no workflow step for a complaint that is {t.status.value}")
 
 

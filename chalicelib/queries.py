@@ -1,18 +1,19 @@
-"""The API's read side: a complaint, a customer's complaints, a team's queue."""
+"""The API's read side: a complaint, a customer's complaints, a team's queue, an import
+report; and the customer profile ops maintain."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.bootstrap import adapters
 from chalicelib.changes import NotFound
-from chalicelib.clock import iso, now
+from chalicelib.clock import iso
 from chalicelib.models import Caller, ProfileIn
+from chalicelib.services import Services
 from chalicelib.ticket import Ticket
 
 
-def complaint(complaint_id: str, caller: Caller) -> dict[str, Any]:
-    found = adapters().store.get_with_timeline(complaint_id)
+def complaint(services: Services, complaint_id: str, caller: Caller) -> dict[str, Any]:
+    found = services.store.get_with_timeline(complaint_id)
     if found is None:
         raise NotFound(complaint_id)
     ticket, timeline = found
@@ -21,13 +22,13 @@ def complaint(complaint_id: str, caller: Caller) -> dict[str, Any]:
     return ticket.public(timeline, staff=caller.is_staff)
 
 
-def customer_complaints(customer_id: str, limit: int, cursor: str | None) -> dict[str, Any]:
-    tickets, next_cursor = adapters().store.by_customer(customer_id, limit, cursor)
+def customer_complaints(services: Services, customer_id: str, limit: int, cursor: str | None) -> dict[str, Any]:
+    tickets, next_cursor = services.store.by_customer(customer_id, limit, cursor)
     return {"items": [t.summary() for t in tickets], "next": next_cursor}
 
 
-def team_queue(team: str, limit: int, cursor: str | None) -> dict[str, Any]:
-    tickets, next_cursor = adapters().store.team_queue(team, limit, cursor)
+def team_queue(services: Services, team: str, limit: int, cursor: str | None) -> dict[str, Any]:
+    tickets, next_cursor = services.store.team_queue(team, limit, cursor)
     items = []
     for t in tickets:
         item = t.summary()
@@ -45,11 +46,11 @@ def _due(ticket: Ticket, clock: str) -> str | None:
     return iso(due) if due else None
 
 
-def put_profile(customer_id: str, body: ProfileIn) -> dict[str, Any]:
-    profile = {"customer_id": customer_id, **body.model_dump(), "updated_at": iso(now())}
-    adapters().store.put_profile(customer_id, profile)
+def put_profile(services: Services, customer_id: str, body: ProfileIn) -> dict[str, Any]:
+    profile = {"customer_id": customer_id, **body.model_dump(), "updated_at": iso(services.clock())}
+    services.store.put_profile(customer_id, profile)
     return profile
 
 
-def import_report(batch_id: str) -> dict[str, Any] | None:
-    return adapters().store.get_import_report(batch_id)
+def import_report(services: Services, batch_id: str) -> dict[str, Any] | None:
+    return services.store.get_import_report(batch_id)

@@ -1,7 +1,8 @@
 """The lifecycle Lambda's steps: what each state of ``state_machines/lifecycle.asl.json``
-asks the code to do. Each step loads the ticket, applies a rule of ``lifecycle.py``, saves
-it with a version condition, and answers the workflow with where to go next (``plan``) and
-the notifications to send (the ticket's outbox, drained)."""
+asks the code to do (the typed events of :mod:`chalicelib.workflow_events`). Each step loads
+the ticket, applies a rule of ``lifecycle.py``, saves it with a version condition, and answers
+the workflow with where to go next (``plan``) and the notifications to send (the ticket's
+outbox, drained)."""
 
 from __future__ import annotations
 
@@ -9,18 +10,30 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from chalicelib import changes, lifecycle
-from chalicelib.bootstrap import adapters
+from chalicelib.adapters.aws import is_retryable
 from chalicelib.changes import Rule
-from chalicelib.clock import now
 from chalicelib.lifecycle import Outcome
 from chalicelib.models import Event
 from chalicelib.observability import count, logger
-from chalicelib.store import TicketStore
+from chalicelib.services import Services
 from chalicelib.ticket import Policy, Ticket
 from chalicelib.triage import TriageInput, triage
+from chalicelib.workflow_events import (
+    STEP_EVENT,
+    AwaitStep,
+    ClockExpiredStep,
+    NotificationFailedStep,
+    Recorded,
+    Registered,
+    ResumedStep,
+    SendSurveyStep,
+    StepResult,
+    SurveyTimeoutStep,
+    TriageStep,
+    WorkflowFailedStep,
+    dump,
+)
 
 
 class TransientError(Exception):
@@ -31,54 +44,54 @@ class UnknownComplaint(Exception):
     """The workflow names a complaint the store does not have."""
 
 
-RETRYABLE_AWS_ERRORS = frozenset({
-    "ThrottlingException", "ProvisionedThroughputExceededException", "RequestLimitExceeded",
-    "TransactionConflictException", "InternalServerError", "ServiceUnavailable", "TooManyRequestsException",
-})
-
-
-def run(event: dict[str, Any]) -> dict[str, Any] | None:
-    action = event["action"]
-    handler = STEPS.get(action)
-    if handler is None:
+def run(services: Services, event: dict[str, Any]) -> dict[str, Any]:
+    """The ``lifecycle_step`` function: the event's ``action`` names the step."""
+    action = event.get("action")
+    if action not in STEPS:
         raise ValueError(f"unknown lifecycle step {action!r}")
+    step = STEP_EVENT.validate_python(event)
     try:
-        return handler(event)
-    except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") in RETRYABLE_AWS_ERRORS:
+        return dump(STEPS[action](services, step))
+    except Exception as exc:
+        if is_retryable(exc):
             raise TransientError(str(exc)) from exc  # the ASL Retry backs off and tries again
         raise
 
 
-def _commit(complaint_id: str, rule: Rule, *, drain: bool) -> tuple[Ticket, list[dict[str, Any]]]:
+def _commit(services: Services, complaint_id: str, rule: Rule, *, drain: bool) -> changes.Applied:
     try:
-        applied = changes.apply(complaint_id, rule, drain=drain)
+        return changes.apply(services, complaint_id, rule, drain=drain)
     except changes.NotFound as exc:
         raise UnknownComplaint(complaint_id) from exc
     except changes.KeptChanging as exc:
         raise TransientError(str(exc)) from exc
-    return applied.ticket, applied.drained
 
 
-def _step(ticket: Ticket, notifications: list[dict[str, Any]]) -> dict[str, Any]:
-    return {**lifecycle.plan(ticket, now()), "version": ticket.version, "notifications": notifications}
+def _moved(services: Services, complaint_id: str, rule: Rule) -> StepResult:
+    """Apply the rule, then tell the workflow where to go and what to send."""
+    applied = _commit(services, complaint_id, rule, drain=True)
+    plan = lifecycle.plan(applied.ticket, services.clock())
+    return StepResult(next=plan.next, wait_s=plan.wait_s, version=applied.ticket.version,
+                      notifications=applied.drained)
+
+
+def _unchanged(ticket: Ticket, at: datetime) -> Outcome:
+    return Outcome(ticket.model_copy(deep=True))
 
 
 # -- steps ---------------------------------------------------------------------------------------
-def step_triage(event: dict[str, Any]) -> dict[str, Any]:
-    complaint_id = event["complaint_id"]
-    policy_table = event["policy"]
-    store = adapters().store
-    ticket = store.get_ticket(complaint_id)
+def step_triage(services: Services, event: TriageStep) -> StepResult:
+    store = services.store
+    ticket = store.get_ticket(event.complaint_id)
     if ticket is None:
-        raise UnknownComplaint(complaint_id)
+        raise UnknownComplaint(event.complaint_id)
     # the tier comes from the profile the service holds, never from the complaint itself
     profile = store.get_profile(ticket.complaint.customer_id) or {}
-    other_open = _other_open(store, ticket)
+    other_open = store.open_on_order(ticket.complaint.order_id, exclude=ticket.complaint_id) > 0
 
     def rule(ticket: Ticket, at: datetime) -> Outcome:
         if ticket.severity is not None:  # a retried step: already triaged
-            return Outcome(ticket.model_copy(deep=True))
+            return _unchanged(ticket, at)
         c = ticket.complaint
         tier = profile.get("tier", "standard")
         locale = c.contact.locale if c.contact else profile.get("locale", ticket.locale)
@@ -90,62 +103,51 @@ def step_triage(event: dict[str, Any]) -> dict[str, Any]:
             tier=tier,
             other_open_on_order=other_open,
         ))
-        policy = Policy(follow_up=policy_table["follow_up"], **policy_table[result.severity])
+        policy = Policy(follow_up=event.policy["follow_up"], **event.policy[result.severity])
         return lifecycle.apply_triage(ticket.model_copy(update={"tier": tier, "locale": locale}), result, policy, at)
 
-    ticket, sent = _commit(complaint_id, rule, drain=True)
-    return _step(ticket, sent)
+    return _moved(services, event.complaint_id, rule)
 
 
-def _other_open(store: TicketStore, ticket: Ticket) -> bool:
-    return store.open_on_order(ticket.complaint.order_id, exclude=ticket.complaint_id) > 0
-
-
-def step_await(event: dict[str, Any]) -> dict[str, Any]:
+def step_await(services: Services, event: AwaitStep) -> Registered:
     """Register the workflow's task token on the ticket. If the ticket moved since the
     workflow last saw it (an action landed in between), resume the workflow at once."""
-    a = adapters()
-    if a.store.set_wait_token(event["complaint_id"], event["token"], int(event["version"])):
-        return {"registered": True}
-    a.workflow.resume(event["token"], {"resumed": "changed_before_wait"})
-    return {"registered": False}
+    if services.store.set_wait_token(event.complaint_id, event.token, event.version):
+        return Registered(registered=True)
+    services.workflow.resume(event.token, {"resumed": "changed_before_wait"})
+    return Registered(registered=False)
 
 
-def step_resumed(event: dict[str, Any]) -> dict[str, Any]:
-    ticket, sent = _commit(event["complaint_id"], lambda t, at: Outcome(t.model_copy(deep=True)), drain=True)
-    return _step(ticket, sent)
+def step_resumed(services: Services, event: ResumedStep) -> StepResult:
+    return _moved(services, event.complaint_id, _unchanged)
 
 
-def step_clock_expired(event: dict[str, Any]) -> dict[str, Any]:
-    ticket, sent = _commit(event["complaint_id"], lifecycle.clock_expired, drain=True)
-    return _step(ticket, sent)
+def step_clock_expired(services: Services, event: ClockExpiredStep) -> StepResult:
+    return _moved(services, event.complaint_id, lifecycle.clock_expired)
 
 
-def step_send_survey(event: dict[str, Any]) -> dict[str, Any]:
-    ticket, sent = _commit(event["complaint_id"], lifecycle.send_survey, drain=True)
-    return _step(ticket, sent)
+def step_send_survey(services: Services, event: SendSurveyStep) -> StepResult:
+    return _moved(services, event.complaint_id, lifecycle.send_survey)
 
 
-def step_survey_timeout(event: dict[str, Any]) -> dict[str, Any]:
-    ticket, sent = _commit(event["complaint_id"], lifecycle.survey_timeout, drain=True)
-    return _step(ticket, sent)
+def step_survey_timeout(services: Services, event: SurveyTimeoutStep) -> StepResult:
+    return _moved(services, event.complaint_id, lifecycle.survey_timeout)
 
 
-def step_notification_failed(event: dict[str, Any]) -> dict[str, Any]:
-    message, error = event.get("message") or {}, event.get("error") or {}
-    detail = {"template": message.get("template"), "to": message.get("to"),
-              "topic": message.get("topic"), "error": error.get("Error"), "cause": str(error.get("Cause", ""))[:500]}
-    adapters().store.add_events(event["complaint_id"], [Event(at=now(), type="notification_failed", actor="system:notify",
-                                                              detail={k: v for k, v in detail.items() if v})])
+def step_notification_failed(services: Services, event: NotificationFailedStep) -> Recorded:
+    message = event.message
+    detail = {"template": message.get("template"), "to": message.get("to"), "topic": message.get("topic"),
+              "error": event.error.error, "cause": event.error.cause[:500]}
+    services.store.add_events(event.complaint_id, [Event(at=services.clock(), type="notification_failed",
+                                                         actor="system:notify",
+                                                         detail={k: v for k, v in detail.items() if v})])
     count("NotificationsFailed", audience=str(message.get("to")), template=str(message.get("template")))
-    logger.warning("notification failed", extra={"complaint_id": event["complaint_id"], **detail})
-    return {"recorded": True}
+    logger.warning("notification failed", extra={"complaint_id": event.complaint_id, **detail})
+    return Recorded()
 
 
-def step_workflow_failed(event: dict[str, Any]) -> dict[str, Any]:
-    error = event.get("error") or {}
-    cause = str(error.get("Cause", ""))
-    reason = f"{error.get('Error', 'unknown')}: {cause[:500]}"
+def step_workflow_failed(services: Services, event: WorkflowFailedStep) -> Recorded:
+    reason = f"{event.error.error or 'unknown'}: {event.error.cause[:500]}"
 
     def rule(ticket: Ticket, at: datetime) -> Outcome:
         out = Outcome(ticket.model_copy(deep=True))
@@ -153,14 +155,14 @@ def step_workflow_failed(event: dict[str, Any]) -> dict[str, Any]:
         out.event(at, "workflow_failed", "system:workflow", error=reason)
         return out
 
-    _commit(event["complaint_id"], rule, drain=False)
+    _commit(services, event.complaint_id, rule, drain=False)
     count("WorkflowFailed")
-    logger.error("complaint workflow failed", extra={"complaint_id": event["complaint_id"], "error": error.get("Error"),
-                                                     "cause": cause})
-    return {"recorded": True}
+    logger.error("complaint workflow failed", extra={"complaint_id": event.complaint_id, "error": event.error.error,
+                                                     "cause": event.error.cause})
+    return Recorded()
 
 
-STEPS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+STEPS: dict[str, Callable[[Services, Any], Any]] = {
     "triage": step_triage,
     "await": step_await,
     "resumed": step_resumed,
@@ -170,3 +172,4 @@ STEPS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "notification_failed": step_notification_failed,
     "workflow_failed": step_workflow_failed,
 }
+

@@ -20,8 +20,8 @@ from chalicelib.models import (
     Status,
     Voucher,
 )
+from chalicelib.notifications import Notification
 
-ClockName = Literal["first_contact", "resolution"]
 # Details of customer-facing events that only staff see.
 INTERNAL_DETAIL = frozenset({"note", "reason", "level", "error"})
 
@@ -130,7 +130,7 @@ class Ticket(BaseModel):
     failure: str | None = None
     # workflow
     wait_token: str | None = None
-    outbox: list[dict[str, Any]] = []  # notifications decided but not yet handed to the workflow
+    outbox: list[Notification] = []  # notifications decided but not yet handed to the workflow
 
     @field_serializer("created_at", "raised_at", "updated_at")
     def _t(self, at: datetime) -> str:
@@ -229,9 +229,3 @@ def _public_event(event: Event, staff: bool) -> dict[str, Any]:
             data["actor"] = "staff"
     return data
 
-
-def status_is(ticket: Ticket, *statuses: Status) -> bool:
-    return ticket.status in statuses
-
-
-__all__ = ["Clock", "ClockName", "Event", "FollowUpPolicy", "Policy", "Satisfaction", "Survey", "Ticket", "Voucher", "status_is"]

@@ -65,7 +65,7 @@ def parameter_list(template: dict[str, Any], given: dict[str, str], deployed: se
     unknown = sorted(set(given) - set(declared))
     if unknown:
         raise DeployError(f"unknown parameters {unknown}; the template has {sorted(declared)}")
-    params = [{"ParameterKey": k, "ParameterValue": v} for k, v in sorted(given.items())]
+    params: list[dict[str, Any]] = [{"ParameterKey": k, "ParameterValue": v} for k, v in sorted(given.items())]
     params += [{"ParameterKey": k, "UsePreviousValue": True} for k in sorted(declared) if k not in given and k in deployed]
     return params
 
@@ -159,19 +159,21 @@ def deploy_template(session: Any, *, stack_name: str, template: dict[str, Any], 
 
 
 def _wait_for_change_set(cfn: Any, stack_name: str, change_set: str) -> dict[str, Any] | None:
-    """The described change set once created; None if it holds no changes."""
-    for _ in range(360):
+    """The described change set once created (CloudFormation's ``change_set_create_complete``
+    waiter, up to 12 minutes); None if it holds no changes."""
+    from botocore.exceptions import WaiterError
+
+    try:
+        cfn.get_waiter("change_set_create_complete").wait(
+            StackName=stack_name, ChangeSetName=change_set, WaiterConfig={"Delay": 2, "MaxAttempts": 360})
+    except WaiterError as exc:
         described: dict[str, Any] = cfn.describe_change_set(StackName=stack_name, ChangeSetName=change_set)
-        status = described["Status"]
-        if status == "CREATE_COMPLETE":
-            return described
-        if status == "FAILED":
-            reason = described.get("StatusReason", "")
-            if any(marker in reason for marker in NO_CHANGES):
-                return None
-            raise DeployError(f"change set {change_set} failed: {reason}")
-        time.sleep(2)
-    raise DeployError(f"change set {change_set} was not ready after 12 minutes")
+        reason = described.get("StatusReason", "")
+        if described.get("Status") == "FAILED" and any(marker in reason for marker in NO_CHANGES):
+            return None
+        raise DeployError(f"change set {change_set} was not created: {reason or exc}") from exc
+    pages = list(cfn.get_paginator("describe_change_set").paginate(StackName=stack_name, ChangeSetName=change_set))
+    return {**pages[0], "Changes": [change for page in pages for change in page.get("Changes", [])]}
 
 
 def _failure_reasons(cfn: Any, stack_name: str, limit: int = 10) -> str:

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from infra.resources import FUNCTION_IDS, TEAMS, TICKET_INDEXES, function_names
+from chalicelib.models import TEAMS
+from infra.resources import FUNCTION_IDS, TICKET_INDEXES, function_names
 
 # Actions that AWS authorizes only against "*" (no resource ARN exists for them).
 WILDCARD_RESOURCE_ACTIONS = frozenset({
@@ -32,7 +33,7 @@ WILDCARD_RESOURCE_ACTIONS = frozenset({
 TABLE_ARN: dict[str, Any] = {"Fn::GetAtt": ["TicketsTable", "Arn"]}
 IDEMPOTENCY_TABLE_ARN: dict[str, Any] = {"Fn::GetAtt": ["IdempotencyTable", "Arn"]}
 
-# TicketStore method -> (DynamoDB action, index or None for the base table) it needs.
+# DynamoDBTicketStore method -> (DynamoDB action, index or None for the base table) it needs.
 STORE_METHOD_ACCESS: dict[str, tuple[tuple[str, str | None], ...]] = {
     "create": (("dynamodb:PutItem", None),),
     "create_many": (("dynamodb:PutItem", None),),  # TransactWriteItems of conditional Puts
@@ -54,11 +55,11 @@ STORE_METHOD_ACCESS: dict[str, tuple[tuple[str, str | None], ...]] = {
 
 # Chalice function -> the chalicelib modules its entry point runs, and the store methods they call.
 FUNCTION_MODULES: dict[str, tuple[str, ...]] = {
-    "api_handler": ("intake", "actions", "changes", "queries"),
+    "api_handler": ("intake", "actions", "changes", "queries", "reports"),
     "lifecycle_step": ("steps", "changes"),
-    "notify": ("notifier",),
+    "notify": ("notify",),
     "import_batch": ("importer",),
-    "analytics": ("analytics",),
+    "analytics": ("reports",),
 }
 FUNCTION_STORE_METHODS: dict[str, frozenset[str]] = {
     "api_handler": frozenset({
@@ -74,7 +75,7 @@ FUNCTION_STORE_METHODS: dict[str, frozenset[str]] = {
 # Powertools' DynamoDB idempotency persistence layer (intake's Idempotency-Key).
 IDEMPOTENCY_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
 IMPORT_QUEUE_ACTIONS = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility")
-# The report aggregates (chalicelib/analytics.py): items whose partition key starts with AGG.
+# The report aggregates (chalicelib/reports/aggregates.py): items whose partition key starts with AGG.
 AGGREGATE_KEYS = {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["AGG*"]}}
 # What Lambda's event source mapping needs of the tickets table's stream.
 STREAM_READ_ACTIONS = ("dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams")
@@ -127,7 +128,7 @@ def function_statements(function: str) -> list[dict[str, Any]]:
             _statement("IdempotencyTable", IDEMPOTENCY_ACTIONS, [IDEMPOTENCY_TABLE_ARN]),
             _statement("StartLifecycle", ["states:StartExecution"], [_state_machine_arn()]),
             _statement("ResumeLifecycle", ["states:SendTaskSuccess"], "*"),
-            # GET /reports/*: Queries of the aggregate items (chalicelib/reports.py)
+            # GET /reports/*: Queries of the aggregate items (chalicelib/reports/dynamodb.py)
             _statement("ReadReportAggregates", ["dynamodb:Query"], [TABLE_ARN], Condition=AGGREGATE_KEYS),
         ]
     elif function == "import_batch":

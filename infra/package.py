@@ -1,5 +1,8 @@
 """``python -m infra package --stage dev``: the deployable template and bundle in ``build/<stage>/``.
 
+0. Before anything is built: the ``ServiceLevelPolicy`` of every state machine is validated
+   (:func:`check_policies`), so an invalid ops edit never reaches a template — the build
+   stops with the keys named.
 1. A staging copy of the Chalice project (``app.py``, ``chalicelib/``, ``requirements.txt``)
    in ``build/.staging/`` with a generated ``.chalice/config.json``: the checked-in one plus
    ``manage_iam_role: false``, so Chalice writes no role of its own (its default role has
@@ -38,10 +41,12 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from chalicelib.config import USER_POOL_ARN_PLACEHOLDER
+from chalicelib.policy import PolicyError, from_definition
+from chalicelib.policy.loader import STATE as POLICY_STATE
 from console import site
 from infra import iam
 from infra.console import CONSOLE_ORIGIN_PLACEHOLDER, bind_console_origin
-from infra.resources import FUNCTION_IDS
+from infra.resources import FUNCTION_IDS, state_machine_files
 from infra.template import REPO_ROOT, chalice_config, merge_template
 
 STAGES = ("dev", "prod")
@@ -113,9 +118,23 @@ def _chalice(args: list[str], cwd: Path) -> None:
         raise PackageError(f"chalice {' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
 
 
+def check_policies(files: dict[str, Path] | None = None) -> None:
+    """Every ASL file that has a ``ServiceLevelPolicy`` state holds a valid policy; raises
+    ``PackageError`` with each problem's key otherwise."""
+    for path in (files or state_machine_files()).values():
+        definition = json.loads(path.read_text(encoding="utf-8"))
+        if POLICY_STATE not in definition.get("States", {}):
+            continue
+        try:
+            from_definition(definition, source=f"{path.name} {POLICY_STATE}.Result")
+        except PolicyError as exc:
+            raise PackageError(str(exc)) from exc
+
+
 def package(stage: str, out_dir: Path | None = None, *, work_dir: Path | None = None,
             project_dir: Path = REPO_ROOT) -> Package:
     """Build ``sam.json`` + ``deployment.zip`` for ``stage`` into ``out_dir`` (``build/<stage>``)."""
+    check_policies()
     build = project_dir / "build"
     out_dir = (out_dir or build / stage).resolve()
     staging = (work_dir or build / ".staging").resolve()

@@ -15,13 +15,12 @@ import re
 from pathlib import Path
 from typing import Any
 
-from chalicelib.config import IMPORT_QUEUE_NAME
+from chalicelib.config import IMPORT_MAX_RECEIVE_COUNT, IMPORT_QUEUE_NAME
+from chalicelib.lifecycle import ALERT_LEVELS
+from chalicelib.models import TEAMS
 
 STATE_MACHINES_DIR = Path(__file__).resolve().parent.parent / "state_machines"
 APP_NAME = "complaints"
-TEAMS = ("product", "logistics", "service")
-ALERT_LEVELS = (2, 3)  # level 1 goes to the owning team's topic (its team lead)
-IMPORT_MAX_RECEIVE_COUNT = 5
 TICKETS_STREAM_VIEW = "NEW_IMAGE"
 # CloudWatch Logs retention of the functions' and state machines' logs, per stage (days).
 LOG_RETENTION_DAYS = {"prod": 90}
@@ -145,7 +144,7 @@ def resources(stage: str) -> dict[str, Any]:
         "CustomerPushTopic": {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": n["customer_push_topic"]}},
     }
     # Every ticket change, for the analytics function that keeps the report aggregates
-    # (chalicelib/analytics.py): the new image is all it needs.
+    # (chalicelib/reports/): the new image is all it needs.
     res["TicketsTable"]["Properties"]["StreamSpecification"] = {"StreamViewType": TICKETS_STREAM_VIEW}
     for team in TEAMS:
         res[f"Alerts{team.capitalize()}Topic"] = {

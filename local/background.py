@@ -18,7 +18,11 @@ class BackgroundLoop:
     def start(self) -> None:
         self._thread.start()
 
-    def stop(self, timeout: float = 5.0) -> None:
+    def request_stop(self) -> None:
+        """Ask the loop to end after its current poll (``stop`` then waits for it)."""
         self._stop.set()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self.request_stop()
         if self._thread.is_alive():
             self._thread.join(timeout)

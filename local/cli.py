@@ -1,4 +1,5 @@
-"""``python -m local serve | token`` (see ``/work/shared/spec/local.md``)."""
+"""``python -m local serve | token`` and the commands other modules register (``import``,
+``report``, ``demo``); what they do: ``docs/local.md``."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from collections.abc import Sequence
 from types import FrameType
 from typing import Any, TextIO
 
+from local.arguments import port, positive_float, positive_int
 from local.tokens import GROUPS, TokenIssuer
 
 DEMO_USERS = (  # (label, user, group, shell variable)
@@ -91,7 +93,7 @@ def serve(args: argparse.Namespace) -> int:
     from local.runtime import LocalSystem
 
     stdout = _DropMetricLines(sys.stdout)
-    sys.stdout = stdout  # type: ignore[assignment]
+    sys.stdout = stdout
 
     def emit(line: str) -> None:
         print(line, file=stdout, flush=True)
@@ -130,7 +132,7 @@ def serve(args: argparse.Namespace) -> int:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-        sys.stdout = stdout._target  # type: ignore[assignment]
+        sys.stdout = stdout._target
 
 
 def token(args: argparse.Namespace) -> int:
@@ -146,9 +148,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("serve", help="run the whole system: HTTP API + AWS endpoint")
     run.add_argument("--host", default="127.0.0.1")
-    run.add_argument("--port", type=int, default=8000, help="HTTP API (default 8000)")
-    run.add_argument("--aws-port", type=int, default=4566, help="moto AWS endpoint (default 4566)")
-    run.add_argument("--time-scale", type=float, default=60.0, help="timers run N times faster (default 60)")
+    run.add_argument("--port", type=port, default=8000, help="HTTP API (default 8000; 0 = any free port)")
+    run.add_argument("--aws-port", type=port, default=4566, help="moto AWS endpoint (default 4566; 0 = any free port)")
+    run.add_argument("--time-scale", type=positive_float, default=60.0, help="timers run N times faster (default 60)")
     run.add_argument("--stage", default="local", help=argparse.SUPPRESS)
     run.add_argument("--app", default="app", help=argparse.SUPPRESS)  # module holding the Chalice `app`
     run.set_defaults(handler=serve)
@@ -156,7 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
     mint = commands.add_parser("token", help="print a dev JWT the local API accepts")
     mint.add_argument("--user", required=True, help="cognito:username, e.g. C-1001")
     mint.add_argument("--group", required=True, action="append", choices=GROUPS, help="repeat for several groups")
-    mint.add_argument("--ttl", type=int, default=24 * 3600, help="seconds of validity (wall clock)")
+    mint.add_argument("--ttl", type=positive_int, default=24 * 3600, help="seconds of validity, wall clock (default 86400)")
     mint.set_defaults(handler=token)
 
     for module_name in OPTIONAL_COMMAND_MODULES:

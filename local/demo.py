@@ -1,6 +1,6 @@
 """``python -m local demo`` (``make demo``): the five-minute tour of the product.
 
-1. starts the whole local system at a high time scale (default 3600: an SLA hour per second);
+1. starts the whole local system at a high time scale (default 120: an SLA hour in 30 seconds);
 2. replays the mixed sample (``tests/data/imports/mixed-demo.jsonl``, regenerated with the
    system clock as anchor, like ``make_demo.py --anchor now``): the marketplace records go
    to the import queue in one batch per marketplace (SQS -> import Lambda), the ``generic``
@@ -34,12 +34,13 @@ from pathlib import Path
 from types import FrameType, ModuleType
 from typing import Any
 
+from chalicelib.models import TEAMS
+from local.arguments import port, positive_float, positive_int
 from local.report import http_source, make_report
 from local.testing import HttpResponse, http
 
 REPO = Path(__file__).resolve().parent.parent
 MAKE_DEMO = REPO / "tests" / "data" / "imports" / "make_demo.py"
-TEAMS = ("product", "logistics", "service")
 SCORES = (1, 2, 3, 4, 5)
 SCORE_WEIGHTS = (6, 8, 14, 32, 40)
 
@@ -90,7 +91,7 @@ class Demo:
 
     # -- time ------------------------------------------------------------------------------------
     def now(self) -> datetime:
-        return self.system.system_now()  # type: ignore[no-any-return]
+        return self.system.system_now()
 
     def sleep_simulated(self, seconds: float) -> None:
         self.stop.wait(max(0.02, seconds / self.system.clock.scale))
@@ -130,9 +131,9 @@ class Demo:
             if kind == "sqs":
                 source, records = payload
                 sent += 1
-                batch = {"source": source, "batch_id": f"{source}-demo-{stamp}-{sent:03d}",
-                         "exported_at": self.now().strftime("%Y-%m-%dT%H:%M:%SZ"), "records": records}
-                sqs.send_message(QueueUrl=self.system.import_queue_url, MessageBody=json.dumps(batch, ensure_ascii=False))
+                message = {"source": source, "batch_id": f"{source}-demo-{stamp}-{sent:03d}",
+                           "exported_at": self.now().strftime("%Y-%m-%dT%H:%M:%SZ"), "records": records}
+                sqs.send_message(QueueUrl=self.system.import_queue_url, MessageBody=json.dumps(message, ensure_ascii=False))
             else:
                 body = {k: v for k, v in payload.items() if k not in ("external_id", "raised_at")}
                 body.setdefault("channel", self.rng.choice(("app", "web")))
@@ -284,7 +285,7 @@ def run(args: argparse.Namespace) -> int:
     from local.runtime import LocalSystem
 
     console = _DropMetricLines(sys.stdout)
-    sys.stdout = console  # type: ignore[assignment]  # the functions' EMF metric lines are CloudWatch's
+    sys.stdout = console  # the functions' EMF metric lines are CloudWatch's
 
     def say(line: str) -> None:
         print(line, file=console, flush=True)
@@ -304,7 +305,12 @@ def run(args: argparse.Namespace) -> int:
             print(f"cannot start: {exc} (is `python -m local serve` running? try --port/--aws-port)", file=sys.stderr)
             return 1
         demo = Demo(system, args, say)
-        watcher = threading.Thread(target=lambda: (interrupted.wait(), demo.stop.set()), daemon=True)
+
+        def stop_on_interrupt() -> None:
+            interrupted.wait()
+            demo.stop.set()
+
+        watcher = threading.Thread(target=stop_on_interrupt, daemon=True)
         watcher.start()
         out = demo.run()
         say(f"Report: {out.resolve()} (open it in a browser)")
@@ -317,20 +323,21 @@ def run(args: argparse.Namespace) -> int:
         system.stop()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-        sys.stdout = console._target  # type: ignore[assignment]
+        sys.stdout = console._target
 
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser("demo", help="the five-minute tour: run, replay the sample, work it, write the report",
                                    description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--time-scale", type=float, default=120.0, help="timers run N times faster (default 120)")
-    parser.add_argument("--hours", type=float, default=10.0, help="simulated hours of work (default 10)")
-    parser.add_argument("--replay-hours", type=float, default=6.0, help="the sample is spread over this many hours (default 6)")
-    parser.add_argument("--batch", type=int, default=10, help="marketplace records per import message (default 10)")
+    parser.add_argument("--time-scale", type=positive_float, default=120.0, help="timers run N times faster (default 120)")
+    parser.add_argument("--hours", type=positive_float, default=10.0, help="simulated hours of work (default 10)")
+    parser.add_argument("--replay-hours", type=positive_float, default=6.0,
+                        help="the sample is spread over this many hours (default 6)")
+    parser.add_argument("--batch", type=positive_int, default=10, help="marketplace records per import message (default 10)")
     parser.add_argument("--out", default="report.html", help="the HTML report (default report.html)")
-    parser.add_argument("--port", type=int, default=8000)
-    parser.add_argument("--aws-port", type=int, default=4566)
-    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--port", type=port, default=8000, help="HTTP API (default 8000; 0 = any free port)")
+    parser.add_argument("--aws-port", type=port, default=4566, help="moto AWS endpoint (default 4566; 0 = any free port)")
+    parser.add_argument("--seed", type=int, default=7, help="random seed of the simulated people (default 7)")
     parser.add_argument("--progress-hours", type=float, default=1.0, help=argparse.SUPPRESS)
     parser.add_argument("--keep", action="store_true", help="keep the system running after the report (Ctrl-C stops it)")
     parser.set_defaults(handler=run)

@@ -1,24 +1,23 @@
 """One console line per lifecycle event: ``HH:MM:SS complaint-id event detail``.
 
 The events are the complaints' timeline items (``pk = C#<id>``, ``sk = EV#...`` in the tickets
-table, see ``chalicelib/store.py``), caught as moto's DynamoDB backend writes them: no
+table, see ``chalicelib/adapters/layout.py``), caught as moto's DynamoDB backend writes them: no
 polling, and every writer is covered (the workflow's steps, the API's actions, imports).
-Items written inside ``TransactWriteItems`` are held back until the transaction commits, so
-a transaction cancelled by a version conflict prints nothing. ``HH:MM:SS`` is the event's
-``at``, i.e. the (scaled) system clock.
+Items written inside ``TransactWriteItems`` are held back until the transaction commits
+(``local.moto.dynamodb.observing_puts``), so a transaction cancelled by a version conflict
+prints nothing. ``HH:MM:SS`` is the event's ``at``, i.e. the (scaled) system clock.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from decimal import Decimal
 from typing import Any
-from unittest import mock
 
 from boto3.dynamodb.types import TypeDeserializer
-from moto.dynamodb.models import DynamoDBBackend
+
+from local.moto import dynamodb
 
 TIMELINE_PK_PREFIX = "C#"
 TIMELINE_SK_PREFIX = "EV#"
@@ -68,52 +67,16 @@ class TimelineTap:
     def __init__(self, table: str, sink: Callable[[str], None]) -> None:
         self._table = table
         self._sink = sink
-        self._pending = threading.local()
 
-    def _emit(self, lines: list[str]) -> None:
-        for line in lines:
+    def _on_put(self, put: dynamodb.Put) -> None:
+        line = format_event(put.item, put.creates) if put.table_name == self._table else None
+        if line:
             with suppress(Exception):  # a broken console must never break a write
                 self._sink(line)
 
     @contextmanager
     def installed(self) -> Iterator[TimelineTap]:
-        tap = self
-        original_put = DynamoDBBackend.put_item
-        original_transact = DynamoDBBackend.transact_write_items
-
-        def put_item(
-            backend: DynamoDBBackend,
-            table_name: str,
-            item_attrs: dict[str, Any],
-            expected: Any = None,
-            condition_expression: str | None = None,
-            *args: Any,
-            **kwargs: Any,
-        ) -> Any:
-            result = original_put(backend, table_name, item_attrs, expected, condition_expression, *args, **kwargs)
-            creates = "attribute_not_exists" in (condition_expression or "")
-            line = format_event(item_attrs, creates) if table_name == tap._table else None
-            if line:
-                pending: list[str] | None = getattr(tap._pending, "lines", None)
-                if pending is None:
-                    tap._emit([line])
-                else:
-                    pending.append(line)
-            return result
-
-        def transact_write_items(backend: DynamoDBBackend, *args: Any, **kwargs: Any) -> Any:
-            outer: list[str] | None = getattr(tap._pending, "lines", None)
-            tap._pending.lines = []
-            try:
-                result = original_transact(backend, *args, **kwargs)
-                committed = tap._pending.lines
-            finally:
-                tap._pending.lines = outer
-            tap._emit(committed)
-            return result
-
-        with (
-            mock.patch.object(DynamoDBBackend, "put_item", put_item),
-            mock.patch.object(DynamoDBBackend, "transact_write_items", transact_write_items),
-        ):
+        """While the block runs (inside the local system's moto patches, which hold a
+        transaction's Puts back until it commits: ``local.moto.dynamodb.observing_puts``)."""
+        with dynamodb.observing_puts(self._on_put):
             yield self

@@ -109,7 +109,7 @@ class ApiServer:
 
     def __init__(self, app: Chalice, config: Config, issuer: TokenIssuer, host: str, port: int) -> None:
         handler = functools.partial(VerifyingRequestHandler, issuer=issuer, console=LocalConsole(issuer))
-        self._server = LocalDevServer(_as_local_app(app), config, host, port, handler_cls=handler)  # type: ignore[arg-type]
+        self._server = LocalDevServer(_as_local_app(app), config, host, port, handler_cls=handler)
         self.host, self.port = self._server.server.server_address[:2]
         self._thread = threading.Thread(target=self._server.server.serve_forever, name="api-server", daemon=True)
 

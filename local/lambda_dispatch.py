@@ -1,8 +1,8 @@
 """Lambda invocations -> in-process Python handlers.
 
 moto's Docker-less Lambda backend (``LambdaSimpleBackend.invoke``) only echoes. While
-:meth:`LambdaDispatcher.installed` is active it runs the handler registered for the function
-instead, for every caller: Step Functions tasks (``lambda:invoke``, legacy ARN resources,
+:meth:`LambdaDispatcher.installed` is active (``local.moto.awslambda.dispatching``) it runs the
+handler registered for the function instead, for every caller: Step Functions tasks (``lambda:invoke``, legacy ARN resources,
 ``.waitForTaskToken``), ``lambda.invoke`` over the API, and the SQS poller. A handler error
 answers the way Lambda does (``X-Amz-Function-Error`` + ``{"errorType", "errorMessage"}``)
 so ASL ``Retry``/``Catch`` match it by exception class name.
@@ -20,9 +20,8 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
-from unittest import mock
 
-from moto.awslambda_simple.models import LambdaSimpleBackend
+from local.moto import awslambda
 
 LOG = logging.getLogger(__name__)
 
@@ -116,9 +115,9 @@ class LambdaDispatcher:
                 LOG.exception("invocation listener failed")
         return outcome
 
-    def _moto_invoke(
+    def moto_invoke(
         self,
-        backend: LambdaSimpleBackend,
+        backend: Any,
         function_name: str,
         qualifier: str | None,
         body: Any,
@@ -154,22 +153,10 @@ class LambdaDispatcher:
 
     @contextmanager
     def installed(self) -> Iterator[LambdaDispatcher]:
-        """Patch moto's Docker-less Lambda backend to dispatch here while the block runs."""
-        dispatcher = self
-
-        def invoke(
-            backend: LambdaSimpleBackend,
-            function_name: str,
-            qualifier: str | None,
-            body: Any,
-            headers: Any,
-            response_headers: Any,
-        ) -> bytes:
-            return dispatcher._moto_invoke(backend, function_name, qualifier, body, headers, response_headers)
-
+        """moto's Docker-less Lambda backend dispatches here while the block runs."""
         self._async_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="lambda-async")
         try:
-            with mock.patch.object(LambdaSimpleBackend, "invoke", invoke):
+            with awslambda.dispatching(self.moto_invoke):
                 yield self
         finally:
             self._async_pool.shutdown(wait=True, cancel_futures=True)

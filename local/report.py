@@ -3,7 +3,7 @@
     python -m local report --from 2026-11-01 --to 2026-11-30 --out report.html [--lang en]
 
 In Chinese by default, in English with ``--lang en``: the words are the agent console's
-(``console/app/locales/``). Where the numbers come from:
+(``console/app/locales/``). Where the numbers come from (``docs/local.md``):
 
 - default: the running local system's API (``http://127.0.0.1:8000``) with a dev token of
   group ``ops`` minted for this checkout;
@@ -35,10 +35,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from chalicelib.models import CATEGORIES
+
 LOCAL_ENDPOINT = "http://127.0.0.1:8000"
 TOKEN_VARIABLE = "COMPLAINTS_ID_TOKEN"
-CATEGORY_ORDER = ("product_quality", "not_as_described", "counterfeit", "delivery_delay", "damaged_in_transit",
-                  "lost_parcel", "service_attitude", "after_sales", "promotion_rules", "other")
 PALETTE = ("#4C78A8", "#F58518", "#E45756", "#72B7B2", "#54A24B", "#EECA3B", "#B279A2", "#FF9DA6", "#9D755D", "#BAB0AC")
 CSAT_COLOURS = ("#d62728", "#ff7f0e", "#bcbd22", "#98df8a", "#2ca02c")
 LANGS = ("zh-CN", "en")  # console/app/locales/<lang>.json
@@ -71,13 +71,14 @@ def http_source(endpoint: str, token: str, timeout: float = 30.0) -> Fetch:
 def dynamodb_source(table: str, region: str | None = None) -> Fetch:
     import boto3
 
-    from chalicelib.reports import AggregateReader, ReportParamError, serve
+    from chalicelib.reports.dynamodb import AggregateReader
+    from chalicelib.reports.figures import ReportParamError, report
 
     client = boto3.client("dynamodb", region_name=region) if region else boto3.client("dynamodb")
 
     def fetch(kind: str, params: dict[str, str]) -> dict[str, Any]:
         try:
-            return serve(kind, params, AggregateReader(client, table))
+            return report(kind, params, AggregateReader(client, table))
         except ReportParamError as exc:
             raise ReportError(f"{exc.field}: {exc.message}") from exc
 
@@ -149,7 +150,7 @@ def figures(summary: dict[str, Any], hotspots: dict[str, Any], w: Words | None =
     # complaints per day by category
     days = [d["date"] for d in summary["daily"]]
     seen = {c for d in summary["daily"] for c in d["by_category"]}
-    categories = [c for c in CATEGORY_ORDER if c in seen] + sorted(seen - set(CATEGORY_ORDER))
+    categories = [c for c in CATEGORIES if c in seen] + sorted(seen - set(CATEGORIES))
     daily = go.Figure()
     for i, category in enumerate(categories):
         daily.add_bar(name=w.label("category", category), x=days, y=[d["by_category"].get(category, 0) for d in summary["daily"]],
@@ -401,7 +402,7 @@ def run(args: argparse.Namespace) -> int:
         print("--hotspots-from and --hotspots-to go together", file=sys.stderr)
         return 2
     try:
-        path = make_report(fetch, args.start, args.end, Path(args.out), hotspots_window=hot,  # type: ignore[arg-type]
+        path = make_report(fetch, args.start, args.end, Path(args.out), hotspots_window=hot,
                            min_complaints=args.min_complaints, title=args.title, source=source, lang=args.lang)
     except ReportError as exc:
         print(f"no report: {exc}", file=sys.stderr)

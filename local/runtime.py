@@ -7,8 +7,8 @@ Used by ``python -m local serve`` and by the e2e test fixtures::
         system.client("stepfunctions"), system.names["table"] ...
 
 Start order: fake credentials + the app's environment -> ``mock_aws`` (executing Step
-Functions, Docker-less Lambda) + the patches of :mod:`local.moto_patches` + the Lambda
-dispatcher -> moto server on ``aws_port`` (same backends) -> import the app -> Chalice's
+Functions, Docker-less Lambda) + the patches of :mod:`local.moto` (``docs/local-engine.md``) +
+the Lambda dispatcher -> moto server on ``aws_port`` (same backends) -> import the app -> Chalice's
 functions -> the ``infra.resources`` stack -> SES sender -> SQS pollers -> HTTP API.
 ``stop()`` undoes it in reverse: executions stopped, threads joined, patches removed,
 environment restored.
@@ -26,18 +26,21 @@ import time
 from collections.abc import Callable
 from contextlib import ExitStack
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 import boto3
+import moto
 from botocore.config import Config as BotoConfig
 from chalice.app import Chalice
 from moto import mock_aws
 from moto.server import ThreadedMotoServer
 
+import local.moto
 from infra import resources as infra
-from local import moto_patches, stack, streams
+from local import stack, streams
 from local.events import TimelineTap
 from local.http import ApiServer, chalice_config
 from local.lambda_dispatch import Handler, LambdaDispatcher
@@ -195,14 +198,11 @@ class LocalSystem:
 
     def _start(self) -> None:
         self._set_env(self._base_env())
+        if moto.__version__ != local.moto.MOTO_VERSION:
+            LOG.warning("moto %s is installed; the local engine's patches were written for moto %s "
+                        "(tests/unit/test_moto_contract.py says what moved)", moto.__version__, local.moto.MOTO_VERSION)
         self._exit.enter_context(mock_aws(config=MOTO_CONFIG))
-        self._exit.enter_context(moto_patches.scaled_step_functions(self.clock))
-        self._exit.enter_context(moto_patches.interruptible_stop_execution())
-        self._exit.enter_context(moto_patches.scaled_sqs(self.clock))
-        self._exit.enter_context(moto_patches.serialized_dynamodb())
-        self._exit.enter_context(moto_patches.cheap_transaction_rollback())
-        self._exit.enter_context(moto_patches.state_machines_from_cloudformation())
-        self._exit.enter_context(moto_patches.quiet_logs())
+        self._exit.enter_context(local.moto.engine(self.clock))
         self._exit.enter_context(self._dispatcher.installed())
         _check_port_free(self.host, self._aws_port)  # ThreadedMotoServer.start() would hang on a busy port
         self._moto_server = ThreadedMotoServer(ip_address=self.host, port=self._aws_port, verbose=False)
@@ -298,7 +298,6 @@ class LocalSystem:
         """Create the mapping Chalice would (batch size, ReportBatchItemFailures), detach moto's
         own synchronous push delivery from the queue, and poll it like Lambda does."""
         from moto.awslambda.utils import get_backend as lambda_backend
-        from moto.sqs.models import sqs_backends
 
         assert fn.sqs is not None
         sqs = self.client("sqs", in_process=True)
@@ -311,8 +310,7 @@ class LocalSystem:
             FunctionResponseTypes=["ReportBatchItemFailures"],
             Enabled=True,
         )
-        queue = sqs_backends[self.account_id][REGION].get_queue(queue_url.rsplit("/", 1)[-1])
-        queue.lambda_event_source_mappings.pop(mapping["FunctionArn"], None)
+        local.moto.sqs.detach_push_delivery(self.account_id, REGION, queue_url, mapping["FunctionArn"])
         backend = lambda_backend(self.account_id, REGION)
         uuid = mapping["UUID"]
 
@@ -342,9 +340,11 @@ class LocalSystem:
         try:
             if self._api is not None:
                 _quietly(self._api.stop)
+            for poller in self._pollers:  # a long-polling receive ends while the executions stop
+                poller.request_stop()
+            _quietly(lambda: self.stopped_executions.update(self._stop_executions()))
             for poller in self._pollers:
                 _quietly(poller.stop)
-            _quietly(lambda: self.stopped_executions.update(self._stop_executions()))
             if self._moto_server is not None:
                 _quietly(self._moto_server.stop)
             self._exit.close()
@@ -364,7 +364,7 @@ class LocalSystem:
             for page in paginator.paginate(stateMachineArn=machine["stateMachineArn"], statusFilter="RUNNING"):
                 running += [e["executionArn"] for e in page["executions"]]
         for arn in running:
-            _quietly(lambda arn=arn: sfn.stop_execution(executionArn=arn, error="LocalSystemStopped"))
+            _quietly(partial(sfn.stop_execution, executionArn=arn, error="LocalSystemStopped"))
         deadline = time.monotonic() + timeout
         statuses: dict[str, str] = {}
         for arn in running:

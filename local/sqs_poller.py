@@ -6,8 +6,9 @@ moto 5.2.5 has its own delivery, but it is not Lambda's: it invokes the function
 receiving it until the next send. The local system detaches moto's push delivery from the
 queue (see :mod:`local.stack`) and runs this poller instead:
 
-* receive up to ``BatchSize`` (<= 10) messages, invoke the function once with a real SQS
-  event (``Records`` with ``messageId``, ``receiptHandle``, ``attributes``, ...);
+* long-poll (``WaitTimeSeconds``, as Lambda's pollers do: an idle queue costs one receive a
+  second, and a new message is picked up the moment it is sent), receive up to
+  ``BatchSize`` (<= 10) messages, invoke the function once with a real SQS event (``Records`` with ``messageId``, ``receiptHandle``, ``attributes``, ...);
 * function error -> nothing deleted, the whole batch reappears after the visibility timeout;
 * success with ``ReportBatchItemFailures`` -> delete every record not listed in
   ``batchItemFailures``; an identifier that is not in the batch fails the whole batch (as on
@@ -26,7 +27,8 @@ from local.background import BackgroundLoop
 
 LOG = logging.getLogger(__name__)
 
-IDLE_POLL_SECONDS = 0.05  # between empty receives; stop() interrupts it at once
+LONG_POLL_SECONDS = 1  # WaitTimeSeconds of each receive: bounds how long stop() waits for the thread
+DISABLED_POLL_SECONDS = 0.5  # how often a disabled mapping looks again; stop() interrupts it at once
 ERROR_BACKOFF_SECONDS = 1.0
 
 
@@ -112,6 +114,7 @@ class SqsEventSourcePoller(BackgroundLoop):
         batch_size: int = 10,
         report_item_failures: bool = True,
         is_enabled: Callable[[], bool] = lambda: True,
+        wait_seconds: int = LONG_POLL_SECONDS,
     ) -> None:
         self._sqs = sqs
         self._lambda = lambda_client
@@ -122,6 +125,7 @@ class SqsEventSourcePoller(BackgroundLoop):
         self._batch_size = max(1, min(int(batch_size), 10))
         self._report_item_failures = report_item_failures
         self._is_enabled = is_enabled
+        self._wait_seconds = max(0, min(int(wait_seconds), 20))
         super().__init__(f"sqs-poller-{function_name}")
 
     @property
@@ -130,23 +134,24 @@ class SqsEventSourcePoller(BackgroundLoop):
 
     def _run(self) -> None:
         while not self._stop.is_set():
+            if not self._is_enabled():
+                self._stop.wait(DISABLED_POLL_SECONDS)
+                continue
             try:
-                delivered = self.poll_once() if self._is_enabled() else 0
+                self.poll_once()  # an empty receive has waited for messages already
             except Exception:
                 LOG.exception("SQS poller for %s failed; retrying", self.function_name)
                 self._stop.wait(ERROR_BACKOFF_SECONDS)
-                continue
-            if not delivered:
-                self._stop.wait(IDLE_POLL_SECONDS)
 
     def poll_once(self) -> int:
-        """Receive one batch and hand it to the function; returns the number of messages."""
+        """Receive one batch (waiting up to ``wait_seconds`` for one) and hand it to the
+        function; returns the number of messages."""
         response = self._sqs.receive_message(
             QueueUrl=self.queue_url,
             MaxNumberOfMessages=self._batch_size,
             AttributeNames=["All"],
             MessageAttributeNames=["All"],
-            WaitTimeSeconds=0,
+            WaitTimeSeconds=self._wait_seconds,
         )
         messages: list[dict[str, Any]] = response.get("Messages", [])
         if not messages:

@@ -6,21 +6,23 @@ table's stream. moto 5.2.5 keeps the stream (``dynamodbstreams`` ``GetShardItera
 call and then empties the shard - which restarts the sequence numbers. So no mapping is
 registered with moto's table; one poller thread per mapping does what Lambda does:
 
-* read the shard with ``GetShardIterator`` / ``GetRecords`` (in process, every 50 ms);
+* read the records past its checkpoint, straight from moto's shard (or with
+  ``GetShardIterator`` / ``GetRecords``), at most 4 times a second like Lambda, and not at
+  all while nothing is added;
 * keep only ticket items, like the template's ``FilterCriteria`` (``sk = TICKET``);
 * invoke the function with batches of ``BatchSize`` records in Lambda's event shape;
 * a function error retries the batch (back-off, then skipped after ``MAX_RETRIES`` like
   ``MaximumRetryAttempts``); ``batchItemFailures`` resumes from the lowest failed record.
 
-While the system runs, moto's ``StreamShard`` keeps sequence numbers unique and contiguous
-under concurrent writers (a lock), forgets the records the pollers have delivered (moto
-deep-copies a shard with its table), and a failed transaction leaves no records behind.
+The shard itself - contiguous sequence numbers under concurrent writers, delivered records
+forgotten, no records left by a cancelled transaction, a poller woken by every new record - is
+patched in :mod:`local.moto.dynamodb` (``stream_shards``, ``transactions``). An idle poller
+sleeps until a record is added (no polling loop).
 """
 
 from __future__ import annotations
 
 import base64
-import copy
 import json
 import logging
 import threading
@@ -28,112 +30,23 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import datetime
 from typing import Any
-from unittest import mock
 
 from chalice.app import DynamoDBEventConfig
-from moto.dynamodb.models import DynamoDBBackend
-from moto.dynamodb.models.table import StreamRecord, StreamShard
+from moto.dynamodb.models.table import StreamShard
 
 from local.background import BackgroundLoop
+from local.moto import dynamodb
 
 LOG = logging.getLogger(__name__)
 
-IDLE_POLL_SECONDS = 0.05
+# Lambda reads a DynamoDB stream shard 4 times a second: the records written in between come
+# in one batch. An idle poller sleeps until a record is added (or IDLE_WAIT_SECONDS pass).
+POLL_INTERVAL_SECONDS = 0.25
+IDLE_WAIT_SECONDS = 1.0
 MAX_RETRIES = 20
 RETRY_BACKOFF_SECONDS = 0.2
 TICKET_SK = "TICKET"  # infra.template.ANALYTICS_FILTER: only ticket items reach the function
 READ_LIMIT = 1000
-
-_LOCK = threading.RLock()
-
-
-# --- moto's shard -----------------------------------------------------------------------------
-def _trimmed(shard: StreamShard) -> int:
-    return int(getattr(shard, "_local_trimmed", 0))
-
-
-def _add(self: StreamShard, old: Any, new: Any) -> None:
-    with _LOCK:
-        view = self.table.stream_specification["StreamViewType"]  # type: ignore[index]
-        event_name = "INSERT" if old is None else "REMOVE" if new is None else "MODIFY"
-        sequence = self.starting_sequence_number + _trimmed(self) + len(self.items)
-        self.items.append(StreamRecord(self.table, view, event_name, old, new, sequence))
-
-
-def _get(self: StreamShard, start: int, quantity: int) -> list[dict[str, Any]]:
-    with _LOCK:
-        index = max(0, start - self.starting_sequence_number - _trimmed(self))
-        return [record.to_json() for record in self.items[index:index + quantity]]
-
-
-def _deepcopy(self: StreamShard, memo: dict[int, Any]) -> StreamShard:
-    with _LOCK:  # moto copies the table for every transaction: not while a record is added
-        clone = StreamShard.__new__(StreamShard)
-        memo[id(self)] = clone
-        for key, value in self.__dict__.items():
-            setattr(clone, key, copy.deepcopy(value, memo))
-        return clone
-
-
-def trim(shard: StreamShard, up_to_sequence: int) -> int:
-    """Forget the records up to ``up_to_sequence`` (delivered); returns how many went."""
-    with _LOCK:
-        count = min(len(shard.items), max(0, up_to_sequence - shard.starting_sequence_number - _trimmed(shard) + 1))
-        if count:
-            del shard.items[:count]
-            shard._local_trimmed = _trimmed(shard) + count  # type: ignore[attr-defined]
-        return count
-
-
-def _last_sequence(shard: StreamShard) -> int:
-    return int(shard.starting_sequence_number + _trimmed(shard) + len(shard.items) - 1)
-
-
-def _drop_after(shard: StreamShard, last_sequence: int) -> None:
-    with _LOCK:
-        keep = last_sequence - shard.starting_sequence_number - _trimmed(shard) + 1
-        if 0 <= keep < len(shard.items):
-            del shard.items[keep:]
-
-
-# --- moto's transactions ------------------------------------------------------------------------
-def _stream_rollback(original: Callable[..., Any]) -> Callable[..., Any]:
-    """A failed ``TransactWriteItems`` leaves no stream records, as on AWS. moto appends a
-    record for each write it makes before it finds the failure (and the item-level rollback of
-    ``local.moto_patches.cheap_transaction_rollback`` writes the old items back, with records
-    of their own): all of them are dropped. DynamoDB requests are serialised
-    (``moto_patches.serialized_dynamodb``), so nobody else wrote meanwhile."""
-
-    def transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> Any:
-        marks: dict[int, tuple[StreamShard, int]] = {}
-        for entry in transact_items:
-            try:
-                _, op = next(iter(entry.items()))
-                shard = self.tables[op["TableName"]].stream_shard
-            except Exception:  # malformed: the original call says why
-                continue
-            if shard is not None and id(shard) not in marks:
-                with _LOCK:
-                    marks[id(shard)] = (shard, _last_sequence(shard))
-        try:
-            return original(self, transact_items)
-        except BaseException:
-            for shard, last in marks.values():
-                _drop_after(shard, last)
-            raise
-
-    return transact_write_items
-
-
-@contextmanager
-def compact_stream_shards() -> Iterator[None]:
-    with ExitStack() as stack:
-        stack.enter_context(mock.patch.object(StreamShard, "add", _add))
-        stack.enter_context(mock.patch.object(StreamShard, "get", _get))
-        stack.enter_context(mock.patch.object(StreamShard, "__deepcopy__", _deepcopy, create=True))
-        transact = _stream_rollback(DynamoDBBackend.transact_write_items)
-        stack.enter_context(mock.patch.object(DynamoDBBackend, "transact_write_items", transact))
-        yield
 
 
 # --- the poller ---------------------------------------------------------------------------------
@@ -191,14 +104,31 @@ class DynamoDBStreamPoller(BackgroundLoop):
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                delivered = self.poll_once()
+                if not self.poll_once():
+                    self._idle.set()
+                    self._sleep_until_a_record()
             except Exception:
                 LOG.exception("stream poller for %s failed; retrying", self.function_name)
                 self._stop.wait(1.0)
                 continue
-            if not delivered:
-                self._idle.set()
-                self._stop.wait(IDLE_POLL_SECONDS)
+            self._stop.wait(POLL_INTERVAL_SECONDS)  # what came meanwhile is one batch, as on AWS
+
+    def _sleep_until_a_record(self) -> None:
+        """Until the shard has a record past the checkpoint, ``stop()``, or IDLE_WAIT_SECONDS."""
+        shard = self._shard()
+        with dynamodb.records_added:
+            if self._stop.is_set() or (shard is not None and self._has_new(shard)):
+                return
+            dynamodb.records_added.wait(IDLE_WAIT_SECONDS)
+
+    def _has_new(self, shard: StreamShard) -> bool:
+        start = shard.starting_sequence_number if self._after is None else int(self._after) + 1
+        return dynamodb.last_sequence(shard) >= start
+
+    def request_stop(self) -> None:
+        super().request_stop()
+        with dynamodb.records_added:  # wake it if it sleeps
+            dynamodb.records_added.notify_all()
 
     def _read(self, shard: StreamShard | None) -> list[dict[str, Any]]:
         """The records past the checkpoint: straight from moto's shard when the poller has it
@@ -206,7 +136,7 @@ class DynamoDBStreamPoller(BackgroundLoop):
         with ``GetShardIterator`` + ``GetRecords``."""
         if shard is not None:
             start = shard.starting_sequence_number if self._after is None else int(self._after) + 1
-            return _get(shard, start, READ_LIMIT)
+            return dynamodb.records(shard, start, READ_LIMIT)
         records: list[dict[str, Any]] = self._streams.get_records(ShardIterator=self._iterator(), Limit=READ_LIMIT)["Records"]
         return records
 
@@ -235,10 +165,8 @@ class DynamoDBStreamPoller(BackgroundLoop):
         """Deliver what the shard holds past the last record handled; returns how many records
         were read (0: nothing new)."""
         shard = self._shard()
-        if shard is not None and self._after is not None:
-            with _LOCK:
-                if _last_sequence(shard) <= int(self._after):
-                    return 0  # nothing new: no API calls while idle (they cost the writers CPU)
+        if shard is not None and not self._has_new(shard):
+            return 0  # nothing new: no API calls while idle (they cost the writers CPU)
         records = self._read(shard)
         if not records:
             return 0
@@ -254,7 +182,7 @@ class DynamoDBStreamPoller(BackgroundLoop):
         self._after = str(record["dynamodb"]["SequenceNumber"])
         shard = self._shard()
         if shard is not None:
-            trim(shard, int(self._after))
+            dynamodb.trim(shard, int(self._after))
 
     def _deliver(self, batch: list[dict[str, Any]]) -> int:
         """Invoke the function; returns how many records of the batch are done with."""
@@ -317,7 +245,6 @@ def event_sources(system: Any) -> Iterator[list[DynamoDBStreamPoller]]:
     configs = [s for s in system.app.event_sources if isinstance(s, DynamoDBEventConfig)]
     pollers: list[DynamoDBStreamPoller] = []
     with ExitStack() as stack:
-        stack.enter_context(compact_stream_shards())
         if configs:
             table_name = system.resources["TicketsTable"]
             ddb = system.client("dynamodb", in_process=True)

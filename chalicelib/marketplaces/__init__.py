@@ -1,4 +1,4 @@
-"""Marketplace batch import — the pure-domain part (import.md).
+"""Marketplace batch import — the pure-domain part (docs/import.md).
 
 One SQS message is a :class:`Batch` of one marketplace's records. :func:`parse_batch` accepts or
 refuses the message as a whole (not JSON, not a batch, unknown source → :class:`BatchInvalid`);
@@ -47,7 +47,7 @@ __all__ = [
 _ADAPTER_MODULES = (generic, tmall, jd, amazon)
 ADAPTERS: dict[str, Adapter] = {module.ADAPTER.source: module.ADAPTER for module in _ADAPTER_MODULES}
 
-MAX_RECORDS = 500  # per message (import.md); SQS's 256 KiB is the real bound
+MAX_RECORDS = 500  # per message (docs/import.md); SQS's 256 KiB is the real bound
 
 
 class BatchInvalid(Exception):

@@ -132,7 +132,7 @@ def code_key(value: str) -> str:
     return unicodedata.normalize("NFKC", value).strip().upper()
 
 
-def lookup(table: Mapping[str, T | None], value: str | None) -> T | None:
+def lookup(table: Mapping[str, T], value: str | None) -> T | None:
     """What ``value`` maps to in ``table`` (keys compared as :func:`code_key`), None if nothing.
 
     A table may list a value with None on purpose: known, but left to triage — the adapter then

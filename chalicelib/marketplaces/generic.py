@@ -1,6 +1,6 @@
 """``generic`` — for integrations that map the data themselves.
 
-The record is the ``POST /complaints`` body of api.md plus two fields:
+The record is the ``POST /complaints`` body of docs/api.md plus two fields:
 
 - ``external_id`` (required): the sender's own id for the complaint; identity is
   ``("generic", external_id)``, so a re-sent record is a duplicate, not a new complaint.

@@ -140,9 +140,9 @@ def _category(raw: Mapping[str, Any]) -> Category | None:
         if category is not None:
             return category
     for name in FIELDS["category_id"]:
-        category = lookup(QUESTION_TYPE_IDS, optional_text(raw, [name]))
-        if category is not None:
-            return category
+        by_id = lookup(QUESTION_TYPE_IDS, optional_text(raw, [name]))
+        if by_id is not None:
+            return by_id
     return None
 
 

@@ -23,6 +23,7 @@ import pytest
 
 from local.runtime import LocalSystem
 from local.testing import HttpResponse, http, wait_until
+from tests.e2e.helpers import HeldTimers, agents_act_first
 
 T = TypeVar("T")
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -127,3 +128,10 @@ def local_system(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
     with system:
         yield E2ESystem(system, events)
 
+
+@pytest.fixture
+def held_timers(monkeypatch: pytest.MonkeyPatch) -> Iterator[HeldTimers]:
+    """Complaints the test holds here see their timeout step run only once released (see
+    :func:`tests.e2e.helpers.agents_act_first`); all are released when the test ends."""
+    with agents_act_first(monkeypatch) as held:
+        yield held

@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 import json
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
-from infra.resources import TEAMS
+import pytest
+
+from chalicelib import steps
+from infra.resources import ASL_FUNCTION_PLACEHOLDERS, TEAMS, state_machine_files
 
 COMPLAINT: dict[str, Any] = {
     "order_id": "O-1",
@@ -86,4 +93,79 @@ class AlertInbox:
         return {name: [b for b in bodies if cid in b] for name, bodies in self.seen.items() if any(cid in b for b in bodies)}
 
 
-__all__ = ["TEAMS", "AlertInbox"]
+@contextmanager
+def rolled_out(sys: Any, tmp_path: Path, edit: Callable[[dict[str, Any]], None]) -> Iterator[None]:
+    """An edited copy of lifecycle.asl.json rolled out the way a deployment does (same
+    substitutions, the state machine updated), the original restored afterwards."""
+    source = state_machine_files()["lifecycle"].read_text(encoding="utf-8")
+    asl = json.loads(source)
+    edit(asl)
+    edited = tmp_path / "lifecycle.asl.json"
+    edited.write_text(json.dumps(asl, ensure_ascii=False, indent=2), encoding="utf-8")
+    arns = {placeholder: sys.lambda_.get_function(FunctionName=f"complaints-{sys.system.stage}-{function}")
+            ["Configuration"]["FunctionArn"] for placeholder, function in ASL_FUNCTION_PLACEHOLDERS.items()}
+
+    def substituted(definition: str) -> str:
+        for placeholder, arn in arns.items():
+            definition = definition.replace("${" + placeholder + "}", arn)
+        return definition
+
+    machine = sys.env["LIFECYCLE_STATE_MACHINE_ARN"]
+    sys.sfn.update_state_machine(stateMachineArn=machine, definition=substituted(edited.read_text(encoding="utf-8")))
+    try:
+        yield
+    finally:
+        sys.sfn.update_state_machine(stateMachineArn=machine, definition=substituted(source))
+
+
+def roomy_windows(asl: dict[str, Any]) -> None:
+    """P3 complaints get 30 days for first contact and 60 for resolution: for tests whose
+    premise is an agent acting in time, which a CPU-starved machine must not turn into a
+    breach (8 h are 8 s at x3600 — less, on a busy machine, than intake to triage may take)."""
+    asl["States"]["ServiceLevelPolicy"]["Result"]["P3"].update(first_contact_s=30 * 86400, resolution_s=60 * 86400)
+
+
+class HeldTimers:
+    """While a test runs, every complaint's ``clock_expired`` step waits until the test
+    releases that complaint (or ends)."""
+
+    def __init__(self) -> None:
+        self._released: set[str] = set()
+        self._all_released = False
+        self._changed = threading.Condition()
+
+    def release(self, *complaint_ids: str) -> None:
+        """Let these complaints' timeout steps run (none given: every complaint's)."""
+        with self._changed:
+            self._released.update(complaint_ids)
+            self._all_released = self._all_released or not complaint_ids
+            self._changed.notify_all()
+
+    def wait(self, complaint_id: str, timeout: float = 60) -> None:
+        with self._changed:
+            self._changed.wait_for(lambda: self._all_released or complaint_id in self._released, timeout=timeout)
+
+
+@contextmanager
+def agents_act_first(monkeypatch: pytest.MonkeyPatch) -> Iterator[HeldTimers]:
+    """For tests whose premise is an agent acting within a window that lasts a fraction of a
+    second to a few seconds here: a complaint's timeout step runs only once the test released
+    it (after the agent's action), so a CPU-starved machine cannot let the timer's step run
+    first. The product's rule for that order is the same (the timeout step reads the action
+    from the ticket); what a starved machine cannot change is which one the test exercises.
+    (What it can still change: a window that ran out before triage is escalated by triage.)"""
+    held = HeldTimers()
+    clock_expired = steps.STEPS["clock_expired"]
+
+    def after_release(services: Any, event: Any) -> Any:
+        held.wait(event.complaint_id)
+        return clock_expired(services, event)
+
+    monkeypatch.setitem(steps.STEPS, "clock_expired", after_release)
+    try:
+        yield held
+    finally:
+        held.release()
+
+
+__all__ = ["TEAMS", "AlertInbox", "HeldTimers", "agents_act_first", "rolled_out", "roomy_windows"]

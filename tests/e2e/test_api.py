@@ -1,4 +1,4 @@
-"""The HTTP API of api.md, end to end through the local system (HTTP → Chalice → moto)."""
+"""The HTTP API of docs/api.md, end to end through the local system (HTTP → Chalice → moto)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from chalicelib import aws
+from chalicelib.adapters import aws
 
 BODY: dict[str, Any] = {
     "customer_id": "C-1001",

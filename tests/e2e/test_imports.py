@@ -1,4 +1,4 @@
-"""Marketplace batch import over SQS (import.md), end to end: a message sent to the import
+"""Marketplace batch import over SQS (docs/import.md), end to end: a message sent to the import
 queue through the local AWS endpoint is picked up by the event source mapping, imported, and
 reported; duplicates, bad records, bad messages and throttling lose nothing."""
 
@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from chalicelib import aws
+from chalicelib.adapters import aws
 from chalicelib.clock import iso
 from tests.e2e.helpers import execution, staff_view, timeline
 

@@ -12,7 +12,7 @@ import pytest
 from botocore.exceptions import ClientError
 from chalice.test import Client
 
-from chalicelib import aws
+from chalicelib.adapters import aws
 from local.runtime import LocalSystem
 
 BODY = {"customer_id": "C-7", "order_id": "O-7", "channel": "web", "desired_outcome": "return",

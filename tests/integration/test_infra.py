@@ -40,6 +40,7 @@ from infra.package import (
     Package,
     PackageError,
     check,
+    check_policies,
     finish_bundle,
     is_runtime_provided,
     package,
@@ -51,6 +52,7 @@ from infra.resources import (
     TICKET_INDEXES,
     asl_placeholders,
     function_names,
+    load_asl,
     names,
     resources,
     state_machine_files,
@@ -138,7 +140,7 @@ def test_package_writes_the_template_and_a_lambda_bundle(built: Package) -> None
     # Then the bundle holds the app, chalicelib and the Linux wheels of requirements.txt
     with zipfile.ZipFile(built.bundle_path) as bundle:
         files = set(bundle.namelist())
-    assert {"app.py", "chalicelib/config.py", "chalicelib/triage_rules.toml", "chalice/app.py"} <= files
+    assert {"app.py", "chalicelib/config.py", "chalicelib/triage/rules.toml", "chalice/app.py"} <= files
     assert any(f.startswith("aws_lambda_powertools/") for f in files)
     assert any(f.startswith("pydantic_core/") and f.endswith("x86_64-linux-gnu.so") for f in files)
     # And the template is Chalice's SAM template with our resources merged in
@@ -167,7 +169,7 @@ def test_every_module_of_the_bundle_has_bytecode_of_its_own_source_for_the_runti
             path = PurePosixPath(source)
             pyc = str(path.parent / "__pycache__" / f"{path.stem}.{sys.implementation.cache_tag}.pyc")
             assert pyc in names, source
-        for source in ("app.py", "chalicelib/store.py", "pydantic/main.py"):
+        for source in ("app.py", "chalicelib/adapters/store.py", "pydantic/main.py"):
             path = PurePosixPath(source)
             header = bundle.read(str(path.parent / "__pycache__" / f"{path.stem}.{sys.implementation.cache_tag}.pyc"))[:16]
             assert header[:4] == importlib.util.MAGIC_NUMBER
@@ -354,9 +356,13 @@ TRANSACT_ACTIONS = {"Put": "dynamodb:PutItem", "Update": "dynamodb:UpdateItem", 
                     "ConditionCheck": "dynamodb:ConditionCheckItem"}
 
 
+# The shared DynamoDB helpers (chalicelib/adapters/dynamodb.py) -> the API call they make.
+DDB_HELPERS = {"query_items": "query", "query_pages": "query", "batch_get": "batch_get_item", "batch_write": "batch_write_item"}
+
+
 def _store_methods() -> dict[str, ast.FunctionDef]:
-    tree = ast.parse((REPO / "chalicelib" / "store.py").read_text(encoding="utf-8"))
-    (cls,) = [n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "TicketStore"]
+    tree = ast.parse((REPO / "chalicelib" / "adapters" / "store.py").read_text(encoding="utf-8"))
+    (cls,) = [n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "DynamoDBTicketStore"]
     return {n.name: n for n in cls.body if isinstance(n, ast.FunctionDef)}
 
 
@@ -366,6 +372,10 @@ def _needs(method: str, methods: dict[str, ast.FunctionDef], seen: frozenset[str
     node = methods[method]
     index = next((k.value.value for c in ast.walk(node) if isinstance(c, ast.Call) for k in c.keywords
                   if k.arg == "IndexName" and isinstance(k.value, ast.Constant)), None)
+    for call in (c for c in ast.walk(node) if isinstance(c, ast.Call) and isinstance(c.func, ast.Name)
+                 and c.func.id in DDB_HELPERS and c.args and isinstance(c.args[0], ast.Attribute) and c.args[0].attr == "ddb"):
+        op = DDB_HELPERS[call.func.id]  # helper(self.ddb, ...): the call it makes on the client
+        needs.add((DDB_ACTIONS[op], index if op == "query" else None))
     for call in (c for c in ast.walk(node) if isinstance(c, ast.Call) and isinstance(c.func, ast.Attribute)):
         target, op = call.func.value, call.func.attr
         if isinstance(target, ast.Attribute) and target.attr == "ddb":
@@ -530,12 +540,12 @@ def _detached(template: dict[str, Any]) -> tuple[dict[str, Any], set[str]]:
 
 
 def test_non_lambda_resources_are_created_by_motos_cloudformation(template: dict[str, Any], built: Package) -> None:
-    from local.moto_patches import state_machines_from_cloudformation  # DefinitionSubstitutions applied
+    from local.moto.cloudformation import state_machines  # DefinitionSubstitutions applied
 
     plain, removed_types = _detached(template)
     assert {t for t in removed_types if not t.startswith(("AWS::Serverless::", "AWS::Lambda::"))} == NOT_IN_MOTO
     n = names(built.stage)
-    with mock_aws(), state_machines_from_cloudformation(), warnings.catch_warnings():
+    with mock_aws(), state_machines(), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         cfn = boto3.client("cloudformation", region_name=REGION)
         cfn.create_stack(StackName=f"complaints-{built.stage}", TemplateBody=json.dumps(plain), Capabilities=["CAPABILITY_IAM"])
@@ -616,7 +626,7 @@ def test_prod_keeps_data_and_users_and_personal_data_out_of_logs(template: dict[
 def test_runtime_provided_files_are_recognised_by_package_and_metadata_directory() -> None:
     provided = ["botocore/client.py", "botocore-1.44.8.dist-info/RECORD", "python_dateutil-2.9.0.post0.dist-info/METADATA",
                 "dateutil/tz/tz.py", "six.py", "urllib3/__init__.py", "jmespath-1.1.0.data/scripts/jp.py", "boto3/session.py"]
-    kept = ["app.py", "chalicelib/store.py", "pydantic/main.py", "botocore_extras/x.py", "sixth.py", "typing_extensions.py",
+    kept = ["app.py", "chalicelib/adapters/store.py", "pydantic/main.py", "botocore_extras/x.py", "sixth.py", "typing_extensions.py",
             "aws_lambda_powertools-3.37.0.dist-info/RECORD"]
     assert [n for n in provided + kept if is_runtime_provided(n)] == provided
 
@@ -644,6 +654,18 @@ def test_package_check_rejects_what_a_missed_merge_would_leave(template: dict[st
     message = str(raised.value)
     for expected in ("merged intrinsic", "ReportBatchItemFailures", "Typo has no Type", "Notify runs with", "placeholder"):
         assert expected in message
+
+
+def test_package_refuses_an_invalid_service_level_policy_naming_the_key(tmp_path: Path) -> None:
+    # Given ops' edit of the lifecycle with a negative window
+    asl = load_asl("lifecycle")
+    asl["States"]["ServiceLevelPolicy"]["Result"]["P2"]["resolution_s"] = -60
+    edited = tmp_path / "lifecycle.asl.json"
+    edited.write_text(json.dumps(asl), encoding="utf-8")
+    # When the build checks the definitions / Then it stops before building, naming the key
+    with pytest.raises(PackageError, match=r"P2\.resolution_s: must be a positive number of seconds, got -60"):
+        check_policies({"lifecycle": edited})
+    check_policies()  # the real files pass
 
 
 def test_deploy_uploads_the_bundle_and_keeps_deployed_parameters(tmp_path: Path) -> None:

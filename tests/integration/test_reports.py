@@ -14,12 +14,14 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from chalicelib.analytics import Aggregator, handle_stream
-from chalicelib.reports import AggregateReader, serve
-from chalicelib.store import TicketStore
+from chalicelib.adapters.store import DynamoDBTicketStore
+from chalicelib.reports.dynamodb import AggregateReader, Aggregator
+from chalicelib.reports.figures import report
+from chalicelib.reports.handlers import handle_stream
 from infra.resources import TICKETS_STREAM_VIEW, names, resources
-from local.streams import DynamoDBStreamPoller, compact_stream_shards, streams_client
-from tests.unit.test_analytics import EXPECTED_SUMMARY, WINDOW, Story, contract_view, fixture
+from local.moto import dynamodb
+from local.streams import DynamoDBStreamPoller, streams_client
+from tests.unit.test_analytics import EXPECTED_SUMMARY, WINDOW, Story, contract_view, fixture, on
 
 TABLE = names("test")["table"]
 REGION = "us-east-1"
@@ -30,7 +32,7 @@ def ddb(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    with mock_aws(), compact_stream_shards():
+    with mock_aws(), dynamodb.stream_shards():
         tables = {k: v for k, v in resources("test").items() if v["Type"] == "AWS::DynamoDB::Table"}
         boto3.client("cloudformation").create_stack(StackName="tables", TemplateBody=json.dumps({"Resources": tables}))
         client = boto3.client("dynamodb")
@@ -42,7 +44,7 @@ def ddb(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
 
 def write(ddb: Any, stories: list[Story]) -> None:
     """Each story's states as the app writes them: create, then one versioned save per change."""
-    store = TicketStore(ddb, TABLE)
+    store = DynamoDBTicketStore(ddb, TABLE)
     for story in stories:
         store.create(story.states[0])
         for version, state in enumerate(story.states[1:], start=1):
@@ -67,7 +69,7 @@ def stream(ddb: Any) -> tuple[str, list[dict[str, Any]]]:
 def deliver(ddb: Any, records: list[dict[str, Any]], batch: int = 100) -> None:
     aggregator = Aggregator(ddb, TABLE)
     for start in range(0, len(records), batch):
-        assert handle_stream({"Records": records[start:start + batch]}, aggregator) == {"batchItemFailures": []}
+        assert handle_stream(on(aggregator), {"Records": records[start:start + batch]}) == {"batchItemFailures": []}
 
 
 def aggregates(ddb: Any) -> dict[tuple[str, str], dict[str, Any]]:
@@ -98,7 +100,7 @@ def test_stream_to_aggregates_to_report_is_exact_and_never_scans(ddb: Any) -> No
     # When the summary is read
     ddb.operations.clear()
     reader = AggregateReader(ddb, TABLE)
-    body = serve("summary", WINDOW, reader)
+    body = report("summary", WINDOW, reader)
     # Then it is the hand-computed summary, from Queries alone
     assert contract_view(body) == EXPECTED_SUMMARY
     assert set(ddb.operations) == {"Query"} and len(ddb.operations) == reader.stats.queries
@@ -116,7 +118,7 @@ def test_duplicated_stream_records_do_not_double_count(ddb: Any) -> None:
         deliver(ddb, records[start:start + 4])
         deliver(ddb, records[start:start + 4])
     assert aggregates(ddb) == once
-    assert contract_view(serve("summary", WINDOW, AggregateReader(ddb, TABLE))) == EXPECTED_SUMMARY
+    assert contract_view(report("summary", WINDOW, AggregateReader(ddb, TABLE))) == EXPECTED_SUMMARY
 
 
 def test_the_handler_writes_only_aggregate_items(ddb: Any) -> None:
@@ -145,10 +147,10 @@ class FakeLambda:
             if self.partial:  # ReportBatchItemFailures: the second half comes again
                 middle = event["Records"][len(event["Records"]) // 2]["dynamodb"]["SequenceNumber"]
                 half = {"Records": event["Records"][: len(event["Records"]) // 2]}
-                handle_stream(half, self.aggregator)
+                handle_stream(on(self.aggregator), half)
                 return {"Payload": io.BytesIO(json.dumps({"batchItemFailures": [{"itemIdentifier": middle}]}).encode())}
             return {"FunctionError": "Unhandled", "Payload": io.BytesIO(b'{"errorType": "Boom"}')}
-        answer = handle_stream(event, self.aggregator)
+        answer = handle_stream(on(self.aggregator), event)
         return {"Payload": io.BytesIO(json.dumps(answer).encode())}
 
 
@@ -166,7 +168,7 @@ def test_local_poller_redelivers_failed_batches_and_trims_the_shard(ddb: Any, pa
     poller._stop.wait = lambda timeout=None: False  # type: ignore[method-assign]  # no back-off in the test
     while poller.poll_once():
         pass
-    assert contract_view(serve("summary", WINDOW, AggregateReader(ddb, TABLE))) == EXPECTED_SUMMARY
+    assert contract_view(report("summary", WINDOW, AggregateReader(ddb, TABLE))) == EXPECTED_SUMMARY
     first, second, third = fake.batches[:3]
     if partial:  # resumed from the first failed record, twice
         assert second[0] == first[len(first) // 2] and third[0] == second[len(second) // 2]
@@ -177,23 +179,22 @@ def test_local_poller_redelivers_failed_batches_and_trims_the_shard(ddb: Any, pa
     write(ddb, [Story("CMP-LATE", fixture()[0].created, sku="SKU-88").triage("damaged_in_transit", "P3")])
     while poller.poll_once():
         pass
-    body = serve("summary", WINDOW, AggregateReader(ddb, TABLE))
+    body = report("summary", WINDOW, AggregateReader(ddb, TABLE))
     assert body["counts"]["total"] == EXPECTED_SUMMARY["counts"]["total"] + 1
 
 
 def test_a_failed_transaction_leaves_no_stream_records(monkeypatch: pytest.MonkeyPatch) -> None:
-    # The local system's moto: item-level rollback (moto_patches) under the stream patches
-    from chalicelib.store import VersionConflict
-    from local.moto_patches import cheap_transaction_rollback
+    # The local system's moto: item-level rollback and the stream patches (local.moto.dynamodb)
+    from chalicelib.adapters.ports import VersionConflict
 
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    with mock_aws(), cheap_transaction_rollback(), compact_stream_shards():
+    with mock_aws(), dynamodb.transactions(), dynamodb.stream_shards():
         tables = {k: v for k, v in resources("test").items() if v["Type"] == "AWS::DynamoDB::Table"}
         boto3.client("cloudformation").create_stack(StackName="tables", TemplateBody=json.dumps({"Resources": tables}))
         ddb = boto3.client("dynamodb")
-        store = TicketStore(ddb, TABLE)
+        store = DynamoDBTicketStore(ddb, TABLE)
         a, b = fixture()[:2]
         store.create(a.states[0])
         # Given a save that loses the version race, and a batch create whose second ticket exists
@@ -204,4 +205,4 @@ def test_a_failed_transaction_leaves_no_stream_records(monkeypatch: pytest.Monke
         _, records = stream(ddb)
         assert [(r["eventName"], r["dynamodb"]["Keys"]["pk"]["S"]) for r in records] == [("INSERT", "C#CMP-A"), ("INSERT", "C#CMP-B")]
         deliver(ddb, records)
-        assert serve("summary", WINDOW, AggregateReader(ddb, TABLE))["counts"]["total"] == 2
+        assert report("summary", WINDOW, AggregateReader(ddb, TABLE))["counts"]["total"] == 2

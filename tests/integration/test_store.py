@@ -11,8 +11,9 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from chalicelib.adapters.ports import BadCursor, VersionConflict
+from chalicelib.adapters.store import DynamoDBTicketStore as TicketStore
 from chalicelib.models import ComplaintIn, Event, Status
-from chalicelib.store import BadCursor, TicketStore, VersionConflict
 from chalicelib.ticket import Clock, Ticket
 from infra.resources import names, resources
 

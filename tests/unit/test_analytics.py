@@ -1,4 +1,4 @@
-"""Report aggregates (chalicelib/analytics.py + reports.py) on a hand-computed fixture, in
+"""Report aggregates (chalicelib/reports/) on a hand-computed fixture, in
 memory: tickets taken through their states by the lifecycle rules, their states streamed as
 the tickets table would stream them, and the summary compared with numbers worked out by hand.
 
@@ -8,6 +8,7 @@ the tickets table would stream them, and the summary compared with numbers worke
 from __future__ import annotations
 
 import copy
+import dataclasses
 import random
 import re
 from datetime import UTC, datetime, timedelta
@@ -18,27 +19,14 @@ import pytest
 from botocore.exceptions import ClientError
 
 from chalicelib import lifecycle
-from chalicelib.analytics import (
-    Aggregator,
-    changes_of,
-    contribution,
-    decode,
-    difference,
-    encode,
-    handle_stream,
-    split_duration,
-)
+from chalicelib.adapters.memory import memory_services
+from chalicelib.adapters.store import ticket_item
 from chalicelib.models import ComplaintIn, Product, ResolveIn
-from chalicelib.reports import (
-    AggregateReader,
-    ReportParamError,
-    Window,
-    hotspots,
-    nearest_rank,
-    serve,
-    window_of,
-)
-from chalicelib.store import ticket_item
+from chalicelib.reports.aggregates import AggregateWriter, contribution, decode, difference, encode, split_duration
+from chalicelib.reports.dynamodb import AggregateReader, Aggregator, changes_of
+from chalicelib.reports.figures import ReportParamError, Window, hotspots, nearest_rank, report, window_of
+from chalicelib.reports.handlers import handle_stream
+from chalicelib.services import Services
 from chalicelib.ticket import FollowUpPolicy, Policy, Ticket
 from chalicelib.triage import TriageResult
 
@@ -173,7 +161,7 @@ EXPECTED_SLA_BY_TEAM = {
 
 
 def contract_view(body: dict[str, Any]) -> dict[str, Any]:
-    """The fields of api.md's summary (the response has more, which is fine)."""
+    """The fields of docs/api.md's summary (the response has more, which is fine)."""
     view = {k: copy.deepcopy(body[k]) for k in EXPECTED_SUMMARY}
     for clock in ("first_contact", "resolution"):
         view["sla"][clock].pop("by_team")
@@ -205,7 +193,8 @@ def removal(cid: str, sequence: int) -> dict[str, Any]:
 # -- an in-memory table with exactly the calls the aggregates make ----------------------------------------
 class MemoryTable:
     """``batch_get_item``, ``transact_write_items`` (conditional Put, ADD Update) and ``query``
-    (pk = :pk AND sk BETWEEN) on dicts of low-level attribute values."""
+    (pk = :pk AND sk BETWEEN, also through ``get_paginator``) on dicts of low-level attribute
+    values."""
 
     def __init__(self) -> None:
         self.items: dict[tuple[str, str], dict[str, Any]] = {}
@@ -253,6 +242,13 @@ class MemoryTable:
         found = [copy.deepcopy(item) for (p, s), item in sorted(self.items.items()) if p == pk and lo <= s <= hi]
         return {"Items": found, "Count": len(found)}
 
+    def get_paginator(self, operation: str) -> MemoryTable:
+        assert operation == "query"
+        return self
+
+    def paginate(self, **kwargs: Any) -> list[dict[str, Any]]:
+        return [self.query(**kwargs)]  # one page: this table never holds a page's worth
+
     def scan(self, **kwargs: Any) -> dict[str, Any]:
         raise AssertionError("reports never scan")
 
@@ -268,11 +264,16 @@ class MemoryTable:
         return out
 
 
+def on(aggregator: AggregateWriter) -> Services:
+    """Services whose aggregates are written by ``aggregator``."""
+    return dataclasses.replace(memory_services(), aggregator=aggregator)
+
+
 def streamed(records: list[dict[str, Any]], batch: int = 7) -> MemoryTable:
     table = MemoryTable()
     aggregator = Aggregator(table, TABLE)
     for start in range(0, len(records), batch):
-        assert handle_stream({"Records": records[start:start + batch]}, aggregator) == {"batchItemFailures": []}
+        assert handle_stream(on(aggregator), {"Records": records[start:start + batch]}) == {"batchItemFailures": []}
     return table
 
 
@@ -288,7 +289,7 @@ def test_summary_of_the_fixture_is_what_was_worked_out_by_hand(stories: list[Sto
     table.calls.clear()
     # When the summary of November is read
     reader = AggregateReader(table, TABLE)
-    body = serve("summary", WINDOW, reader)
+    body = report("summary", WINDOW, reader)
     # Then it is exactly the hand-computed one
     assert contract_view(body) == EXPECTED_SUMMARY
     assert {c: body["sla"][c]["by_team"] for c in ("first_contact", "resolution")} == EXPECTED_SLA_BY_TEAM
@@ -306,7 +307,7 @@ def test_summary_of_the_fixture_is_what_was_worked_out_by_hand(stories: list[Sto
 
 
 def test_an_empty_window_reads_as_zeros_and_nulls() -> None:
-    body = serve("summary", {"from": "2026-01-01", "to": "2026-01-08"}, AggregateReader(MemoryTable(), TABLE))
+    body = report("summary", {"from": "2026-01-01", "to": "2026-01-08"}, AggregateReader(MemoryTable(), TABLE))
     assert body["counts"]["total"] == 0 and body["counts"]["by_category"] == {}
     assert body["sla"]["first_contact"] == {"met": 0, "breached": 0, "open": 0, "compliance": None, "by_team": {}}
     assert body["durations_s"]["resolution"]["median"] is None and body["durations_s"]["resolution"]["p90"] is None
@@ -317,7 +318,7 @@ def test_an_empty_window_reads_as_zeros_and_nulls() -> None:
 
 def test_a_window_across_months_reads_each_month(stories: list[Story]) -> None:
     table = streamed(stream_records(stories))
-    body = serve("summary", {"from": "2026-10-31T12:00:00Z", "to": "2026-12-01"}, AggregateReader(table, TABLE))
+    body = report("summary", {"from": "2026-10-31T12:00:00Z", "to": "2026-12-01"}, AggregateReader(table, TABLE))
     assert (body["from"], body["to"]) == ("2026-10-31T00:00:00Z", "2026-12-01T00:00:00Z")
     assert body["counts"]["total"] == 8  # with F (Oct 31) and G (Nov 30)
     assert body["top_products"][0] == {"sku": "SKU-88", "complaints": 4}
@@ -331,9 +332,9 @@ def test_redelivered_and_stale_records_change_nothing(stories: list[Story]) -> N
     twice = MemoryTable()
     aggregator = Aggregator(twice, TABLE)
     for start in range(0, len(records), 5):
-        handle_stream({"Records": records[start:start + 5]}, aggregator)
-        handle_stream({"Records": records[start:start + 5]}, aggregator)
-    handle_stream({"Records": records}, aggregator)
+        handle_stream(on(aggregator), {"Records": records[start:start + 5]})
+        handle_stream(on(aggregator), {"Records": records[start:start + 5]})
+    handle_stream(on(aggregator), {"Records": records})
     assert twice.aggregates() == once.aggregates()
 
 
@@ -358,7 +359,7 @@ def test_a_removed_ticket_no_longer_counts_and_stays_removed(stories: list[Story
     records = stream_records(stories)
     b_records = [r for r in records if r["dynamodb"]["Keys"]["pk"]["S"] == "C#CMP-B"]
     table = streamed([*records, removal("CMP-B", 99_999), b_records[0]])  # a late copy of its INSERT
-    body = serve("summary", WINDOW, AggregateReader(table, TABLE))
+    body = report("summary", WINDOW, AggregateReader(table, TABLE))
     assert body["counts"]["total"] == 5
     assert body["vouchers"]["count"] == 1 and body["escalations"]["1"] == 2
     assert body["top_orders"][:2] == [{"order_id": "O-1", "complaints": 2}, {"order_id": "O-3", "complaints": 1}]
@@ -372,7 +373,7 @@ def test_only_ticket_items_count() -> None:
                                              "NewImage": {}, "SequenceNumber": "2"}},
     ]}
     table = MemoryTable()
-    assert handle_stream(event, Aggregator(table, TABLE)) == {"batchItemFailures": []}
+    assert handle_stream(on(Aggregator(table, TABLE)), event) == {"batchItemFailures": []}
     assert table.items == {} and table.calls == []
 
 
@@ -381,15 +382,15 @@ def test_an_unreadable_image_is_skipped_not_retried_forever(stories: list[Story]
                                                "NewImage": {"pk": {"S": "C#CMP-Z"}, "status": {"S": "nonsense"}},
                                                "SequenceNumber": "5"}}
     table = MemoryTable()
-    assert handle_stream({"Records": [bad, *stream_records(stories[:1])]}, Aggregator(table, TABLE)) == {"batchItemFailures": []}
-    assert serve("summary", WINDOW, AggregateReader(table, TABLE))["counts"]["total"] == 1
+    assert handle_stream(on(Aggregator(table, TABLE)), {"Records": [bad, *stream_records(stories[:1])]}) == {"batchItemFailures": []}
+    assert report("summary", WINDOW, AggregateReader(table, TABLE))["counts"]["total"] == 1
 
 
 def test_a_guard_that_moved_meanwhile_is_reread_and_a_failing_ticket_reported(stories: list[Story]) -> None:
     records = stream_records(stories[:2])
     table = MemoryTable()
     aggregator = Aggregator(table, TABLE)
-    handle_stream({"Records": records[:2]}, aggregator)
+    handle_stream(on(aggregator), {"Records": records[:2]})
     # Another consumer applies A's later states between our guard read and our write
     original = table.transact_write_items
     interfered = []
@@ -401,7 +402,7 @@ def test_a_guard_that_moved_meanwhile_is_reread_and_a_failing_ticket_reported(st
         original(TransactItems)
 
     table.transact_write_items = racing  # type: ignore[method-assign]
-    assert handle_stream({"Records": records[2:]}, aggregator) == {"batchItemFailures": []}
+    assert handle_stream(on(aggregator), {"Records": records[2:]}) == {"batchItemFailures": []}
     assert table.aggregates() == streamed(records).aggregates()
 
     # A ticket whose transaction keeps failing is reported by its first record's sequence number
@@ -410,7 +411,7 @@ def test_a_guard_that_moved_meanwhile_is_reread_and_a_failing_ticket_reported(st
 
     fresh = MemoryTable()
     fresh.transact_write_items = failing  # type: ignore[method-assign]
-    answer = handle_stream({"Records": stream_records(stories[2:3])}, Aggregator(fresh, TABLE, backoff_s=0))
+    answer = handle_stream(on(Aggregator(fresh, TABLE, backoff_s=0)), {"Records": stream_records(stories[2:3])})
     assert answer == {"batchItemFailures": [{"itemIdentifier": "1001"}]}
 
 
@@ -444,7 +445,7 @@ def test_exact_percentiles_over_many_days_and_buckets() -> None:
         first_contact.append(seconds)
     table = streamed(stream_records(stories), batch=50)
     # When read for the whole span (two months)
-    body = serve("summary", {"from": "2026-11-01", "to": "2026-12-11"}, AggregateReader(table, TABLE))
+    body = report("summary", {"from": "2026-11-01", "to": "2026-12-11"}, AggregateReader(table, TABLE))
     # Then median and p90 are the nearest-rank ones of the 400 durations
     ordered = sorted(first_contact)
     assert body["durations_s"]["first_contact"]["median"] == ordered[nearest_rank(400, (1, 2)) - 1]
@@ -463,7 +464,7 @@ def test_hotspots_rank_jumps_against_the_previous_window() -> None:
             stories.append(Story(f"CMP-{sku}-{day}-{i}", created, sku=sku, order=f"O-{sku}-{i}").triage(category, "P3"))
     table = streamed(stream_records(stories))
     # When the hotspots of week 2 are read
-    body = serve("hotspots", {"from": "2026-11-09", "to": "2026-11-16"}, AggregateReader(table, TABLE))
+    body = report("hotspots", {"from": "2026-11-09", "to": "2026-11-16"}, AggregateReader(table, TABLE))
     # Then the biggest jumps come first; SKU-4 (2 < min 3) and falling ones are left out
     assert body["previous"] == {"from": "2026-11-02T00:00:00Z", "to": "2026-11-09T00:00:00Z"}
     assert [(next(k for k in ("sku", "category") if k in i), i.get("sku") or i.get("category"), i["complaints"],
@@ -493,7 +494,7 @@ def test_hotspots_rank_jumps_against_the_previous_window() -> None:
 ])
 def test_bad_parameters_name_their_field(params: dict[str, str], field: str, message: str) -> None:
     with pytest.raises(ReportParamError) as raised:
-        serve("summary", params, AggregateReader(MemoryTable(), TABLE))
+        report("summary", params, AggregateReader(MemoryTable(), TABLE))
     assert raised.value.field == field and re.search(message, raised.value.message)
 
 

@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from chalicelib.reports import AggregateReader, serve
+from chalicelib.reports import figures
+from chalicelib.reports.dynamodb import AggregateReader
 from local import report
 from tests.unit.test_analytics import TABLE, WINDOW, fixture, stream_records, streamed
 
@@ -19,8 +20,8 @@ from tests.unit.test_analytics import TABLE, WINDOW, fixture, stream_records, st
 @pytest.fixture(scope="module")
 def bodies() -> tuple[dict[str, Any], dict[str, Any]]:
     table = streamed(stream_records(fixture()))
-    return (serve("summary", WINDOW, AggregateReader(table, TABLE)),
-            serve("hotspots", {**WINDOW, "min_complaints": "1"}, AggregateReader(table, TABLE)))
+    return (figures.report("summary", WINDOW, AggregateReader(table, TABLE)),
+            figures.report("hotspots", {**WINDOW, "min_complaints": "1"}, AggregateReader(table, TABLE)))
 
 
 def test_the_page_is_self_contained_with_every_chart(bodies: tuple[dict[str, Any], dict[str, Any]], tmp_path: Path) -> None:

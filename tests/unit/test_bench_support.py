@@ -139,15 +139,31 @@ def test_importtime_rows_keep_the_tree_and_name_who_brought_a_package_in() -> No
 def test_the_cold_start_bench_finds_what_each_handler_imports_in_app_py() -> None:
     modules = coldstart.handler_imports((coldstart.REPO / "app.py").read_text(encoding="utf-8"), coldstart.REPO)
     assert modules["lifecycle_step"] == ("chalicelib.steps",)
-    assert modules["notify"] == ("chalicelib.bootstrap",)
+    assert modules["notify"] == ("chalicelib.notify",)
     assert modules["import_batch"] == ("chalicelib.importer",)
-    assert modules["analytics"] == ("chalicelib.analytics",)
-    assert {"chalicelib.intake", "chalicelib.queries", "chalicelib.actions", "chalicelib.models", "chalicelib.reports"} <= set(
-        modules["api_handler"])
-    assert not {"chalicelib.steps", "chalicelib.importer", "chalicelib.bootstrap"} & set(modules["api_handler"])
+    assert modules["analytics"] == ("chalicelib.reports.handlers",)
+    assert {"chalicelib.intake", "chalicelib.queries", "chalicelib.actions", "chalicelib.models",
+            "chalicelib.reports.handlers"} <= set(modules["api_handler"])
+    assert not {"chalicelib.steps", "chalicelib.importer", "chalicelib.notify"} & set(modules["api_handler"])
 
 
 def test_the_cold_start_bench_sees_template_values_as_the_function_would() -> None:
     assert coldstart._placeholder({"Fn::Sub": "complaints-${Stage}-x-${AWS::Region}"}) == "complaints-Stage-x-us-east-1"
     assert coldstart._placeholder({"Ref": "TicketsTable"}) == "TicketsTable"
     assert coldstart._placeholder(128) == "128"
+
+
+def test_the_policy_benchmarks_minute_walk_reference_gives_the_calendars_due_time() -> None:
+    # Given the reference the policy benchmark times the calendar against
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from bench import policy as policy_bench
+    from chalicelib.policy import Calendar
+
+    office = Calendar.model_validate({"timezone": "Asia/Shanghai", "week": {"mon-fri": ["09:00-18:00"]},
+                                      "holidays": "CN"}).working_time("product")
+    start = datetime(2026, 2, 13, 16, 0, tzinfo=ZoneInfo("Asia/Shanghai"))  # Friday, before a make-up Saturday
+    # Then walking minute by minute ends where the interval walk does
+    for seconds in (60, 7200, 5 * 3600, 20 * 3600):
+        assert policy_bench.minute_walk(office, start, seconds) == office.add(start, seconds).at

@@ -1,4 +1,4 @@
-"""The lifecycle rules of lifecycle.md, on tickets in memory (no AWS)."""
+"""The lifecycle rules of docs/lifecycle.md, on tickets in memory (no AWS)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from decimal import Decimal
 import pytest
 
 from chalicelib import lifecycle
-from chalicelib.lifecycle import ActionNotAllowed, ladder_window, plan
+from chalicelib.lifecycle import ActionNotAllowed, Plan, ladder_window, plan
 from chalicelib.models import ComplaintIn, ResolveIn, Status
+from chalicelib.notifications import StaffAlert
 from chalicelib.ticket import FollowUpPolicy, Policy, Ticket
 from chalicelib.triage import TriageResult
 
@@ -48,8 +49,8 @@ def test_triage_starts_both_clocks_and_acknowledges() -> None:
     assert t.clocks["first_contact"].due == T0 + timedelta(minutes=30)
     assert t.clocks["resolution"].due == T0 + timedelta(hours=24)
     assert types(out) == ["triaged", "acknowledged"]
-    assert [n["template"] for n in out.notifications] == ["acknowledged"]
-    assert plan(t, T0) == {"next": "await_agent", "wait_s": 1800}
+    assert [n.template for n in out.notifications] == ["acknowledged"]
+    assert plan(t, T0) == Plan(next="await_agent", wait_s=1800)
 
 
 def test_first_contact_ladder_halves_windows_and_issues_one_voucher() -> None:
@@ -59,17 +60,17 @@ def test_first_contact_ladder_halves_windows_and_issues_one_voucher() -> None:
     assert out1.ticket.escalation_level == 1
     assert out1.ticket.clocks["first_contact"].due == h(0.5) + timedelta(minutes=15)
     assert [v.amount for v in out1.ticket.vouchers] == [Decimal("10.00")]
-    topics = [n.get("topic") for n in out1.notifications if n["to"] == "staff"]
+    topics = [n.topic for n in out1.notifications if isinstance(n, StaffAlert)]
     assert topics == ["team:logistics"]
     out2 = lifecycle.clock_expired(out1.ticket, h(0.75))
     assert out2.ticket.escalation_level == 2 and types(out2) == ["escalated"]
-    assert [n.get("topic") for n in out2.notifications if n["to"] == "staff"] == ["level:2"]
+    assert [n.topic for n in out2.notifications if isinstance(n, StaffAlert)] == ["level:2"]
     out3 = lifecycle.clock_expired(out2.ticket, h(0.75) + timedelta(seconds=450))
     assert out3.ticket.escalation_level == 3
     # level 3 repeats every level-3 window, no second voucher
     out4 = lifecycle.clock_expired(out3.ticket, out3.ticket.clocks["first_contact"].due)
     assert types(out4) == ["escalated"] and out4.events[0].detail["repeat"] is True
-    assert [n.get("topic") for n in out4.notifications if n["to"] == "staff"] == ["level:3"]
+    assert [n.topic for n in out4.notifications if isinstance(n, StaffAlert)] == ["level:3"]
     assert len(out4.ticket.vouchers) == 1
 
 
@@ -77,7 +78,7 @@ def test_early_wakeup_changes_nothing() -> None:
     t = triaged()
     out = lifecycle.clock_expired(t, h(0.25))
     assert out.events == [] and out.ticket == t
-    assert plan(out.ticket, h(0.25))["wait_s"] == 900
+    assert plan(out.ticket, h(0.25)).wait_s == 900
 
 
 def test_import_past_its_window_enters_escalated() -> None:
@@ -91,10 +92,10 @@ def test_contact_then_resolve_is_never_escalated() -> None:
     t = triaged()
     t = lifecycle.contact(t, "agent:A-7", "called", h(0.2)).ticket
     assert t.status is Status.IN_PROGRESS and not t.clocks["first_contact"].running
-    assert plan(t, h(0.2))["wait_s"] == int((h(24) - h(0.2)).total_seconds())
+    assert plan(t, h(0.2)).wait_s == int((h(24) - h(0.2)).total_seconds())
     out = lifecycle.resolve(t, "agent:A-7", ResolveIn(resolution="refund", note="ok"), h(1))
     assert out.ticket.status is Status.RESOLVED and out.ticket.escalation_level == 0
-    assert plan(out.ticket, h(1)) == {"next": "survey_delay", "wait_s": 7200}
+    assert plan(out.ticket, h(1)) == Plan(next="survey_delay", wait_s=7200)
 
 
 @pytest.mark.parametrize("action", ["contact_twice", "resolve_closed", "rate_unsurveyed"])
@@ -125,7 +126,7 @@ def test_low_scores_reopen_twice_then_close_unsatisfied() -> None:
     assert types(out) == ["rated", "reopened"] and out.ticket.status is Status.IN_PROGRESS
     assert out.ticket.clocks["resolution"].level == 1
     assert out.ticket.clocks["resolution"].due == h(5) + timedelta(seconds=ladder_window(259200, 1))
-    assert any(n.get("topic") == "team:service" for n in out.notifications)
+    assert any(isinstance(n, StaffAlert) and n.topic == "team:service" for n in out.notifications)
     t = resolved_and_surveyed(out.ticket, h(6))
     t = lifecycle.rate(t, "customer:C-1", 1, "", h(9)).ticket
     assert t.reopen_count == 2 and t.clocks["resolution"].level == 2
@@ -133,24 +134,25 @@ def test_low_scores_reopen_twice_then_close_unsatisfied() -> None:
     out = lifecycle.rate(t, "customer:C-1", 1, "", h(13))
     assert out.ticket.status is Status.CLOSED_UNSATISFIED
     assert types(out) == ["rated", "closed"]
-    assert any(n.get("topic") == "level:2" for n in out.notifications)
+    assert any(isinstance(n, StaffAlert) and n.topic == "level:2" for n in out.notifications)
 
 
 def test_survey_reminder_then_close_without_feedback() -> None:
     t = resolved_and_surveyed(lifecycle.contact(triaged(), "agent:A", "", h(0.1)).ticket, h(1))
     sent = h(3)
-    assert plan(t, sent) == {"next": "await_survey", "wait_s": 86400}
+    assert plan(t, sent) == Plan(next="await_survey", wait_s=86400)
     out = lifecycle.survey_timeout(t, sent + timedelta(hours=24))
     assert types(out) == ["survey_reminder"]
-    assert plan(out.ticket, sent + timedelta(hours=24))["wait_s"] == 48 * 3600
+    assert plan(out.ticket, sent + timedelta(hours=24)).wait_s == 48 * 3600
     out = lifecycle.survey_timeout(out.ticket, sent + timedelta(hours=72))
     assert types(out) == ["closed"] and out.ticket.satisfaction is not None
     assert out.ticket.satisfaction.public() == {"score": None, "feedback": "none"}
-    assert plan(out.ticket, sent + timedelta(hours=72))["next"] == "closed"
+    assert plan(out.ticket, sent + timedelta(hours=72)).next == "closed"
 
 
 def test_manual_escalation_raises_level_and_alerts() -> None:
     out = lifecycle.escalate(triaged(), "agent:A", "customer threatens media", h(0.1))
     assert out.ticket.escalation_level == 1 and out.events[0].detail["manual"] is True
-    assert out.notifications[0]["topic"] == "team:logistics"
+    alert = out.notifications[0]
+    assert isinstance(alert, StaffAlert) and alert.topic == "team:logistics"
     assert out.ticket.vouchers == []

@@ -21,7 +21,18 @@ from chalicelib.triage import (
 )
 
 SHARED_EXAMPLES = Path(__file__).resolve().parents[2].parent / "shared/data/triage-examples.jsonl"
-HOLDOUT_EXAMPLES = Path(__file__).resolve().parents[1] / "data/triage-holdout.jsonl"
+DATA = Path(__file__).resolve().parents[1] / "data"
+# the labelled sets the rules have been tuned on (bench/README.md, section 4: each holdout was
+# measured once before its misses were read; a new unseen set belongs in bench/, not here)
+TUNED_ON = {
+    "shared": SHARED_EXAMPLES,
+    "holdout": DATA / "triage-holdout.jsonl",
+    "tuning": DATA / "triage-tuning.jsonl",
+    "fresh": DATA / "triage-holdout-fresh.jsonl",
+    "final": DATA / "triage-holdout-final.jsonl",
+    "blind": DATA / "triage-holdout-blind.jsonl",
+    "blind2": DATA / "triage-holdout-blind2.jsonl",
+}
 
 
 def run(text: str, **fields: object) -> TriageResult:
@@ -281,11 +292,14 @@ def test_a_broken_rule_file_is_rejected() -> None:
 
 
 # -- accuracy on labelled complaints ----------------------------------------------------------
-@pytest.mark.parametrize("path", [SHARED_EXAMPLES, HOLDOUT_EXAMPLES], ids=["shared", "holdout"])
-def test_accuracy_targets(path: Path) -> None:
+@pytest.mark.parametrize("path", TUNED_ON.values(), ids=TUNED_ON.keys())
+def test_a_rule_edit_keeps_the_targets_on_the_labelled_complaints(path: Path) -> None:
+    # issue 15's targets (category 97 %, team 98 %, severity 97 %, P1 recall 100 %) on every set
+    # the rules know: a rule edit that breaks known complaints fails here, with the misses
     if not path.exists():
         pytest.skip(f"{path} not available")
     scores = evaluate(load_examples(path))
-    assert scores.category >= 0.9, scores.misses
-    assert scores.team >= 0.95, scores.misses
+    assert scores.category >= 0.97, scores.misses
+    assert scores.team >= 0.98, scores.misses
+    assert scores.severity >= 0.97, scores.misses
     assert scores.p1_recall == 1.0, scores.misses

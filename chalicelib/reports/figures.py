@@ -1,5 +1,6 @@
-"""``GET /reports/summary`` and ``GET /reports/hotspots``: read from the aggregates that
-``chalicelib.analytics`` maintains, never from the tickets.
+"""The figures of ``GET /reports/summary`` and ``GET /reports/hotspots``, computed from the
+aggregates (:mod:`chalicelib.reports.aggregates`) through an ``AggregateSource`` — never from
+the tickets. Pure: the source is DynamoDB (:mod:`chalicelib.reports.dynamodb`) or memory.
 
 What a report reads, for a window of D days in M calendar months (cost independent of how
 many complaints exist in total, and of the window's volume except for the SKU/order lists):
@@ -22,17 +23,14 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from threading import Lock
-from typing import Any
+from functools import partial
+from typing import Any, Protocol
 
-from boto3.dynamodb.types import TypeDeserializer
-
-from chalicelib.analytics import CLOCKS, DISPLAY_BINS, L1_WIDTH, L2_WIDTH
 from chalicelib.clock import iso
+from chalicelib.reports.aggregates import CLOCKS, DISPLAY_BINS, L1_WIDTH, L2_WIDTH
 
 MAX_WINDOW_DAYS = 400
 DEFAULT_TOP = 10
@@ -40,9 +38,6 @@ DEFAULT_HOTSPOTS = 20
 DEFAULT_MIN_COMPLAINTS = 3
 QUANTILES = {"median": (1, 2), "p90": (9, 10)}
 SLA_OUTCOMES = ("met", "breached", "open")
-READ_UNIT_BYTES = 4096
-
-_de = TypeDeserializer()
 
 
 class ReportParamError(ValueError):
@@ -118,124 +113,22 @@ def int_param(params: Mapping[str, str] | None, name: str, default: int, low: in
     return int(raw)
 
 
-# -- reading --------------------------------------------------------------------------------------------
-@dataclass
-class ReadStats:
-    """What the reads of one report cost (``read_units`` as DynamoDB bills eventually
-    consistent Queries: per request, the bytes of the items read rounded up to 4 KB, halved)."""
 
-    queries: int = 0
-    items: int = 0
-    bytes: int = 0
-    read_units: float = 0.0
-    reported_units: float = 0.0  # what DynamoDB said (ReturnConsumedCapacity), where it says it
-    lock: Lock = field(default_factory=Lock, repr=False, compare=False)
+class AggregateSource(Protocol):
+    """The aggregate items a report reads, summed where it says so."""
 
-    def as_dict(self) -> dict[str, Any]:
-        return {"queries": self.queries, "items": self.items, "bytes": self.bytes,
-                "read_units": self.read_units, "reported_read_units": self.reported_units}
-
-
-class AggregateReader:
-    """Queries of the aggregate items of one table (eventually consistent: a report may trail
-    the latest changes by the stream's delay anyway)."""
-
-    def __init__(self, ddb: Any, table: str, *, workers: int = 8) -> None:
-        self.ddb, self.table = ddb, table
-        self.stats = ReadStats()
-        self._workers = workers
-
-    def query_days(self, pk_of: Callable[[str], str], window: Window, sk_lo: Callable[[str], str],
-                   sk_hi: Callable[[str], str]) -> list[dict[str, Any]]:
-        """Items of one key family over the window: one Query per calendar month."""
-        months: dict[str, list[str]] = defaultdict(list)
-        for day in window.days:
-            months[day[:7]].append(day)
-        items: list[dict[str, Any]] = []
-        for month, days in sorted(months.items()):
-            items += self.query(pk_of(month), sk_lo(days[0]), sk_hi(days[-1]))
-        return items
-
-    def query(self, pk: str, lo: str, hi: str) -> list[dict[str, Any]]:
-        kwargs: dict[str, Any] = {
-            "TableName": self.table,
-            "KeyConditionExpression": "pk = :pk AND sk BETWEEN :lo AND :hi",
-            "ExpressionAttributeValues": {":pk": {"S": pk}, ":lo": {"S": lo}, ":hi": {"S": hi}},
-            "ReturnConsumedCapacity": "TOTAL",
-        }
-        out: list[dict[str, Any]] = []
-        while True:
-            resp = self.ddb.query(**kwargs)
-            raw = resp.get("Items", [])
-            size = sum(item_size(i) for i in raw)
-            with self.stats.lock:
-                self.stats.queries += 1
-                self.stats.items += len(raw)
-                self.stats.bytes += size
-                self.stats.read_units += max(1, math.ceil(size / READ_UNIT_BYTES)) * 0.5
-                self.stats.reported_units += float((resp.get("ConsumedCapacity") or {}).get("CapacityUnits") or 0)
-            out += [{k: _plain(_de.deserialize(v)) for k, v in i.items()} for i in raw]
-            if "LastEvaluatedKey" not in resp:
-                return out
-            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
-
-    def in_parallel(self, calls: list[Callable[[], Any]]) -> list[Any]:
-        if len(calls) <= 1:
-            return [c() for c in calls]
-        with ThreadPoolExecutor(max_workers=min(self._workers, len(calls))) as pool:
-            return list(pool.map(lambda c: c(), calls))
-
-    # the families -----------------------------------------------------------------------------------
     def day_items(self, window: Window) -> dict[str, dict[str, Any]]:
-        items = self.query_days(lambda m: f"AGG#{m}", window, lambda d: f"D#{d}", lambda d: f"D#{d}")
-        return {str(i["sk"])[2:]: i for i in items}
+        """The day items of the window's days that exist, by day (``yyyy-mm-dd``)."""
 
     def histogram(self, window: Window, ident: str) -> dict[int, int]:
-        """One histogram bucket's sub-buckets, summed over the window's days."""
-        merged: dict[int, int] = defaultdict(int)
-        for item in self.query_days(lambda m: f"AGGH#{m}#{ident}", window, lambda d: f"D#{d}", lambda d: f"D#{d}"):
-            for attr, value in item.items():
-                if attr.startswith("h") and value:
-                    merged[int(attr[1:])] += int(value)
-        return dict(merged)
+        """One histogram bucket's sub-buckets (``<clock>#<b1>`` or ``<clock>#<b1>#<b2>``),
+        summed over the window's days."""
 
     def counters(self, window: Window, kind: str) -> dict[str, int]:
         """Complaints per SKU (``kind`` sku) or order (``order``) created in the window."""
-        merged: dict[str, int] = defaultdict(int)
-        for item in self.query_days(lambda m: f"AGGK#{m}#{kind}", window, lambda d: f"{d}#", lambda d: f"{d}$"):
-            if item.get("n"):
-                merged[str(item["sk"])[11:]] += int(item["n"])
-        return dict(merged)
 
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else value
-    return value
-
-
-def item_size(item: dict[str, Any]) -> int:
-    """An item's size as DynamoDB counts it (attribute names + values, low-level JSON)."""
-    return sum(len(name.encode()) + _value_size(value) for name, value in item.items())
-
-
-def _value_size(value: dict[str, Any]) -> int:
-    (kind, raw), = value.items()
-    if kind == "S":
-        return len(raw.encode())
-    if kind == "N":
-        digits = raw.lstrip("-").replace(".", "").strip("0") or "0"
-        return 1 + math.ceil(len(digits) / 2)
-    if kind in ("BOOL", "NULL"):
-        return 1
-    if kind == "B":
-        return len(raw)
-    if kind == "M":
-        return 3 + sum(len(k.encode()) + 1 + _value_size(v) for k, v in raw.items())
-    if kind == "L":
-        return 3 + sum(1 + _value_size(v) for v in raw)
-    return sum(len(str(v).encode()) for v in raw)  # sets
-
+    def in_parallel(self, calls: list[Callable[[], Any]]) -> list[Any]:
+        """The calls' results, in order (the source may run them concurrently)."""
 
 # -- the summary ---------------------------------------------------------------------------------------------
 def _sum_days(days: Mapping[str, Mapping[str, Any]]) -> dict[str, Decimal]:
@@ -276,7 +169,7 @@ def _locate(counts: Mapping[int, int], rank: int) -> tuple[int, int]:
     raise ValueError("rank beyond the histogram")  # the aggregates disagree with each other
 
 
-def percentiles(reader: AggregateReader, window: Window, total: Mapping[str, Decimal]) -> dict[str, dict[str, Any]]:
+def percentiles(reader: AggregateSource, window: Window, total: Mapping[str, Decimal]) -> dict[str, dict[str, Any]]:
     """Exact nearest-rank median and p90 of both clocks' durations, reading the histogram's
     lower levels only for the buckets that hold them."""
     targets: dict[tuple[str, str], tuple[int, int, int]] = {}  # (clock, quantile) -> (b1, rank in b1, n)
@@ -291,14 +184,14 @@ def percentiles(reader: AggregateReader, window: Window, total: Mapping[str, Dec
                 targets[(name, q)] = (b1, rank, n)
     level2_keys = sorted({(CLOCKS[name], b1) for (name, _), (b1, _, _) in targets.items()})
     level2 = dict(zip(level2_keys, reader.in_parallel(
-        [lambda k=k: reader.histogram(window, f"{k[0]}#{k[1]}") for k in level2_keys]), strict=True))
+        [partial(reader.histogram, window, f"{k[0]}#{k[1]}") for k in level2_keys]), strict=True))
     second: dict[tuple[str, str], tuple[int, int, int]] = {}
     for (name, q), (b1, rank, _) in targets.items():
         b2, rank2 = _locate(level2[(CLOCKS[name], b1)], rank)
         second[(name, q)] = (b1, b2, rank2)
     level3_keys = sorted({(CLOCKS[name], b1, b2) for (name, _), (b1, b2, _) in second.items()})
     level3 = dict(zip(level3_keys, reader.in_parallel(
-        [lambda k=k: reader.histogram(window, f"{k[0]}#{k[1]}#{k[2]}") for k in level3_keys]), strict=True))
+        [partial(reader.histogram, window, f"{k[0]}#{k[1]}#{k[2]}") for k in level3_keys]), strict=True))
     for (name, q), (b1, b2, rank2) in second.items():
         b3, _ = _locate(level3[(CLOCKS[name], b1, b2)], rank2)
         out[name][q] = b1 * L1_WIDTH + b2 * L2_WIDTH + b3
@@ -316,7 +209,7 @@ def _top(counts: Mapping[str, int], key: str, limit: int) -> list[dict[str, Any]
     return [{key: k, "complaints": v} for k, v in ranked[:limit]]
 
 
-def summary(reader: AggregateReader, window: Window, top: int = DEFAULT_TOP) -> dict[str, Any]:
+def summary(reader: AggregateSource, window: Window, top: int = DEFAULT_TOP) -> dict[str, Any]:
     days = reader.day_items(window)
     total = _sum_days(days)
     n = int(total.get("n", 0))
@@ -383,7 +276,7 @@ def hotspot_score(current: int, previous: int) -> float:
     return (current - previous) / math.sqrt(max(previous, 1))
 
 
-def hotspots(reader: AggregateReader, window: Window, *, limit: int = DEFAULT_HOTSPOTS,
+def hotspots(reader: AggregateSource, window: Window, *, limit: int = DEFAULT_HOTSPOTS,
              min_complaints: int = DEFAULT_MIN_COMPLAINTS) -> dict[str, Any]:
     """SKUs and categories whose complaints rose against the previous window of equal length,
     biggest jumps first (``score``), only those with at least ``min_complaints`` now."""
@@ -415,19 +308,14 @@ def hotspots(reader: AggregateReader, window: Window, *, limit: int = DEFAULT_HO
     }
 
 
-
-# -- the API's entry point ---------------------------------------------------------------------------------
-def serve(kind: str, params: Mapping[str, str], reader: AggregateReader | None = None) -> dict[str, Any]:
-    """``GET /reports/<kind>`` with its query parameters (``ReportParamError`` -> 400)."""
+# -- one report -------------------------------------------------------------------------------------------
+def report(kind: str, params: Mapping[str, str], source: AggregateSource) -> dict[str, Any]:
+    """The report ``kind`` (summary, hotspots) for the query parameters (``ReportParamError``
+    for a bad one)."""
     window = window_of(params)
-    if reader is None:
-        from chalicelib import aws
-        from chalicelib.config import settings
-
-        reader = AggregateReader(aws.client("dynamodb"), settings().table_name)
     if kind == "summary":
-        return summary(reader, window, top=int_param(params, "top", DEFAULT_TOP, 1, 100))
+        return summary(source, window, top=int_param(params, "top", DEFAULT_TOP, 1, 100))
     if kind == "hotspots":
-        return hotspots(reader, window, limit=int_param(params, "limit", DEFAULT_HOTSPOTS, 1, 200),
+        return hotspots(source, window, limit=int_param(params, "limit", DEFAULT_HOTSPOTS, 1, 200),
                         min_complaints=int_param(params, "min_complaints", DEFAULT_MIN_COMPLAINTS, 1, 1_000_000))
     raise ValueError(f"no report {kind!r}")

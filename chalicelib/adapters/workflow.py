@@ -1,4 +1,5 @@
-"""Step Functions adapter: start a complaint's lifecycle, resume it with a task token."""
+"""Step Functions implementation of the ``Workflow`` port: start a complaint's lifecycle,
+resume it with a task token."""
 
 from __future__ import annotations
 
@@ -7,37 +8,35 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from chalicelib.adapters.ports import WorkflowUnavailable
+
 # Answers of SendTaskSuccess meaning "that wait is over" (timed out, already answered):
 # the action is already on the ticket and the workflow's own timeout step picks it up.
 STALE_TOKEN_ERRORS = frozenset({"TaskTimedOut", "InvalidToken", "TaskDoesNotExist"})
 
 
-class WorkflowUnavailable(Exception):
-    """The lifecycle execution could not be started (retryable)."""
+def execution_arn(state_machine_arn: str, complaint_id: str) -> str:
+    """The execution of a complaint: named after it, so there is never a second one."""
+    return state_machine_arn.replace(":stateMachine:", ":execution:") + f":{complaint_id}"
 
 
-class Workflow:
+class StepFunctionsWorkflow:
     def __init__(self, sfn: Any, state_machine_arn: str) -> None:
         self.sfn, self.arn = sfn, state_machine_arn
 
     def start(self, complaint_id: str) -> str:
-        """Start the lifecycle; idempotent: the execution is named after the complaint."""
-        name = complaint_id
         try:
-            resp = self.sfn.start_execution(stateMachineArn=self.arn, name=name,
+            resp = self.sfn.start_execution(stateMachineArn=self.arn, name=complaint_id,
                                             input=json.dumps({"complaint_id": complaint_id}))
         except ClientError as exc:
             if exc.response["Error"]["Code"] == "ExecutionAlreadyExists":
-                return self.execution_arn(complaint_id)
+                return execution_arn(self.arn, complaint_id)
             raise WorkflowUnavailable(str(exc)) from exc
         return str(resp["executionArn"])
 
-    def execution_arn(self, complaint_id: str) -> str:
-        return self.arn.replace(":stateMachine:", ":execution:") + f":{complaint_id}"
-
     def resume(self, token: str, output: dict[str, Any]) -> bool:
-        """Hand the agent's/customer's action to the waiting workflow; False if the wait
-        already ended (the timer won the race: the workflow reads the action from the ticket)."""
+        """False if the wait already ended (the timer won the race: the workflow reads the
+        action from the ticket)."""
         try:
             self.sfn.send_task_success(taskToken=token, output=json.dumps(output))
         except ClientError as exc:

@@ -1,0 +1,182 @@
+"""Severity: P1 for a personal-safety risk or a very large order, P2 for a large order, a second
+open complaint on the order, a threat to go public or strongly negative wording, else P3;
+customer tiers listed in ``[tiers]`` raise it one level (never above P1).
+
+Safety is found three ways: a safety keyword (some only for food, medicine, cosmetics or when the
+text names such a product), two phrases in one clause (``[[severity.together]]``: a body part
+and a harm word, "手上起了红点"; a near miss and a hazard, "差点咽下去" …), or a quality
+complaint about something people swallow (``quality_complaint_kinds``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from chalicelib.models import Severity
+from chalicelib.triage.negation import live_hits
+from chalicelib.triage.rules import (
+    FIRST,
+    IGNORE,
+    PUBLIC_THREAT,
+    SAFETY,
+    SAFETY_SENSITIVE,
+    SAFETY_SENSITIVE_OR_UNKNOWN,
+    SECOND,
+    STRONGLY_NEGATIVE,
+    Rules,
+    Together,
+)
+from chalicelib.triage.text import PUNCT, Hit, clause_end, clause_start, resolve_overlaps
+
+SEVERITY_ORDER: tuple[Severity, ...] = ("P1", "P2", "P3")
+
+Finding = tuple[Severity, str]  # a severity rule that fired, with its reason
+
+
+@dataclass(frozen=True)
+class TextSignals:
+    """What the text showed, as far as severity is concerned."""
+
+    safety: list[tuple[Hit, str]]  # safety hits with their reasons
+    hits: list[Hit]  # live severity-keyword hits (threats, strong wording …)
+    notes: list[str]  # negated keywords, for the reasons
+
+
+def _sensitive_context(text: str, hit: Hit, kind: str | None, rules: Rules, unknown_ok: bool) -> str | None:
+    """Why a food/medicine/cosmetics safety word applies here, or None if it does not."""
+    clause = text[clause_start(text, hit.start) : clause_end(text, hit.end)]
+    noun_in_clause = rules.sensitive_nouns.first(clause)
+    if rules.not_safety_context.first(clause) and not noun_in_clause:
+        return None
+    if kind in rules.sensitive_kinds:
+        return f"product kind {kind}"
+    noun = rules.sensitive_nouns.first(text)
+    if noun:
+        return f"mentions '{noun.group(text)}'"
+    if unknown_ok and kind in (None, "other"):
+        return "product kind unknown"
+    return None
+
+
+def _safety_hits(text: str, hits: Sequence[Hit], kind: str | None, rules: Rules) -> list[tuple[Hit, str]]:
+    found: list[tuple[Hit, str]] = []
+    for hit in hits:
+        label = hit.phrase.label
+        if label == SAFETY:
+            found.append((hit, f"safety keyword '{hit.phrase.text}' → P1"))
+        elif label in (SAFETY_SENSITIVE_OR_UNKNOWN, SAFETY_SENSITIVE):
+            why = _sensitive_context(text, hit, kind, rules, unknown_ok=label == SAFETY_SENSITIVE_OR_UNKNOWN)
+            if why:
+                found.append((hit, f"safety keyword '{hit.phrase.text}' ({why}) → P1"))
+    return found
+
+
+def _clause_index(text: str, position: int) -> int:
+    return sum(1 for char in text[:position] if char in PUNCT)
+
+
+def _together_hit(text: str, rule: Together, rules: Rules) -> tuple[Hit, str] | None:
+    """A ``first`` and a ``second`` phrase in the same clause ("手上起了红点") → (hit, reason)."""
+    found = resolve_overlaps(rule.phrases.hits(text), IGNORE)
+    hits = live_hits(text, found, rules.negation, [], IGNORE)
+    def where(hit: Hit) -> int:
+        return 0 if rule.whole_text else _clause_index(text, hit.start)
+
+    firsts = {where(hit): hit for hit in hits if hit.phrase.label == FIRST}
+    scope = "in the text" if rule.whole_text else "in one sentence"
+    for hit in hits:
+        first = firsts.get(where(hit)) if hit.phrase.label == SECOND else None
+        if first:
+            return hit, f"'{first.phrase.text}' + '{hit.phrase.text}' {scope} ({rule.name}) → P1"
+    return None
+
+
+def read_signals(text: str, kind: str | None, rules: Rules) -> TextSignals:
+    """The safety and P2 evidence in normalised ``text``."""
+    notes: list[str] = []
+    found = resolve_overlaps(rules.severity_phrases.hits(text), IGNORE)
+    hits = live_hits(text, found, rules.negation, notes, IGNORE)
+    safety = _safety_hits(text, hits, kind, rules)
+    if not safety:
+        for rule in rules.together:
+            if rule.kinds and kind not in rule.kinds:
+                continue
+            found_together = _together_hit(text, rule, rules)
+            if found_together:
+                safety.append(found_together)
+                break
+    return TextSignals(safety, hits, notes)
+
+
+def _amount_rule(amount: Decimal | None, rules: Rules) -> Finding | None:
+    if amount is None:
+        return None
+    if amount >= rules.p1_amount:
+        return "P1", f"order amount {amount:.2f} ≥ {rules.p1_amount} → P1"
+    if amount >= rules.p2_amount:
+        return "P2", f"order amount {amount:.2f} ≥ {rules.p2_amount} → P2"
+    return None
+
+
+def _p2_text_rules(text: str, hits: Sequence[Hit], rules: Rules) -> list[Finding]:
+    found: list[Finding] = []
+    for hit in hits:
+        if hit.phrase.label == PUBLIC_THREAT:
+            found.append(("P2", f"public-threat keyword '{hit.phrase.text}' → P2"))
+        elif hit.phrase.label == STRONGLY_NEGATIVE:
+            found.append(("P2", f"strongly negative wording '{hit.phrase.text}' → P2"))
+    if rules.exclamation_run > 0 and "!" * rules.exclamation_run in text:
+        found.append(("P2", f"{rules.exclamation_run}+ exclamation marks (strongly negative) → P2"))
+    return found
+
+
+def _raise_for_tier(severity: Severity, tier: str, rules: Rules) -> tuple[Severity, str | None]:
+    if tier not in rules.raise_tiers:
+        return severity, None
+    if severity == "P1":
+        return severity, f"tier {tier} → already P1, not raised further"
+    raised = SEVERITY_ORDER[SEVERITY_ORDER.index(severity) - 1]
+    return raised, f"tier {tier} → severity raised {severity}→{raised}"
+
+
+def _consumable_rule(category: str, recognised: bool, kind: str | None, rules: Rules) -> Finding | None:
+    """A quality (or unrecognisable) complaint about food/medicine is treated as a safety risk."""
+    if kind not in rules.quality_complaint_kinds:
+        return None
+    if category == rules.safety_category:
+        return "P1", f"{category} complaint about {kind} (consumed product) → P1"
+    if not recognised:
+        return "P1", f"unrecognised complaint about {kind} (consumed product), P1 to be safe"
+    return None
+
+
+@dataclass(frozen=True)
+class Facts:
+    """The facts besides the text that decide severity."""
+
+    category: str
+    recognised: bool  # whether the text matched any category keyword
+    kind: str | None
+    amount: Decimal | None
+    tier: str
+    other_open_on_order: bool
+
+
+def grade(text: str, signals: TextSignals, facts: Facts, rules: Rules) -> tuple[Severity, list[str]]:
+    """The severity and the reasons for it."""
+    found: list[Finding] = [("P1", why) for _, why in signals.safety]
+    consumable = _consumable_rule(facts.category, facts.recognised, facts.kind, rules)
+    if consumable and not signals.safety:
+        found.append(consumable)
+    amount = _amount_rule(facts.amount, rules)
+    if amount:
+        found.append(amount)
+    if facts.other_open_on_order:
+        found.append(("P2", "second open complaint on the same order → P2"))
+    found += _p2_text_rules(text, signals.hits, rules)
+    severity: Severity = min((sev for sev, _ in found), key=SEVERITY_ORDER.index, default="P3")
+    reasons = [why for _, why in found] or ["no severity rule matched → P3"]
+    severity, tier_reason = _raise_for_tier(severity, facts.tier, rules)
+    return severity, [*reasons, *([tier_reason] if tier_reason else [])]
