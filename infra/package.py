@@ -16,7 +16,9 @@
    the console's release built into ``build/<stage>/console/`` (:func:`console.site.build`).
 5. The bundle made lean and ready to run (:func:`finish_bundle`): the distributions the
    Lambda runtime provides (``RUNTIME_PROVIDED``: boto3 and what it needs) are taken out — a
-   copy in the zip would shadow the runtime's and cost upload and cold-start time — and every
+   copy in the zip would shadow the runtime's and cost upload and cold-start time —, so are
+   the parts of bundled distributions no function runs (``TRIMMED``: other countries'
+   holiday calendars, Powertools' event handler), and every
    module gets its bytecode, compiled for the runtime's Python with unchecked-hash pycs: the
    function's code directory is read-only, so without them every cold start would compile
    every module it imports from source.
@@ -67,6 +69,25 @@ LAMBDA_TASK_ROOT = "/var/task"  # where Lambda unpacks the bundle: the path trac
 
 class PackageError(RuntimeError):
     """The build did not produce a template we would deploy."""
+
+# Parts of bundled distributions no function runs, each package directory -> the modules it
+# keeps (their file names) and the text its ``__init__.py`` is rewritten to (these ``__init__``s
+# import every sibling they list). The test of the unpacked bundle imports every handler and
+# every chalicelib module, and computes China's calendar, from what is left.
+# - ``holidays`` ships every country, its financial markets and their translations (~4 MB of
+#   the zip): the policy supports ``holidays: "CN"`` only (chalicelib/policy/official.py).
+# - Powertools' event handler (~0.7 MB) is a router: Chalice routes here; Powertools itself
+#   imports one helper from it (``openapi.compat._model_dump`` for pydantic in its JSON).
+# - Powertools utilities the code does not use.
+TRIMMED: dict[str, tuple[frozenset[str], str]] = {
+    "holidays/countries": (frozenset({"china.py"}), "from holidays.countries.china import China, CN, CHN\n"),
+    "holidays/financial": (frozenset(), ""),
+    "aws_lambda_powertools/event_handler": (frozenset(), ""),
+    "aws_lambda_powertools/event_handler/openapi": (frozenset({"compat.py", "types.py"}), ""),
+}
+DROPPED_DIRECTORIES = tuple(f"aws_lambda_powertools/utilities/{name}/" for name in (
+    "auth_alpha", "circuit_breaker", "data_masking", "feature_flags", "kafka", "parameters", "streaming", "validation"))
+HOLIDAY_LOCALE_KEPT = "CN.mo"
 
 
 @dataclass(frozen=True)
@@ -224,6 +245,24 @@ def is_runtime_provided(path: str) -> bool:
     return top.removesuffix(".py") in imports or _distribution_of(top) in RUNTIME_PROVIDED
 
 
+def is_trimmed(path: str) -> bool:
+    """Whether ``path`` (in the zip) is a part of a bundled distribution that no function runs
+    (``TRIMMED``, ``DROPPED_DIRECTORIES``, translations of other countries' holidays)."""
+    posix = PurePosixPath(path)
+    if path.startswith(DROPPED_DIRECTORIES):
+        return True
+    if posix.parts[:2] == ("holidays", "locale"):
+        return posix.name != HOLIDAY_LOCALE_KEPT
+    for package, (kept, _) in TRIMMED.items():
+        inside = PurePosixPath(package)
+        if posix.parent == inside:
+            return posix.name not in kept | {"__init__.py"}
+        if inside in posix.parents and not any(str(posix).startswith(f"{other}/") for other in TRIMMED
+                                               if other != package and other.startswith(f"{package}/")):
+            return True  # a subpackage of a trimmed package that keeps nothing of its own
+    return False
+
+
 def finish_bundle(bundle: Path, runtime: str) -> None:
     """Rewrite ``bundle`` without the runtime's distributions and with the bytecode of every
     module, compiled by this interpreter, which must be the runtime's Python."""
@@ -233,9 +272,13 @@ def finish_bundle(bundle: Path, runtime: str) -> None:
     with tempfile.TemporaryDirectory(prefix="bundle-") as tmp:
         root = Path(tmp)
         with zipfile.ZipFile(bundle) as original:
-            kept = [info for info in original.infolist() if not info.is_dir() and not is_runtime_provided(info.filename)]
+            kept = [info for info in original.infolist() if not info.is_dir() and not is_runtime_provided(info.filename)
+                    and not is_trimmed(info.filename)]
             for info in kept:
                 original.extract(info, root)
+        for package, (_, init) in TRIMMED.items():
+            if (root / package / "__init__.py").exists():
+                (root / package / "__init__.py").write_text(init, encoding="utf-8")
         # no_debug_ranges: tracebacks keep file and line, not the ^^^ under the expression;
         # the bytecode is ~8 % smaller (upload, unzip and unmarshal at cold start)
         compiled = subprocess.run([sys.executable, "-X", "no_debug_ranges", "-m", "compileall", "-q", "--invalidation-mode",

@@ -48,7 +48,9 @@ class SnsSesNotifier:
 
     def _alert(self, message: StaffAlert) -> dict[str, Any]:
         arn = self.staff_topics.get(message.topic)
-        if not arn:
+        if not arn:  # a topic the stack does not declare: a configuration error, said once per send
+            logger.warning("send failed", extra={"route": "sns", "template": message.template, "topic": message.topic,
+                                                 "error": "TopicNotConfigured"})
             raise NotificationError(f"no staff topic configured for {message.topic!r}")
         subject, body = message.rendered()
         attributes = {k: {"DataType": "String", "StringValue": str(message.params[k])}

@@ -85,7 +85,7 @@ def run() -> dict[str, Any]:
                                              "Message": f"Invalid parameter: PhoneNumber Reason: {REFUSED_PHONE} is not valid"}},
                                   "Publish")
 
-        from chalicelib import aws
+        from chalicelib.adapters import aws
 
         aws.client("sns").meta.events.register("before-parameter-build.sns.Publish", refuse)
         # The API: customers file complaints with every kind of contact route, then read them
@@ -145,7 +145,7 @@ def run() -> dict[str, Any]:
                                      "dynamodb": {"Keys": {"pk": item["pk"], "sk": item["sk"]}, "NewImage": broken,
                                                   "SequenceNumber": "900000000000000000001", "StreamViewType": "NEW_IMAGE"}}]}
         analytics = client.lambda_.invoke("analytics", stream_event).payload
-        notify = client.lambda_.invoke("notify", {"message": {"to": "customer", "template": "acknowledged", "channel": "app",
+        notify = client.lambda_.invoke("notify", {"complaint_id": ids["C-PII-1"], "message": {"to": "customer", "template": "acknowledged", "channel": "app",
                                                               "contact": {"locale": "en", "push_token": PUSH_TOKEN},
                                                               "params": {"complaint_id": ids["C-PII-1"]}}}).payload
         emails = system.client("ses").get_send_quota()["SentLast24Hours"]

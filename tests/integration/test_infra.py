@@ -33,6 +33,7 @@ from samtranslator.translator.translator import Translator
 
 from chalicelib.config import _ENV, USER_POOL_ARN_PLACEHOLDER
 from chalicelib.observability import NAMESPACE
+from chalicelib.policy.official import official_year
 from infra import deploy, iam, monitoring
 from infra.package import (
     RUNTIME_PROVIDED,
@@ -204,6 +205,25 @@ def test_every_function_starts_from_the_bundle_on_the_runtimes_boto3(built: Pack
         # Then they are all there, and no X-Ray SDK was loaded
         assert proc.returncode == 0, (logical_id, proc.stderr[-3000:])
         assert proc.stdout.strip() == "[]", logical_id
+    # And mainland China's official calendar, the only one the trimmed ``holidays`` keeps,
+    # gives from the bundle what the full library gives here (Golden Week 2026, make-up days)
+    calendar = ("import json; from chalicelib.policy.official import official_year; y = official_year(2026); "
+                "print(json.dumps([sorted(map(str, y.days_off)), sorted(map(str, y.workdays))]))")
+    proc = subprocess.run([sys.executable, "-S", "-c", calendar], cwd=tmp_path / "task", env=env, capture_output=True,
+                          text=True, check=False)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    full = official_year(2026)
+    assert json.loads(proc.stdout) == [sorted(map(str, full.days_off)), sorted(map(str, full.workdays))]
+    assert "2026-10-01" in json.loads(proc.stdout)[0] and full.workdays
+    # And what Powertools keeps of its trimmed event handler still serialises a pydantic model
+    # (its JSON encoder, for a model in a log line or an idempotency record)
+    encoder = ("import json, pydantic; from aws_lambda_powertools.shared.json_encoder import Encoder\n"
+               "class M(pydantic.BaseModel):\n    a: int = 1\nprint(json.dumps(M(), cls=Encoder))")
+    proc = subprocess.run([sys.executable, "-S", "-c", encoder], cwd=tmp_path / "task", env=env, capture_output=True,
+                          text=True, check=False)
+    assert (proc.returncode, proc.stdout.strip()) == (0, '{"a": 1}'), proc.stderr[-3000:]
+    assert not any(name.startswith("holidays/countries/") and not name.endswith(("china.py", "__init__.py", ".pyc"))
+                   for name in zipfile.ZipFile(built.bundle_path).namelist())
 
 
 def test_cfn_lint_finds_no_errors_in_the_sam_template(template: dict[str, Any]) -> None:

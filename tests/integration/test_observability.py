@@ -84,7 +84,7 @@ with mock_aws():
     boto3.client("cloudformation").create_stack(StackName="tables", TemplateBody=json.dumps({"Resources": tables}))
     import app
     from chalice.test import Client
-    from chalicelib import aws
+    from chalicelib.adapters import aws
 
     def broken(**_):
         raise RuntimeError("disk on fire")
@@ -97,8 +97,8 @@ with mock_aws():
         client.lambda_.invoke("lifecycle_step", {"action": "notification_failed", "complaint_id": "CMP-1",
                                                  "message": {"to": "customer", "template": "acknowledged"}, "error": {"Error": "X"}})
         try:
-            client.lambda_.invoke("notify", {"message": {"to": "customer", "template": "acknowledged", "channel": "phone",
-                                                         "contact": {"phone": 12345}, "params": {}}})
+            client.lambda_.invoke("notify", {"complaint_id": "CMP-1", "message": {  # a topic no stack declares
+                "to": "staff", "topic": "team:nowhere", "template": "breach", "params": {"complaint_id": "CMP-1"}}})
         except Exception as exc:
             print("NOTIFY", type(exc).__name__)
         event = client.events.generate_sqs_event(queue_name="complaints-import", message_bodies=["not a batch"])
