@@ -1,20 +1,30 @@
 """Entry points of the complaint service: HTTP routes, the SQS import handler and the Lambda
 functions the state machines call. Each one translates its input and calls one function of
-``chalicelib``; the rules live there."""
+``chalicelib``; the rules live there.
+
+Every function of the deployment runs this module, so its top imports only what all of them
+need (Chalice, the HTTP plumbing, Powertools logging and metrics): each handler imports the
+service code it runs when it first runs, and a function never pays for another's modules at
+cold start (bench/README.md, cold start).
+"""
 
 from __future__ import annotations
 
+import gc
+
+_collector_was_on = gc.isenabled()
+gc.disable()  # no collector passes while the function loads (chalicelib/coldstart.py)
+
 from typing import TYPE_CHECKING, Any
 
-from chalice import Chalice, CognitoUserPoolAuthorizer, Response
+from chalice import Chalice, CognitoUserPoolAuthorizer, ConvertToMiddleware, Response
 from chalice.app import DynamoDBEvent, SQSEvent
 
-from chalicelib import actions, intake, queries
+from chalicelib import coldstart
 from chalicelib.bootstrap import services
 from chalicelib.config import IMPORT_QUEUE_NAME, STREAM_ARN_PLACEHOLDER, USER_POOL_ARN_PLACEHOLDER
 from chalicelib.http import STAFF, ConsoleCors, HttpError, json_body, json_response
-from chalicelib.models import TEAMS
-from chalicelib.observability import logger, tracer
+from chalicelib.observability import api_logging, function_logging, metrics_flush
 from chalicelib.operations import PUBLIC, Operations
 
 if TYPE_CHECKING:
@@ -23,9 +33,16 @@ if TYPE_CHECKING:
     from chalicelib.models import Caller, ComplaintIn, ContactIn, EscalateIn, NoteIn, ProfileIn, RatingIn, ResolveIn
     from chalicelib.responses import CustomerPageQuery, QueuePageQuery
 
-app = Chalice(app_name="complaints")
-app.log.setLevel("INFO")
+app = Chalice(app_name="complaints")  # app.log is Powertools' logger: POWERTOOLS_LOG_LEVEL sets its level
 app.api.cors = ConsoleCors()  # every route: the agent console's origin only (CONSOLE_ORIGIN)
+# The outermost middleware ends the cold start after the first invocation (the collector back on);
+# Powertools on every handler: Lambda context + correlation id on each log line, one metrics
+# flush per invocation (chalice docs, "Integrating with AWS Lambda Powertools").
+app.register_middleware(coldstart.end_after_first_invocation, "all")
+app.register_middleware(ConvertToMiddleware(api_logging), "http")
+for _event_type in ("pure_lambda", "sqs", "dynamodb"):
+    app.register_middleware(ConvertToMiddleware(function_logging), _event_type)
+app.register_middleware(ConvertToMiddleware(metrics_flush), "all")
 auth = CognitoUserPoolAuthorizer("ComplaintsUserPool", provider_arns=[USER_POOL_ARN_PLACEHOLDER])
 
 
@@ -57,6 +74,8 @@ def openapi_document() -> Response:
            headers={"Idempotency-Key": "1 to 255 characters: the same key and body within 24 h answers the same "
                                        "and creates nothing new; another body with it is a 409"})
 def submit_complaint(caller: Caller, body: ComplaintIn) -> Response:
+    from chalicelib import intake
+
     if body.customer_id != caller.username:
         raise HttpError(403, "forbidden", "customer_id must be your own")
     key = _req().headers.get("idempotency-key")
@@ -71,6 +90,8 @@ def submit_complaint(caller: Caller, body: ComplaintIn) -> Response:
            answers={200: R + "Complaint"}, errors=(404,),
            description="Customers: their own (another's is a 404, as if it did not exist). Staff: any.")
 def get_complaint(complaint_id: str, caller: Caller) -> Response:
+    from chalicelib import queries
+
     return json_response(queries.complaint(services(), complaint_id, caller))
 
 
@@ -78,6 +99,8 @@ def get_complaint(complaint_id: str, caller: Caller) -> Response:
            query=R + "CustomerPageQuery", answers={200: R + "ComplaintPage"},
            description="Customers: their own (another's list is a 403). Staff: anyone's.")
 def customer_complaints(customer_id: str, caller: Caller, query: CustomerPageQuery) -> Response:
+    from chalicelib import queries
+
     if not caller.is_staff and caller.username != customer_id:
         raise HttpError(403, "forbidden", "you may list only your own complaints")
     return json_response(queries.customer_complaints(services(), customer_id, query.limit, query.next))
@@ -86,6 +109,8 @@ def customer_complaints(customer_id: str, caller: Caller, query: CustomerPageQue
 @api.route("POST", "/complaints/{complaint_id}/satisfaction", "Rate a resolved complaint", groups=CUSTOMERS,
            body=M + "RatingIn", answers={200: R + "Summary"}, errors=(404, 409))
 def rate_complaint(complaint_id: str, caller: Caller, body: RatingIn) -> Response:
+    from chalicelib import actions
+
     return json_response(actions.rate(services(), complaint_id, caller, body).summary())
 
 
@@ -93,6 +118,9 @@ def rate_complaint(complaint_id: str, caller: Caller, body: RatingIn) -> Respons
 @api.route("GET", "/queues/{team}", "A team's open complaints, soonest due first", groups=STAFF,
            query=R + "QueuePageQuery", answers={200: R + "QueuePage"}, errors=(404,))
 def team_queue(team: str, caller: Caller, query: QueuePageQuery) -> Response:
+    from chalicelib import queries
+    from chalicelib.models import TEAMS
+
     if team not in TEAMS:
         raise HttpError(404, "not_found", f"no team {team!r}; teams are {', '.join(TEAMS)}")
     return json_response(queries.team_queue(services(), team, query.limit, query.next))
@@ -101,37 +129,45 @@ def team_queue(team: str, caller: Caller, query: QueuePageQuery) -> Response:
 @api.route("POST", "/complaints/{complaint_id}/contact", "Record the first contact", groups=STAFF,
            body=M + "ContactIn", answers={200: R + "Summary"}, errors=(404, 409))
 def contact(complaint_id: str, caller: Caller, body: ContactIn) -> Response:
+    from chalicelib import actions
+
     return json_response(actions.contact(services(), complaint_id, caller, body).summary())
 
 
 @api.route("POST", "/complaints/{complaint_id}/resolve", "Resolve a complaint", groups=STAFF,
            body=M + "ResolveIn", answers={200: R + "Summary"}, errors=(404, 409))
 def resolve(complaint_id: str, caller: Caller, body: ResolveIn) -> Response:
+    from chalicelib import actions
+
     return json_response(actions.resolve(services(), complaint_id, caller, body).summary())
 
 
 @api.route("POST", "/complaints/{complaint_id}/escalate", "Escalate a complaint one level", groups=STAFF,
            body=M + "EscalateIn", answers={200: R + "Summary"}, errors=(404, 409))
 def escalate(complaint_id: str, caller: Caller, body: EscalateIn) -> Response:
+    from chalicelib import actions
+
     return json_response(actions.escalate(services(), complaint_id, caller, body).summary())
 
 
 @api.route("POST", "/complaints/{complaint_id}/notes", "Add an internal note", groups=STAFF,
            body=M + "NoteIn", answers={201: R + "TimelineEvent"}, errors=(404, 409))
 def add_note(complaint_id: str, caller: Caller, body: NoteIn) -> Response:
+    from chalicelib import actions
+
     return json_response(actions.add_note(services(), complaint_id, caller, body), 201)
 
 
 @api.route("PUT", "/customers/{customer_id}/profile", "Set a customer's tier and locale", groups=PROFILES,
            body=M + "ProfileIn", answers={200: R + "Profile"})
 def put_profile(customer_id: str, caller: Caller, body: ProfileIn) -> Response:
+    from chalicelib import queries
+
     return json_response(queries.put_profile(services(), customer_id, body))
 
 
 # -- workflow and import functions -------------------------------------------------------------
 @app.lambda_function(name="lifecycle_step")
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
 def lifecycle_step(event: dict[str, Any], context: Any) -> Any:
     from chalicelib import steps
 
@@ -139,8 +175,6 @@ def lifecycle_step(event: dict[str, Any], context: Any) -> Any:
 
 
 @app.lambda_function(name="notify")
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
 def notify(event: dict[str, Any], context: Any) -> Any:
     from chalicelib import notify as notifications
 
@@ -157,6 +191,8 @@ def import_batch(event: SQSEvent) -> PartialItemFailureResponse:
 @api.route("GET", "/imports/{batch_id}", "The import report of a marketplace batch", groups=PROFILES,
            answers={200: R + "ImportReport"}, errors=(404,))
 def import_report(batch_id: str, caller: Caller) -> Response:
+    from chalicelib import queries
+
     report = queries.import_report(services(), batch_id)
     if report is None:
         raise HttpError(404, "not_found", "no such import batch")
@@ -192,3 +228,6 @@ def analytics(event: DynamoDBEvent) -> dict[str, Any]:
     from chalicelib.reports import handlers
 
     return handlers.handle_stream(services(), event.to_dict())
+
+
+coldstart.app_loaded(_collector_was_on)

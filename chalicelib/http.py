@@ -1,6 +1,9 @@
 """HTTP plumbing for the Chalice routes: identity from the authorizer's claims, JSON bodies
 validated into pydantic models, and every error in the docs/api.md shape with the right status.
-Knows Chalice's request/response objects; knows nothing of the domain rules."""
+Knows Chalice's request/response objects; knows nothing of the domain rules.
+
+``app.py`` imports this module in every function, so it imports the domain (the caller model,
+the exceptions it maps to statuses) only when a request needs it."""
 
 from __future__ import annotations
 
@@ -8,19 +11,17 @@ import functools
 import json
 from collections.abc import Callable, Iterable
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from chalice import Response
 from chalice.app import CORSConfig
 from pydantic import BaseModel, ValidationError
 
-from chalicelib.adapters.ports import BadCursor, WorkflowUnavailable
-from chalicelib.changes import KeptChanging, NotFound
 from chalicelib.config import settings
-from chalicelib.intake import IdempotencyConflict
-from chalicelib.lifecycle import ActionNotAllowed
-from chalicelib.models import GROUPS, Caller
 from chalicelib.observability import count, logger
+
+if TYPE_CHECKING:
+    from chalicelib.models import Caller
 
 M = TypeVar("M", bound=BaseModel)
 STAFF = ("agents", "supervisors")
@@ -87,6 +88,8 @@ def caller_of(request: Any) -> Caller:
     username = claims.get("cognito:username") or claims.get("username")
     if not username:
         raise HttpError(401, "unauthorized", "a valid bearer token is required")
+    from chalicelib.models import GROUPS, Caller
+
     groups = _groups(claims.get("cognito:groups")) & set(GROUPS)
     if not groups:  # a user in no group (or only in groups we do not know) may do nothing
         raise HttpError(403, "forbidden", "your account has no role here")
@@ -163,6 +166,11 @@ def _unavailable(exc: BaseException) -> str | None:
 def handled(view: Callable[..., Response]) -> Callable[..., Response]:
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Response:
+        from chalicelib.adapters.ports import BadCursor, WorkflowUnavailable
+        from chalicelib.changes import KeptChanging, NotFound
+        from chalicelib.intake import IdempotencyConflict
+        from chalicelib.lifecycle import ActionNotAllowed
+
         try:
             return view(*args, **kwargs)
         except HttpError as err:
