@@ -12,8 +12,8 @@ cannot drift from what the handlers validate with.
     def escalate(complaint_id: str, caller: Caller, body: EscalateIn) -> Response: ...
 
 ``Operations.route`` registers the Chalice route itself (with the authorizer when the route
-has groups, any content type when it has a body: ``json_body`` answers a wrong one with a 415
-in our error shape).
+has groups, and any content type: ``json_body`` answers a wrong one with a 415 in our error
+shape).
 
 Models are named ``"module:Class"`` (or given as classes) and imported on the first request
 that needs them, so declaring a route costs a function's cold start nothing (app.py imports
@@ -105,11 +105,11 @@ class Operations:
         spec = Operation(summary=summary, groups=tuple(groups), answers=dict(answers), body=body, query=query,
                          errors=tuple(errors), description=description, tags=tuple(tags),
                          headers=dict(headers or {}))
-        options: dict[str, Any] = {"methods": [method]}
+        # any content type: json_body answers a wrong one with a 415 in our shape (Chalice's own
+        # check would answer in its shape, even for a GET that carries no body)
+        options: dict[str, Any] = {"methods": [method], "content_types": ["*/*"]}
         if spec.groups:
             options["authorizer"] = self.authorizer
-        if body is not None:
-            options["content_types"] = ["*/*"]
 
         def decorate(view: Callable[..., Response]) -> Callable[..., Response]:
             @functools.wraps(view)

@@ -269,3 +269,17 @@ def test_an_address_ses_would_refuse_is_a_400_and_files_nothing(local_system: An
     resp = local_system.http("POST", "/complaints", token=as_user(local_system, "customers"), json_body=body)
     error(resp, 400, "validation_error", "contact.email")
     assert stored_complaints(local_system) == before
+
+
+@pytest.mark.parametrize(("method", "path", "group", "status"), [
+    ("GET", "/health", None, 200), ("GET", "/queues/logistics", "agents", 200),
+    ("POST", "/complaints/{cid}/notes", "agents", 415),
+])
+def test_any_content_type_is_answered_in_our_shape(local_system: Any, cid: str, method: str, path: str,
+                                                   group: str | None, status: int) -> None:
+    token = as_user(local_system, group) if group else None
+    resp = local_system.http(method, path.format(cid=cid), token=token, data=b"<x/>" if method == "POST" else None,
+                             headers={"Content-Type": "text/xml"})
+    assert resp.status == status
+    if status >= 400:
+        error(resp, status, "unsupported_media_type")

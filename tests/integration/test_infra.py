@@ -453,7 +453,8 @@ def test_import_mapping_reads_the_stage_queue_and_reports_batch_item_failures(te
     assert queue["VisibilityTimeout"] >= 6 * template["Resources"]["ImportBatch"]["Properties"]["Timeout"]
 
 
-def test_cognito_has_the_four_groups_and_guards_every_route_but_health(template: dict[str, Any]) -> None:
+def test_cognito_has_the_four_groups_and_guards_every_route_but_health_and_the_api_document(
+        template: dict[str, Any]) -> None:
     groups = {g["Properties"]["GroupName"] for g in of_type(template, "AWS::Cognito::UserPoolGroup").values()}
     assert groups == set(GROUPS) == {"customers", "agents", "supervisors", "ops"}
     body = template["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]
@@ -462,7 +463,8 @@ def test_cognito_has_the_four_groups_and_guards_every_route_but_health(template:
     for path, operations in body["paths"].items():
         for method, operation in operations.items():
             # CORS preflights carry no token (browsers never send one): API Gateway answers them itself
-            expected = [] if path == "/health" or method == "options" else [{AUTHORIZER_NAME: []}]
+            public = path in ("/health", "/openapi.json")  # no identity needed (docs/api.md)
+            expected = [] if public or method == "options" else [{AUTHORIZER_NAME: []}]
             assert operation.get("security", []) == expected, f"{method.upper()} {path}"
 
 
