@@ -1,0 +1,64 @@
+"""The simulator's ticket store: the in-memory store with its team queues kept as an index.
+
+``MemoryTicketStore.team_queue`` sorts every ticket on each call, which is what a fake for
+tests may do; agents of a simulated week ask for their queue thousands of times. This store
+keeps, per team, the queue key (:func:`chalicelib.adapters.layout.queue_key`, the table's
+own sort key) of each ticket in the queue, updated on every write, and pages them the same
+way — same tickets, same order, same cursors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from chalicelib.adapters.layout import queue_key
+from chalicelib.adapters.memory import MemoryTicketStore
+from chalicelib.models import Event
+from chalicelib.ticket import Ticket
+
+
+class SimulationStore(MemoryTicketStore):
+    def __init__(self) -> None:
+        super().__init__()
+        self._queues: dict[str, dict[str, str]] = {}  # team -> complaint id -> queue sort key
+        self._queued: dict[str, str] = {}  # complaint id -> its team
+
+    def _reindex(self, complaint_id: str) -> None:
+        team = self._queued.pop(complaint_id, None)
+        if team is not None:
+            self._queues[team].pop(complaint_id, None)
+        ticket = self._tickets.get(complaint_id)
+        key = queue_key(ticket) if ticket is not None else None
+        if key is not None:
+            self._queues.setdefault(key[0], {})[complaint_id] = key[1]
+            self._queued[complaint_id] = key[0]
+
+    def create(self, ticket: Ticket) -> bool:
+        created = super().create(ticket)
+        self._reindex(ticket.complaint_id)
+        return created
+
+    def create_many(self, tickets: list[Ticket]) -> set[str]:
+        existing = super().create_many(tickets)
+        for ticket in tickets:
+            self._reindex(ticket.complaint_id)
+        return existing
+
+    def save(self, ticket: Ticket, events: Iterable[Event], expected_version: int) -> Ticket:
+        try:
+            return super().save(ticket, events, expected_version)
+        finally:
+            self._reindex(ticket.complaint_id)
+
+    def delete(self, complaint_id: str) -> None:
+        super().delete(complaint_id)
+        self._reindex(complaint_id)
+
+    def team_queue(self, team: str, limit: int, cursor: str | None) -> tuple[list[Ticket], str | None]:
+        with self._lock:
+            keyed = [(key, self._tickets[cid]) for cid, key in self._queues.get(team, {}).items()]
+            return self._page(keyed, limit, cursor, newest_first=False)
+
+    def peek(self, complaint_id: str) -> Ticket | None:
+        """The stored ticket itself, not a copy: for reading only."""
+        return self._tickets.get(complaint_id)
