@@ -12,19 +12,27 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import multiprocessing
+import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any, TextIO
+from queue import Empty
+from typing import TYPE_CHECKING, Any, TextIO
 
-from local.simulate.load import DEFAULT_START, LoadError, make_load, read_load, write_load
+from local.simulate.load import DEFAULT_START, Arrival, LoadError, make_load, read_load, write_load
+
+if TYPE_CHECKING:
+    from local.simulate.people import Staffing
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFINITION = Path("state_machines/lifecycle.asl.json")
 DEFAULT_DRAIN_DAYS = 5.0
+PROGRESS_BATCH = 25  # complaints a worker process counts before it tells the progress bar
 
 
 class SimulateError(Exception):
@@ -99,9 +107,8 @@ def _quiet_metrics() -> Iterator[None]:
 
 def simulate(args: argparse.Namespace, *, progress_file: TextIO | None = None) -> dict[str, Any]:
     """The figures of ``args`` as the ``--json`` object."""
-    from local.simulate.engine import Simulation
-    from local.simulate.figures import difference, policy_figures
-    from local.simulate.people import Customers, Staffing, StaffingError, per_team, read_shifts
+    from local.simulate.figures import difference
+    from local.simulate.people import Staffing, StaffingError, per_team, read_shifts
 
     start = _start(args.start)
     if not args.load:
@@ -122,16 +129,15 @@ def simulate(args: argparse.Namespace, *, progress_file: TextIO | None = None) -
     except StaffingError as exc:
         raise SimulateError(str(exc)) from None
     horizon = arrivals[-1].at + timedelta(days=args.drain_days)
-    results = []
     from tqdm import tqdm
 
+    jobs = max(1, min(len(policies), args.jobs or os.cpu_count() or 1))
     with _quiet_metrics(), tqdm(total=len(arrivals) * len(policies), unit="complaint", file=progress_file or sys.stderr,
                                 disable=None if progress_file is None else False, leave=False) as bar:
-        for source in policies:
-            bar.set_description(Path(source.name).name)
-            simulation = Simulation(source.definition, arrivals, staffing=staffing, customers=Customers(args.seed),
-                                    horizon=horizon, progress=bar.update)
-            results.append(policy_figures(source.name, simulation.run()))
+        if jobs == 1:
+            results = [run_policy(source, arrivals, staffing, args.seed, horizon, bar.update) for source in policies]
+        else:
+            results = _in_processes(policies, arrivals, staffing, args.seed, horizon, bar.update, jobs)
     out: dict[str, Any] = {
         "seed": args.seed, "complaints": len(arrivals),
         "load": {"from": arrivals[0].at.isoformat(), "to": arrivals[-1].at.isoformat(), "until": horizon.isoformat()},
@@ -142,6 +148,49 @@ def simulate(args: argparse.Namespace, *, progress_file: TextIO | None = None) -
     if len(results) == 2:
         out["difference"] = difference(results[0], results[1])
     return out
+
+
+def run_policy(source: PolicySource, arrivals: list[Arrival], staffing: Staffing, seed: int, horizon: datetime,
+               progress: Callable[[int], object] | None = None) -> dict[str, Any]:
+    """One policy simulated: its figures."""
+    from local.simulate.engine import Simulation
+    from local.simulate.figures import policy_figures
+    from local.simulate.people import Customers
+
+    simulation = Simulation(source.definition, arrivals, staffing=staffing, customers=Customers(seed),
+                            horizon=horizon, progress=progress)
+    return policy_figures(source.name, simulation.run())
+
+
+def _child(source: PolicySource, arrivals: list[Arrival], staffing: Staffing, seed: int, horizon: datetime,
+           progress: Any) -> dict[str, Any]:
+    pending = 0
+
+    def tick(n: int) -> None:
+        nonlocal pending
+        pending += n
+        if pending >= PROGRESS_BATCH:
+            progress.put(pending)
+            pending = 0
+
+    figures = run_policy(source, arrivals, staffing, seed, horizon, tick)
+    progress.put(pending)
+    return figures
+
+
+def _in_processes(policies: list[PolicySource], arrivals: list[Arrival], staffing: Staffing, seed: int,
+                  horizon: datetime, progress: Callable[[int], object], jobs: int) -> list[dict[str, Any]]:
+    """The policies side by side, one process each (they share nothing: same figures as one by one)."""
+    context = multiprocessing.get_context("fork")
+    with context.Manager() as manager, ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        queue = manager.Queue()
+        futures = [pool.submit(_child, source, arrivals, staffing, seed, horizon, queue) for source in policies]
+        while not all(f.done() for f in futures):
+            with contextlib.suppress(Empty):
+                progress(queue.get(timeout=0.2))
+        while not queue.empty():
+            progress(queue.get())
+        return [f.result() for f in futures]
 
 
 def _start(text: str) -> datetime:
@@ -250,6 +299,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--drain-days", type=_positive(float), default=DEFAULT_DRAIN_DAYS,
                         help=f"days simulated after the last arrival (default {DEFAULT_DRAIN_DAYS:g})")
     parser.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    parser.add_argument("--jobs", type=_positive(int), help="processes for the policies (default: one per policy, up to the CPUs)")
     parser.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     parser.add_argument("--out", help="write the HTML report here (with --make-load: the load file)")
     parser.set_defaults(handler=run)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import heapq
+import importlib
 import itertools
 import math
 from collections.abc import Callable, Mapping
@@ -22,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from chalicelib import actions, intake, notify, steps
+from chalicelib import actions, intake
 from chalicelib.adapters.memory import MemoryWorkflow, memory_services
 from chalicelib.clock import iso
 from chalicelib.ids import imported_complaint_id
@@ -38,6 +39,9 @@ from local.simulate.people import Customers, Staffing
 from local.simulate.store import SimulationStore
 
 ACTIONABLE = (Status.AWAITING_CONTACT, Status.IN_PROGRESS)
+# The work each Lambda function of the definition does, as ``module:function(services, event)``
+# (what its entry point in app.py calls with the deployed services).
+SERVICE_FUNCTIONS = {"lifecycle_step": "chalicelib.steps:run", "notify": "chalicelib.notify:send"}
 
 
 @dataclass
@@ -62,9 +66,9 @@ class SimulatedWorkflow(MemoryWorkflow):
     """The ``Workflow`` port of a simulation: a start or an accepted resume becomes an event
     of the loop (never a call back into a running step)."""
 
-    def __init__(self, on_start: Callable[[str], None], on_resume: Callable[[str, str, dict[str, Any]], None]) -> None:
+    def __init__(self, on_start: Callable[[str], None], on_answer: Callable[[str, str, Resumed], None]) -> None:
         super().__init__()
-        self._on_start, self._on_resume = on_start, on_resume
+        self._on_start, self._on_answer = on_start, on_answer
         self._owner: dict[str, str] = {}
 
     def start(self, complaint_id: str) -> str:
@@ -82,7 +86,16 @@ class SimulatedWorkflow(MemoryWorkflow):
     def resume(self, token: str, output: dict[str, Any]) -> bool:
         if not super().resume(token, output):
             return False
-        self._on_resume(self._owner.pop(token), token, output)
+        self._on_answer(self._owner.pop(token), token, Resumed(output=output))
+        return True
+
+    def fail(self, token: str, error: str, cause: str) -> bool:
+        """SendTaskFailure: the execution's wait ends with ``error`` (its Catch decides)."""
+        with self._lock:
+            known = self._waiting.pop(token, None) is not None
+        if not known:
+            return False
+        self._on_answer(self._owner.pop(token), token, Resumed(error=error, cause=cause))
         return True
 
     def time_out(self, token: str) -> None:
@@ -103,7 +116,7 @@ class Simulation:
         self.arrivals, self.staffing, self.customers = arrivals, staffing, customers
         self.horizon_s = int(horizon.timestamp())
         self.progress = progress
-        self.workflow = SimulatedWorkflow(self._started, self._resumed)
+        self.workflow = SimulatedWorkflow(self._started, self._answered)
         ids = (f"CMP-SIM-{n:06d}" for n in itertools.count(1))
         base = memory_services(clock=self.clock, sleep=lambda _s: None, new_id=lambda: next(ids))
         self.store = SimulationStore()
@@ -111,8 +124,7 @@ class Simulation:
         self.counters = Counters()
         self.interpreter = Interpreter(
             definition, counters=self.counters, placeholders=ASL_FUNCTION_PLACEHOLDERS, new_token=self.workflow.wait,
-            functions={"lifecycle_step": lambda event: steps.run(self.services, event),
-                       "notify": lambda event: notify.send(self.services, event)})
+            functions={name: self._function(name) for name in set(ASL_FUNCTION_PLACEHOLDERS.values())})
         self._running: dict[str, _Running] = {}
         self._ids: list[str] = []
         self._arrival_of: dict[str, Arrival] = {}
@@ -120,6 +132,19 @@ class Simulation:
         self._claimed: set[str] = set()
         self._busy: dict[str, int] = {team: 0 for team in staffing.teams}
         self._surveys_seen: dict[str, str] = {}  # complaint -> survey sent_at already answered / scheduled
+
+    def _function(self, name: str) -> Callable[[Any], Any]:
+        """What the Lambda function ``name`` runs, on this simulation's services."""
+        module_name, _, attribute = SERVICE_FUNCTIONS[name].partition(":")
+        run: Callable[[Services, Any], Any] | None = None
+
+        def call(event: Any) -> Any:
+            nonlocal run
+            if run is None:
+                run = getattr(importlib.import_module(module_name), attribute)
+            return run(self.services, event)
+
+        return call
 
     # -- the clock and the heap ------------------------------------------------------------------
     def clock(self) -> datetime:
@@ -175,8 +200,8 @@ class Simulation:
         self._running[complaint_id] = _Running(execution)
         self.at(self.now_s, lambda: self._advance(complaint_id, None))
 
-    def _resumed(self, complaint_id: str, token: str, output: dict[str, Any]) -> None:
-        self.at(self.now_s, lambda: self._deliver(complaint_id, token, Resumed(output=output)))
+    def _answered(self, complaint_id: str, token: str, answer: Resumed) -> None:
+        self.at(self.now_s, lambda: self._deliver(complaint_id, token, answer))
 
     def _deliver(self, complaint_id: str, token: str, answer: Resumed) -> None:
         running = self._running[complaint_id]
@@ -247,14 +272,13 @@ class Simulation:
             self._work(team, ticket)
 
     def _next_in_queue(self, team: str) -> Ticket | None:
-        cursor: str | None = None
-        for _ in range(10_000):
-            page, cursor = self.services.store.team_queue(team, limit=len(self._claimed) + 1, cursor=cursor)
-            for ticket in page:
-                if ticket.complaint_id not in self._claimed and ticket.status in ACTIONABLE:
-                    return ticket
-            if cursor is None:
-                return None
+        """The first ticket of the team's queue (the store's order) that nobody holds."""
+        for complaint_id in self.store.queue_order(team):
+            if complaint_id in self._claimed:
+                continue
+            ticket = self.store.peek(complaint_id)
+            if ticket is not None and ticket.status in ACTIONABLE:
+                return ticket
         return None
 
     def _work(self, team: str, ticket: Ticket) -> None:

@@ -59,6 +59,11 @@ class SimulationStore(MemoryTicketStore):
             keyed = [(key, self._tickets[cid]) for cid, key in self._queues.get(team, {}).items()]
             return self._page(keyed, limit, cursor, newest_first=False)
 
+    def queue_order(self, team: str) -> list[str]:
+        """The complaint ids of the team's queue in its order, without copying a ticket."""
+        with self._lock:
+            return [cid for cid, _ in sorted(self._queues.get(team, {}).items(), key=lambda kv: kv[1])]
+
     def peek(self, complaint_id: str) -> Ticket | None:
         """The stored ticket itself, not a copy: for reading only."""
         return self._tickets.get(complaint_id)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +24,6 @@ AMPLE = "product=40,logistics=40,service=40"
 
 @pytest.fixture(scope="module")
 def load(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from datetime import datetime
-
     path = tmp_path_factory.mktemp("sim") / "load.jsonl"
     write_load(make_load(days=1, per_day=24, seed=3, start=datetime.fromisoformat("2026-11-30T00:00:00+08:00")), path)
     return path
@@ -165,3 +164,24 @@ def test_out_writes_a_page_with_both_policies_and_their_charts(capsys: pytest.Ca
     assert str(tight) in text and "state_machines/lifecycle.asl.json" in text
     assert "Difference (second − first)" in text
     assert "first-contact compliance" in capsys.readouterr().out  # the summary still goes to stdout
+
+
+
+def test_agents_take_tickets_in_the_store_s_queue_order(load: Path) -> None:
+    """The simulator's indexed queue lists what the in-memory store's team_queue lists."""
+    from datetime import timedelta
+
+    from chalicelib.adapters.memory import MemoryTicketStore
+    from local.simulate.engine import Simulation
+    from local.simulate.load import read_load
+    from local.simulate.people import Customers, Staffing
+
+    arrivals = read_load(load, datetime.fromisoformat("2026-11-30T00:00:00+08:00"))
+    simulation = Simulation(json.loads(DEFINITION.read_text(encoding="utf-8")), arrivals,
+                            staffing=Staffing(agents={"product": 0, "logistics": 0, "service": 0}),
+                            customers=Customers(), horizon=arrivals[-1].at + timedelta(hours=1))
+    simulation.run()
+    store = simulation.store
+    for team in ("product", "logistics", "service"):
+        listed = [t.complaint_id for t in MemoryTicketStore.team_queue(store, team, limit=100, cursor=None)[0]]
+        assert listed and store.queue_order(team) == listed
