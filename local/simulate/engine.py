@@ -191,6 +191,8 @@ class Simulation:
                                        received_by=f"customer:{complaint.customer_id}")
             intake.register(self.services, ticket)
         self._ids.append(complaint_id)
+        if arrival.script:
+            self._scripted(complaint_id, arrival, int(ticket.raised_at.timestamp()))
         if self.progress:
             self.progress(1)
 
@@ -261,6 +263,20 @@ class Simulation:
         self.at(self.now_s + delay_s, rate)
 
     # -- agents ---------------------------------------------------------------------------------------
+    def _scripted(self, complaint_id: str, arrival: Arrival, raised_s: int) -> None:
+        """A scripted agent acts on this complaint at the given times; the teams' agents leave it."""
+        self._claimed.add(complaint_id)
+        agent = Caller(username="SIM-script", groups=frozenset({"agents"}))
+        for after_s, action in arrival.script:
+            def act(action: str = action) -> None:
+                with contextlib.suppress(ActionNotAllowed):
+                    if action == "contact":
+                        actions.contact(self.services, complaint_id, agent, ContactIn())
+                    else:
+                        actions.resolve(self.services, complaint_id, agent, ResolveIn(resolution=arrival.resolution))
+
+            self.at(max(raised_s + after_s, self.now_s), act)
+
     def _pick(self, team: str) -> None:
         """Free agents of ``team`` take the soonest-due tickets nobody holds (the store's queue)."""
         if team not in self._busy:

@@ -172,3 +172,18 @@ def difference(first: dict[str, Any], second: dict[str, Any]) -> dict[str, Any]:
                        "cny": _money(Decimal(second["vouchers"]["cny"]) - Decimal(first["vouchers"]["cny"]))}
     out["cost_usd"] = _money(Decimal(second["cost_usd"]) - Decimal(first["cost_usd"]))
     return out
+
+
+# -- one complaint, as the cross-check compares them ------------------------------------------------
+def complaint_outcome(view: dict[str, Any]) -> dict[str, Any]:
+    """What the service levels did to one complaint, from its staff view (``GET
+    /complaints/{id}`` as a supervisor sees it): clocks breached, the ladder's escalations
+    (clock, level) in order, vouchers (amount, reason), at-risk warnings."""
+    timeline = view.get("timeline", [])
+    return {
+        "breached": sorted(name for name, clock in view.get("clocks", {}).items() if clock.get("breached")),
+        "escalations": [[e["detail"].get("clock"), e["detail"].get("level")] for e in timeline
+                        if e["type"] == "escalated" and not e["detail"].get("manual")],
+        "vouchers": [[v["amount"], v["reason"]] for v in view.get("vouchers", [])],
+        "at_risk": sum(1 for e in timeline if e["type"] == "at_risk"),
+    }

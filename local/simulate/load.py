@@ -8,7 +8,10 @@ marketplace exports it (``chalicelib/marketplaces``) — plus:
 - ``customer`` (optional): how its customer behaves, ``{"rates": true, "answer_after_s": 5400,
   "replies": true}`` — answers surveys (after about that long) or never, replies when asked;
 - ``profile`` (optional): the customer's profile the service holds, ``{"tier": "vip"}``;
-- ``resolution`` (optional): what the agent resolves with (default: the desired outcome).
+- ``resolution`` (optional): what the agent resolves with (default: the desired outcome);
+- ``agent`` (optional): a scripted agent for this complaint instead of the team's queue,
+  ``{"contact_after_s": 3600, "resolve_after_s": 7200}`` (seconds after the customer
+  complained; either may be left out) — what the cross-check with the local system uses.
 
 Every line is validated before the simulation starts; a bad one stops it with its line number.
 """
@@ -31,7 +34,8 @@ from chalicelib.clock import parse
 from chalicelib.marketplaces import BatchInvalid, RecordRejected, map_record
 from chalicelib.models import ComplaintIn, ProfileIn, Resolution
 
-EXTRA_KEYS = ("at", "source", "customer", "profile", "resolution")
+EXTRA_KEYS = ("at", "source", "customer", "profile", "resolution", "agent")
+SCRIPT_ACTIONS = ("contact", "resolve")
 DEFAULT_START = "2026-11-30T00:00:00+08:00"  # a Monday, in the teams' time zone
 LOCAL_ZONE = "Asia/Shanghai"  # where the synthetic customers live: their day has its peaks
 DEFAULT_ANSWER_AFTER_S = 4 * 3600
@@ -53,6 +57,7 @@ class Arrival:
     replies: bool = True
     answer_after_s: int = DEFAULT_ANSWER_AFTER_S
     resolution: Resolution = "explanation"
+    script: tuple[tuple[int, str], ...] = ()  # (seconds after it was raised, "contact" | "resolve"), in order
 
 
 def _first_error(exc: ValidationError) -> str:
@@ -107,12 +112,26 @@ def parse_line(text: str, line: int, start: datetime, where: str) -> Arrival:
             complaint = ComplaintIn.model_validate(record)
         except ValidationError as exc:
             raise fail(f"not a POST /complaints body: {_first_error(exc)}") from None
+    agent = data.get("agent")
+    script: list[tuple[int, str]] = []
+    if agent is not None:
+        if not isinstance(agent, dict) or not agent or set(agent) - {f"{a}_after_s" for a in SCRIPT_ACTIONS}:
+            raise fail("agent: expected {\"contact_after_s\": seconds, \"resolve_after_s\": seconds}")
+        for action in SCRIPT_ACTIONS:
+            value = agent.get(f"{action}_after_s")
+            if value is None:
+                continue
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise fail(f"agent.{action}_after_s: {value!r} is not a whole number of seconds")
+            script.append((value, action))
+        script.sort()
     resolution: Resolution = data.get("resolution", complaint.desired_outcome)
     if resolution not in get_args(Resolution):
         raise fail(f"resolution: {resolution!r} is not one of {', '.join(get_args(Resolution))}")
     return Arrival(line=line, at=at, record=record, customer_id=complaint.customer_id, source=source,
                    profile=profile, rates=bool(customer.get("rates", True)),
-                   replies=bool(customer.get("replies", True)), answer_after_s=after, resolution=resolution)
+                   replies=bool(customer.get("replies", True)), answer_after_s=after, resolution=resolution,
+                   script=tuple(script))
 
 
 def read_load(path: Path, start: datetime) -> list[Arrival]:
