@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from chalicelib import actions, intake
+from chalicelib import actions, intake, models
 from chalicelib.adapters.memory import MemoryWorkflow, memory_services
 from chalicelib.clock import iso
 from chalicelib.ids import imported_complaint_id
@@ -41,6 +41,7 @@ from local.simulate.store import SimulationStore
 ACTIONABLE = (Status.AWAITING_CONTACT, Status.IN_PROGRESS)
 # The work each Lambda function of the definition does, as ``module:function(services, event)``
 # (what its entry point in app.py calls with the deployed services).
+REPLY_TEXT = "照片已经补充 / here is the photo"
 SERVICE_FUNCTIONS = {"lifecycle_step": "chalicelib.steps:run", "notify": "chalicelib.notify:send"}
 
 
@@ -131,6 +132,7 @@ class Simulation:
         self._failed: dict[str, str] = {}
         self._claimed: set[str] = set()
         self._busy: dict[str, int] = {team: 0 for team in staffing.teams}
+        self._asked: set[str] = set()  # complaints whose customer was asked for something
         self._surveys_seen: dict[str, str] = {}  # complaint -> survey sent_at already answered / scheduled
 
     def _function(self, name: str) -> Callable[[Any], Any]:
@@ -297,6 +299,30 @@ class Simulation:
                 return ticket
         return None
 
+    def _ask(self, complaint_id: str, agent: Caller, arrival: Arrival) -> bool:
+        """Pause the complaint to ask its customer (if the service layer can): True if paused.
+        A customer who replies does so after a while; one who does not leaves it to the
+        policy's pause timeout."""
+        pause, pause_in = getattr(actions, "pause", None), getattr(models, "PauseIn", None)
+        reply, reply_in = getattr(actions, "reply", None), getattr(models, "ReplyIn", None)
+        if pause is None or pause_in is None:
+            return False
+        self._asked.add(complaint_id)
+        try:
+            pause(self.services, complaint_id, agent, pause_in(note="asked the customer for a photo"))
+        except ActionNotAllowed:
+            return False
+        delay_s = self.customers.reply_delay(arrival, complaint_id)
+        if delay_s is not None and reply is not None and reply_in is not None:
+            customer = Caller(username=arrival.customer_id, groups=frozenset({"customers"}))
+
+            def answer() -> None:
+                with contextlib.suppress(ActionNotAllowed):  # the pause timed out first
+                    reply(self.services, complaint_id, customer, reply_in(text=REPLY_TEXT))
+
+            self.at(self.now_s + delay_s, answer)
+        return True
+
     def _work(self, team: str, ticket: Ticket) -> None:
         complaint_id = ticket.complaint_id
         self._claimed.add(complaint_id)
@@ -318,6 +344,9 @@ class Simulation:
         def contact() -> None:
             with contextlib.suppress(ActionNotAllowed):  # already contacted, or closed meanwhile
                 actions.contact(self.services, complaint_id, agent, ContactIn())
+            if arrival.needs_info and complaint_id not in self._asked and self._ask(complaint_id, agent, arrival):
+                done()  # the complaint waits for its customer; the agent takes the next one
+                return
             self.at(self.now_s + resolve_s, resolve)
 
         if ticket.status is Status.AWAITING_CONTACT:

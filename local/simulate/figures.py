@@ -35,6 +35,7 @@ PRICE_PER_REQUEST = Decimal("0.0000002")
 PRICE_PER_GB_SECOND = Decimal("0.0000166667")
 ASSUMED_DURATION_MS = 100  # per Lambda call, billed in 1 ms steps; a warm step takes tens of ms
 DEFAULT_MEMORY_MB = 128
+PAUSE_EVENTS = {"paused": "asked", "customer_replied": "replied", "pause_expired": "expired"}
 _CHALICE_CONFIG = Path(__file__).resolve().parents[2] / ".chalice" / "config.json"
 
 
@@ -93,6 +94,7 @@ def policy_figures(name: str, result: Result) -> dict[str, Any]:
     times: dict[str, list[int]] = {"first_contact": [], "resolution": []}
     escalations: Counter[str] = Counter()
     at_risk = reopens = 0
+    pauses: Counter[str] = Counter({key: 0 for key in PAUSE_EVENTS.values()})
     for ticket in tickets:
         events = timelines[ticket.complaint_id]
         contacted = next((e.at for e in events if e.type in ("contacted", "resolved")), None)
@@ -108,6 +110,8 @@ def policy_figures(name: str, result: Result) -> dict[str, Any]:
                 at_risk += 1
             elif event.type == "reopened":
                 reopens += 1
+            elif event.type in PAUSE_EVENTS:
+                pauses[PAUSE_EVENTS[event.type]] += 1
     vouchers = [v for t in tickets for v in t.vouchers]
     figures: dict[str, Any] = {"name": name, "complaints": len(tickets)}
     for clock in CLOCKS:
@@ -120,6 +124,7 @@ def policy_figures(name: str, result: Result) -> dict[str, Any]:
     figures["at_risk"] = at_risk
     figures["vouchers"] = {"count": len(vouchers), "cny": _money(sum((v.amount for v in vouchers), Decimal(0)))}
     figures["reopens"] = reopens
+    figures["pauses"] = dict(pauses)
     figures["closed"] = sum(1 for t in tickets if not t.is_open)
     figures["failed_executions"] = len(result.failed)
     counters = result.counters

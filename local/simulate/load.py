@@ -9,6 +9,8 @@ marketplace exports it (``chalicelib/marketplaces``) — plus:
   "replies": true}`` — answers surveys (after about that long) or never, replies when asked;
 - ``profile`` (optional): the customer's profile the service holds, ``{"tier": "vip"}``;
 - ``resolution`` (optional): what the agent resolves with (default: the desired outcome);
+- ``needs_info`` (optional, default false): the agent pauses the complaint after the first
+  contact to ask the customer for something (where the service layer has ``pause``);
 - ``agent`` (optional): a scripted agent for this complaint instead of the team's queue,
   ``{"contact_after_s": 3600, "resolve_after_s": 7200}`` (seconds after the customer
   complained; either may be left out) — what the cross-check with the local system uses.
@@ -34,7 +36,7 @@ from chalicelib.clock import parse
 from chalicelib.marketplaces import BatchInvalid, RecordRejected, map_record
 from chalicelib.models import ComplaintIn, ProfileIn, Resolution
 
-EXTRA_KEYS = ("at", "source", "customer", "profile", "resolution", "agent")
+EXTRA_KEYS = ("at", "source", "customer", "profile", "resolution", "agent", "needs_info")
 SCRIPT_ACTIONS = ("contact", "resolve")
 DEFAULT_START = "2026-11-30T00:00:00+08:00"  # a Monday, in the teams' time zone
 LOCAL_ZONE = "Asia/Shanghai"  # where the synthetic customers live: their day has its peaks
@@ -58,6 +60,7 @@ class Arrival:
     answer_after_s: int = DEFAULT_ANSWER_AFTER_S
     resolution: Resolution = "explanation"
     script: tuple[tuple[int, str], ...] = ()  # (seconds after it was raised, "contact" | "resolve"), in order
+    needs_info: bool = False
 
 
 def _first_error(exc: ValidationError) -> str:
@@ -131,7 +134,7 @@ def parse_line(text: str, line: int, start: datetime, where: str) -> Arrival:
     return Arrival(line=line, at=at, record=record, customer_id=complaint.customer_id, source=source,
                    profile=profile, rates=bool(customer.get("rates", True)),
                    replies=bool(customer.get("replies", True)), answer_after_s=after, resolution=resolution,
-                   script=tuple(script))
+                   script=tuple(script), needs_info=bool(data.get("needs_info", False)))
 
 
 def read_load(path: Path, start: datetime) -> list[Arrival]:
@@ -152,6 +155,7 @@ TEAM_MIX = {"product": 0.45, "logistics": 0.30, "service": 0.25}
 # Arrivals per hour of the local day (relative): quiet nights, a late-morning and an evening peak.
 HOURLY = (2, 1, 1, 1, 1, 2, 3, 5, 8, 11, 13, 12, 10, 9, 9, 10, 10, 9, 8, 10, 13, 14, 10, 5)
 ENGLISH_SHARE = 0.25
+NEEDS_INFO_SHARE = 0.15  # the agent has to ask the customer for something (a photo, an order number)
 # (rates, replies, answer_after_s): customers who rate soon, rate late, only reply, never answer
 BEHAVIOURS = (((True, True, 1800), 35), ((True, True, 6 * 3600), 25), ((False, True, 0), 15),
               ((False, False, 0), 25))
@@ -243,6 +247,8 @@ def make_load(*, days: int, per_day: int, seed: int, start: datetime) -> list[di
                 "contact": {"locale": "en" if english else "zh-CN", "phone": f"+86138{rng.randrange(10**8):08d}"},
                 "customer": {"rates": rates, "replies": replies, **({"answer_after_s": after} if rates else {})},
             }
+            if rng.random() < NEEDS_INFO_SHARE:
+                body["needs_info"] = True
             tier = _weighted(rng, TIERS)
             if tier != "standard":
                 body["profile"] = {"tier": tier, "locale": "en" if english else "zh-CN"}

@@ -27,7 +27,8 @@ from local.simulate.load import Arrival
 DEFAULT_STAFF = {"product": 4, "logistics": 3, "service": 3}
 DEFAULT_HANDLE_MINUTES = {"product": 45.0, "logistics": 30.0, "service": 20.0}
 HANDLING_SPREAD = 0.5  # sigma of the log-normal handling time around its median
-CONTACT_SHARE = 0.25  # the first contact comes after this share of the handling time, resolution after the rest
+CONTACT_SHARE = 0.25
+REPLY_MEDIAN_S = 3 * 3600  # a customer asked for something answers in about three hours  # the first contact comes after this share of the handling time, resolution after the rest
 # Survey scores (1..5) and their weights, by what the customer saw.
 SCORES_KEPT = (1, 2, 6, 38, 53)  # no clock breached: mostly 4 and 5
 SCORES_BROKEN = (14, 20, 26, 24, 16)  # a clock breached: far more 1 and 2 (a reopen)
@@ -147,6 +148,13 @@ def _boundaries(hours: BusinessHours, start_s: int, end_s: int) -> set[int]:
 @dataclass
 class Customers:
     seed: int = 1
+
+    def reply_delay(self, arrival: Arrival, complaint_id: str) -> int | None:
+        """Seconds until the customer answers the agent's question, or None: never."""
+        if not arrival.replies:
+            return None
+        rng = random.Random(f"{self.seed}:{complaint_id}:reply")
+        return max(60, round(REPLY_MEDIAN_S * math.exp(rng.gauss(0.0, HANDLING_SPREAD))))
 
     def answer(self, arrival: Arrival, ticket: Ticket) -> tuple[int, int] | None:
         """(seconds after the survey, score) — or None: this customer never answers."""
