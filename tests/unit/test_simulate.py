@@ -185,3 +185,32 @@ def test_agents_take_tickets_in_the_store_s_queue_order(load: Path) -> None:
     for team in ("product", "logistics", "service"):
         listed = [t.complaint_id for t in MemoryTicketStore.team_queue(store, team, limit=100, cursor=None)[0]]
         assert listed and store.queue_order(team) == listed
+
+
+def test_shifts_put_agents_on_duty_by_calendar(capsys: pytest.CaptureFixture[str], load: Path,
+                                               tmp_path: Path) -> None:
+    def shifts(week: dict[str, list[str]]) -> Path:
+        path = tmp_path / "shifts.json"
+        path.write_text(json.dumps({"shifts": [
+            {"team": team, "agents": 40, "calendar": {"timezone": "Asia/Shanghai", "week": week}}
+            for team in ("product", "logistics", "service")]}), encoding="utf-8")
+        return path
+
+    common = ("--load", str(load), "--handle-minutes", "product=5,logistics=5,service=5", "--drain-days", "2")
+    always = simulate(capsys, *common, "--shifts", str(shifts({"mon-sun": ["00:00-24:00"]})))["policies"][0]
+    assert always["first_contact"]["compliance"] == 1.0
+    # the load arrives on a Monday: agents who only work on Tuesdays from 09:00 come too late
+    # for every first contact (8 h at most), in time for some resolutions
+    tuesdays = simulate(capsys, *common, "--shifts", str(shifts({"tue": ["09:00-18:00"]})))["policies"][0]
+    assert tuesdays["first_contact"]["compliance"] == 0.0
+    assert tuesdays["resolution"]["met"] > 0
+
+
+def test_a_bad_shift_file_is_named(capsys: pytest.CaptureFixture[str], load: Path, tmp_path: Path) -> None:
+    path = tmp_path / "shifts.json"
+    path.write_text(json.dumps({"shifts": [{"team": "warehouse", "agents": 2, "calendar": {
+        "timezone": "Asia/Shanghai", "week": {"mon-fri": ["09:00-18:00"]}}}]}), encoding="utf-8")
+    assert "unknown team 'warehouse'" in fails(capsys, "--load", str(load), "--shifts", str(path))
+    path.write_text(json.dumps({"shifts": [{"team": "product", "agents": 2, "calendar": {
+        "timezone": "Mars/Olympus", "week": {"mon-fri": ["09:00-18:00"]}}}]}), encoding="utf-8")
+    assert "shifts.0.calendar.timezone" in fails(capsys, "--load", str(load), "--shifts", str(path))
