@@ -1,10 +1,11 @@
-"""The simulator's ticket store: the in-memory store with its team queues kept as an index.
+"""The simulator's ticket store: the in-memory store with its indexes kept as indexes.
 
-``MemoryTicketStore.team_queue`` sorts every ticket on each call, which is what a fake for
-tests may do; agents of a simulated week ask for their queue thousands of times. This store
-keeps, per team, the queue key (:func:`chalicelib.adapters.layout.queue_key`, the table's
-own sort key) of each ticket in the queue, updated on every write, and pages them the same
-way — same tickets, same order, same cursors.
+``MemoryTicketStore.team_queue`` sorts every ticket on each call and ``open_on_order`` scans
+them all, which is what a fake for tests may do; a simulated week asks thousands of times
+(quadratic in the load). This store keeps, per team, the queue key
+(:func:`chalicelib.adapters.layout.queue_key`, the table's own sort key) of each ticket in
+the queue, updated on every write, and pages them the same way — same tickets, same order,
+same cursors — and the tickets of each order, as the table's ``by_order`` index does.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Iterable
 
 from chalicelib.adapters.layout import queue_key
 from chalicelib.adapters.memory import MemoryTicketStore
-from chalicelib.models import Event
+from chalicelib.models import OPEN_STATUSES, Event
 from chalicelib.ticket import Ticket
 
 
@@ -22,6 +23,7 @@ class SimulationStore(MemoryTicketStore):
         super().__init__()
         self._queues: dict[str, dict[str, str]] = {}  # team -> complaint id -> queue sort key
         self._queued: dict[str, str] = {}  # complaint id -> its team
+        self._by_order: dict[str, set[str]] = {}  # order id -> complaint ids
 
     def _reindex(self, complaint_id: str) -> None:
         team = self._queued.pop(complaint_id, None)
@@ -36,13 +38,20 @@ class SimulationStore(MemoryTicketStore):
     def create(self, ticket: Ticket) -> bool:
         created = super().create(ticket)
         self._reindex(ticket.complaint_id)
+        self._by_order.setdefault(ticket.complaint.order_id, set()).add(ticket.complaint_id)
         return created
 
     def create_many(self, tickets: list[Ticket]) -> set[str]:
         existing = super().create_many(tickets)
         for ticket in tickets:
             self._reindex(ticket.complaint_id)
+            self._by_order.setdefault(ticket.complaint.order_id, set()).add(ticket.complaint_id)
         return existing
+
+    def open_on_order(self, order_id: str, exclude: str | None = None) -> int:
+        with self._lock:
+            return sum(1 for cid in self._by_order.get(order_id, ()) if cid != exclude and (t := self._tickets.get(cid))
+                       and t.status in OPEN_STATUSES)
 
     def save(self, ticket: Ticket, events: Iterable[Event], expected_version: int) -> Ticket:
         try:

@@ -168,7 +168,8 @@ def test_out_writes_a_page_with_both_policies_and_their_charts(capsys: pytest.Ca
 
 
 def test_agents_take_tickets_in_the_store_s_queue_order(load: Path) -> None:
-    """The simulator's indexed queue lists what the in-memory store's team_queue lists."""
+    """The simulator's indexed queue lists what the in-memory store's team_queue lists (and
+    its by_order index counts what the in-memory store counts)."""
     from datetime import timedelta
 
     from chalicelib.adapters.memory import MemoryTicketStore
@@ -185,6 +186,11 @@ def test_agents_take_tickets_in_the_store_s_queue_order(load: Path) -> None:
     for team in ("product", "logistics", "service"):
         listed = [t.complaint_id for t in MemoryTicketStore.team_queue(store, team, limit=100, cursor=None)[0]]
         assert listed and store.queue_order(team) == listed
+    for ticket in store.get_tickets(simulation.workflow.starts).values():  # and the by_order index
+        order = ticket.complaint.order_id
+        assert store.open_on_order(order) == MemoryTicketStore.open_on_order(store, order) >= 1
+        assert store.open_on_order(order, exclude=ticket.complaint_id) == MemoryTicketStore.open_on_order(
+            store, order, exclude=ticket.complaint_id)
 
 
 def test_shifts_put_agents_on_duty_by_calendar(capsys: pytest.CaptureFixture[str], load: Path,
