@@ -121,6 +121,12 @@ def test_the_same_seed_gives_the_same_json(capsys: pytest.CaptureFixture[str], l
     once = capsys.readouterr().out
     assert main(["simulate", *args, "--json"]) == 0
     assert capsys.readouterr().out == once
+    # two policies side by side (a process each) or one after the other: the same figures
+    assert main(["simulate", *args, "--compare", str(DEFINITION), "--json"]) == 0
+    side_by_side = capsys.readouterr().out
+    assert main(["simulate", *args, "--compare", str(DEFINITION), "--jobs", "1", "--json"]) == 0
+    assert capsys.readouterr().out == side_by_side
+    assert json.loads(side_by_side)["policies"][0] == json.loads(once)["policies"][0]
     assert main(["simulate", *args[:-1], "8", "--json"]) == 0
     other = json.loads(capsys.readouterr().out)
     assert other["policies"][0]["resolution"]["median_s"] != json.loads(once)["policies"][0]["resolution"]["median_s"]
