@@ -226,3 +226,17 @@ def test_a_bad_shift_file_is_named(capsys: pytest.CaptureFixture[str], load: Pat
     path.write_text(json.dumps({"shifts": [{"team": "product", "agents": 2, "calendar": {
         "timezone": "Mars/Olympus", "week": {"mon-fri": ["09:00-18:00"]}}}]}), encoding="utf-8")
     assert "shifts.0.calendar.timezone" in fails(capsys, "--load", str(load), "--shifts", str(path))
+
+
+def test_marketplace_records_are_imported_once_each(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    batch = json.loads((ROOT / "tests" / "data" / "imports" / "jd.json").read_text(encoding="utf-8"))
+    record = batch["records"][0]
+    line = json.dumps({**record, "source": "jd", "at": "2026-11-22T02:00:00Z"}, ensure_ascii=False)
+    load = tmp_path / "jd.jsonl"
+    load.write_text(f"{line}\n{line}\n", encoding="utf-8")  # the same dispute exported twice
+    policy = simulate(capsys, "--load", str(load), "--staff", AMPLE)["policies"][0]
+    assert policy["complaints"] == 1
+    assert policy["first_contact"]["met"] == 1
+    bad = tmp_path / "bad-jd.jsonl"
+    bad.write_text(json.dumps({"source": "jd", "at": 0, "orderId": 1}) + "\n", encoding="utf-8")
+    assert f"{bad}:1: jd record:" in fails(capsys, "--load", str(bad))
