@@ -181,7 +181,7 @@ def _child(source: PolicySource, arrivals: list[Arrival], staffing: Staffing, se
 def _in_processes(policies: list[PolicySource], arrivals: list[Arrival], staffing: Staffing, seed: int,
                   horizon: datetime, progress: Callable[[int], object], jobs: int) -> list[dict[str, Any]]:
     """The policies side by side, one process each (they share nothing: same figures as one by one)."""
-    context = multiprocessing.get_context("fork")
+    context = multiprocessing.get_context("spawn")  # not fork: the caller may have threads (a test runner, a server)
     with context.Manager() as manager, ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
         queue = manager.Queue()
         futures = [pool.submit(_child, source, arrivals, staffing, seed, horizon, queue) for source in policies]
