@@ -258,6 +258,10 @@ def run(args: argparse.Namespace) -> int:
             print(f"wrote {len(lines)} complaints to {args.out}", file=sys.stderr)
             return 0
         figures = simulate(args)
+        for policy in figures["policies"]:
+            if policy["failed_executions"]:
+                print(f"simulate: WARNING {policy['name']}: {policy['failed_executions']} executions failed, e.g. "
+                      f"{'; '.join(policy['failures'])}", file=sys.stderr)
         if args.out:
             from local.simulate.html import render
 

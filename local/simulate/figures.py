@@ -35,6 +35,7 @@ PRICE_PER_REQUEST = Decimal("0.0000002")
 PRICE_PER_GB_SECOND = Decimal("0.0000166667")
 ASSUMED_DURATION_MS = 100  # per Lambda call, billed in 1 ms steps; a warm step takes tens of ms
 DEFAULT_MEMORY_MB = 128
+MAX_FAILURES_LISTED = 5
 PAUSE_EVENTS = {"paused": "asked", "customer_replied": "replied", "pause_expired": "expired"}
 _CHALICE_CONFIG = Path(__file__).resolve().parents[2] / ".chalice" / "config.json"
 
@@ -127,6 +128,9 @@ def policy_figures(name: str, result: Result) -> dict[str, Any]:
     figures["pauses"] = dict(pauses)
     figures["closed"] = sum(1 for t in tickets if not t.is_open)
     figures["failed_executions"] = len(result.failed)
+    # why (the ticket's failure names the step's error): a policy whose runs fail is not simulated
+    figures["failures"] = sorted({t.failure or result.failed[t.complaint_id] for t in tickets
+                                  if t.complaint_id in result.failed})[:MAX_FAILURES_LISTED]
     counters = result.counters
     figures["transitions"] = counters.transitions
     figures["lambda_invocations"] = counters.lambda_invocations

@@ -11,6 +11,7 @@ same cursors — and the tickets of each order, as the table's ``by_order`` inde
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from chalicelib.adapters.layout import queue_key
 from chalicelib.adapters.memory import MemoryTicketStore
@@ -53,9 +54,9 @@ class SimulationStore(MemoryTicketStore):
             return sum(1 for cid in self._by_order.get(order_id, ()) if cid != exclude and (t := self._tickets.get(cid))
                        and t.status in OPEN_STATUSES)
 
-    def save(self, ticket: Ticket, events: Iterable[Event], expected_version: int) -> Ticket:
+    def save(self, ticket: Ticket, events: Iterable[Event], expected_version: int, **options: Any) -> Ticket:
         try:
-            return super().save(ticket, events, expected_version)
+            return super().save(ticket, events, expected_version, **options)
         finally:
             self._reindex(ticket.complaint_id)
 

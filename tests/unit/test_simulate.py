@@ -240,3 +240,18 @@ def test_marketplace_records_are_imported_once_each(capsys: pytest.CaptureFixtur
     bad = tmp_path / "bad-jd.jsonl"
     bad.write_text(json.dumps({"source": "jd", "at": 0, "orderId": 1}) + "\n", encoding="utf-8")
     assert f"{bad}:1: jd record:" in fails(capsys, "--load", str(bad))
+
+
+def test_executions_that_fail_are_reported_not_hidden(capsys: pytest.CaptureFixture[str], load: Path,
+                                                      tmp_path: Path) -> None:
+    definition = json.loads(DEFINITION.read_text(encoding="utf-8"))
+    first = definition["States"]["ServiceLevelPolicy"]["Next"]
+    definition["States"][first]["Parameters"]["action"] = "no_such_step"  # an edit the step dispatcher refuses
+    broken = tmp_path / "broken.asl.json"
+    broken.write_text(json.dumps(definition), encoding="utf-8")
+    assert main(["simulate", "--load", str(load), "--policy", str(broken), "--json"]) == 0
+    captured = capsys.readouterr()
+    policy = json.loads(captured.out)["policies"][0]
+    assert policy["failed_executions"] == 24
+    assert any("no_such_step" in reason for reason in policy["failures"])
+    assert "WARNING" in captured.err and "24 executions failed" in captured.err
