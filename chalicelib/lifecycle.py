@@ -8,6 +8,7 @@ go next. No I/O here, so these rules are unit-tested in milliseconds.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -276,6 +277,33 @@ def _reopen(out: Outcome, score: int, now: datetime) -> None:
     out.tell_customer("reopened", complaint_id=t.complaint_id, resolution_due=t.clocks["resolution"].due)
 
 
+# -- the workflow's timer ------------------------------------------------------------------------
+def on_timer(ticket: Ticket, now: datetime) -> Outcome:
+    """Whatever is due at ``now``, decided from the ticket alone: the one rule the workflow's
+    ``Timeout`` state runs when the wait ``plan`` chose ends without an action. A clock that
+    ran out climbs the ladder; a resolved complaint gets its survey once the delay is over,
+    then its reminder, then closes with ``feedback: none``. An action that raced the timer is
+    already on the ticket, so the timer sees the complaint as the action left it; a timer that
+    woke early changes nothing (``plan`` waits the rest)."""
+    t = ticket
+    if t.status in (Status.AWAITING_CONTACT, Status.IN_PROGRESS):
+        return clock_expired(t, now)
+    if t.status is Status.RESOLVED and t.policy is not None:
+        if t.survey is None:
+            survey_due = survey_due_at(t)
+            return send_survey(t, now) if survey_due is not None and now >= survey_due else _start(t)
+        return survey_timeout(t, now)
+    return _start(t)
+
+
+def survey_due_at(ticket: Ticket) -> datetime | None:
+    """When a resolved complaint's satisfaction survey goes out: ``survey_delay_s`` after it
+    was resolved."""
+    if ticket.resolved_at is None or ticket.policy is None:
+        return None
+    return ticket.resolved_at + timedelta(seconds=ticket.policy.follow_up.survey_delay_s)
+
+
 # -- the workflow's next move --------------------------------------------------------------------
 def plan(ticket: Ticket, now: datetime) -> Plan:
     """Where the state machine goes next, and for how long it may wait there."""
@@ -286,7 +314,9 @@ def plan(ticket: Ticket, now: datetime) -> Plan:
         return Plan(next="await_agent", wait_s=_seconds_until(due, now))
     if t.status is Status.RESOLVED and t.policy is not None:
         if t.survey is None:
-            return Plan(next="survey_delay", wait_s=t.policy.follow_up.survey_delay_s)
+            survey_due = survey_due_at(t)
+            assert survey_due is not None, "a resolved complaint has its resolved_at"
+            return Plan(next="survey_delay", wait_s=_seconds_until(survey_due, now))
         remind_at = t.survey.sent_at + timedelta(seconds=t.policy.follow_up.reminder_after_s)
         until = t.survey.expires_at if t.survey.reminded else min(remind_at, t.survey.expires_at)
         return Plan(next="await_survey", wait_s=_seconds_until(until, now))
@@ -296,4 +326,6 @@ def plan(ticket: Ticket, now: datetime) -> Plan:
 
 
 def _seconds_until(moment: datetime, now: datetime) -> int:
-    return max(1, int((moment - now).total_seconds()))
+    """Whole seconds, rounded up: a timer set with it never fires before ``moment`` (one that
+    fired a fraction early would find nothing due and cost another wait)."""
+    return max(1, math.ceil((moment - now).total_seconds()))

@@ -156,3 +156,52 @@ def test_manual_escalation_raises_level_and_alerts() -> None:
     alert = out.notifications[0]
     assert isinstance(alert, StaffAlert) and alert.topic == "team:logistics"
     assert out.ticket.vouchers == []
+
+
+# -- on_timer: the one rule the workflow's Timeout state runs ----------------------------------
+def _resolved_at(at: datetime) -> Ticket:
+    return lifecycle.resolve(triaged(), "agent:A", ResolveIn(resolution="refund"), at).ticket
+
+
+def test_on_timer_climbs_the_ladder_of_an_open_complaint_whose_clock_ran_out() -> None:
+    t = triaged()
+    due = t.clocks["first_contact"].due
+    out = lifecycle.on_timer(t, due)
+    assert [e.type for e in out.events] == ["escalated", "voucher_issued"]
+    assert out.ticket.clocks["first_contact"].level == 1
+
+
+def test_on_timer_that_woke_early_changes_nothing() -> None:
+    t = triaged()
+    out = lifecycle.on_timer(t, t.clocks["first_contact"].due - timedelta(seconds=1))
+    assert out.events == [] and out.notifications == [] and out.ticket == t
+
+
+def test_on_timer_sends_the_survey_once_the_delay_after_resolving_is_over() -> None:
+    t = _resolved_at(h(1))
+    assert lifecycle.on_timer(t, h(2)).events == []  # an hour early: nothing yet
+    assert plan(t, h(2)) == Plan(next="survey_delay", wait_s=3600)  # the rest of the delay, not all of it
+    out = lifecycle.on_timer(t, h(3))
+    assert [e.type for e in out.events] == ["survey_sent"]
+    assert [n.template for n in out.notifications] == ["survey"]
+
+
+def test_on_timer_reminds_then_closes_an_unanswered_survey() -> None:
+    t = lifecycle.on_timer(_resolved_at(h(1)), h(3)).ticket
+    out = lifecycle.on_timer(t, h(3 + 24))
+    assert [e.type for e in out.events] == ["survey_reminder"]
+    out = lifecycle.on_timer(out.ticket, h(3 + 72))
+    assert [e.type for e in out.events] == ["closed"]
+    assert out.ticket.status is Status.CLOSED
+
+
+def test_on_timer_of_a_closed_complaint_does_nothing() -> None:
+    t = lifecycle.on_timer(lifecycle.on_timer(lifecycle.on_timer(_resolved_at(h(1)), h(3)).ticket, h(27)).ticket,
+                           h(75)).ticket
+    out = lifecycle.on_timer(t, h(200))
+    assert out.events == [] and out.ticket == t
+
+
+def test_a_wait_is_rounded_up_so_the_timer_never_fires_before_the_due_moment() -> None:
+    t = triaged()
+    assert plan(t, T0 + timedelta(milliseconds=300)).wait_s == 1800  # 1799.7 s -> 1800
