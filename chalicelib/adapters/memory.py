@@ -197,7 +197,8 @@ class MemoryWorkflow:
     """The ``Workflow`` port: records what a state machine would have been asked.
 
     ``starts`` lists each complaint whose execution started (once: a second start of the
-    same complaint is the same execution); ``resumes`` each accepted ``(token, output)``.
+    same complaint is the same execution); ``resumes`` each accepted ``(token, output)``,
+    ``failures`` each accepted ``(token, error)``.
     A simulator opens a wait with :meth:`wait` (the token the ``await`` step receives) and
     ends it with :meth:`time_out` (the timer won: a later resume is refused).
     ``fail_starts = n`` makes the next n starts raise ``WorkflowUnavailable``."""
@@ -206,6 +207,7 @@ class MemoryWorkflow:
         self.arn = state_machine_arn
         self.starts: list[str] = []
         self.resumes: list[tuple[str, dict[str, Any]]] = []
+        self.failures: list[tuple[str, str]] = []
         self.fail_starts = 0
         self._waiting: dict[str, str] = {}  # open task token -> complaint id
         self._tokens = itertools.count(1)
@@ -225,6 +227,13 @@ class MemoryWorkflow:
             if self._waiting.pop(token, None) is None:
                 return False
             self.resumes.append((token, dict(output)))
+            return True
+
+    def fail(self, token: str, error: str, cause: str) -> bool:
+        with self._lock:
+            if self._waiting.pop(token, None) is None:
+                return False
+            self.failures.append((token, error))
             return True
 
     def wait(self, complaint_id: str) -> str:

@@ -92,6 +92,10 @@ class Workflow(Protocol):
     def resume(self, token: str, output: dict[str, Any]) -> bool:
         """Answer the wait that handed out ``token``; False if that wait is already over."""
 
+    def fail(self, token: str, error: str, cause: str) -> bool:
+        """End the wait that handed out ``token`` with ``error`` (which the state machine
+        catches); False if that wait is already over."""
+
 
 class Notifier(Protocol):
     """Customer messages and staff alerts."""

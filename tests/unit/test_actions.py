@@ -25,7 +25,9 @@ def test_first_contact_is_recorded_and_resumes_the_waiting_workflow(fakes: Fakes
     ticket = actions.contact(fakes.services, cid, AGENT, ContactIn(note="called, apologised"))
     assert ticket.status is Status.IN_PROGRESS and ticket.contacted_at == fakes.clock.now
     assert ticket.wait_token is None  # taken off the ticket ...
-    assert fakes.workflow.resumes == [(token, {"resumed": "contact"})]  # ... and used
+    # ... and used: the wait ends with the plan that follows (until the resolution is due)
+    wait_s = int((ticket.clocks["resolution"].due - fakes.clock.now).total_seconds())
+    assert fakes.workflow.resumes == [(token, {"next": "await_agent", "wait_s": wait_s, "version": ticket.version})]
     assert fakes.timeline(cid)[-1] == "contacted"
 
 
