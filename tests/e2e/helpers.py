@@ -63,6 +63,18 @@ def execution(sys: Any, cid: str) -> dict[str, Any]:
     return dict(sys.sfn.describe_execution(executionArn=arn))
 
 
+def history(sys: Any, cid: str) -> list[dict[str, Any]]:
+    """The execution's history, oldest event first (what the Step Functions console shows)."""
+    arn = execution(sys, cid)["executionArn"]
+    pages = sys.sfn.get_paginator("get_execution_history").paginate(executionArn=arn)
+    return sorted((e for page in pages for e in page["events"]), key=lambda e: e["id"])
+
+
+def states_entered(events: list[dict[str, Any]]) -> list[str]:
+    """The states an execution went through, in order: one billed transition each."""
+    return [e["stateEnteredEventDetails"]["name"] for e in events if e["type"].endswith("StateEntered")]
+
+
 class AlertInbox:
     """SQS queues subscribed to every staff alert topic, as an on-call tool would be."""
 
@@ -126,7 +138,7 @@ def roomy_windows(asl: dict[str, Any]) -> None:
 
 
 class HeldTimers:
-    """While a test runs, every complaint's ``clock_expired`` step waits until the test
+    """While a test runs, every complaint's ``timeout`` step waits until the test
     releases that complaint (or ends)."""
 
     def __init__(self) -> None:
@@ -155,13 +167,13 @@ def agents_act_first(monkeypatch: pytest.MonkeyPatch) -> Iterator[HeldTimers]:
     from the ticket); what a starved machine cannot change is which one the test exercises.
     (What it can still change: a window that ran out before triage is escalated by triage.)"""
     held = HeldTimers()
-    clock_expired = steps.STEPS["clock_expired"]
+    timeout = steps.STEPS["timeout"]
 
     def after_release(services: Any, event: Any) -> Any:
         held.wait(event.complaint_id)
-        return clock_expired(services, event)
+        return timeout(services, event)
 
-    monkeypatch.setitem(steps.STEPS, "clock_expired", after_release)
+    monkeypatch.setitem(steps.STEPS, "timeout", after_release)
     try:
         yield held
     finally:

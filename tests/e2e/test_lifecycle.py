@@ -19,9 +19,11 @@ from tests.e2e.helpers import (
     customer_view,
     execution,
     file_complaint,
+    history,
     rolled_out,
     roomy_windows,
     staff_view,
+    states_entered,
     timeline,
     wait_event,
     wait_status,
@@ -89,6 +91,14 @@ def test_contacted_and_resolved_in_time_is_never_escalated_and_closes_on_a_good_
     assert view["satisfaction"]["score"] == 4 and view["satisfaction"]["comment"] == "很满意"
     assert [e["actor"] for e in view["timeline"]][3:5] == ["agent:A-7", "agent:A-7"]
     sys.wait_for(lambda: execution(sys, cid)["status"] == "SUCCEEDED")
+    # nine billed transitions: each action ends the wait with the next one, the survey delay
+    # times out into the step that sends the survey, the rating's wait finds the complaint closed
+    events = history(sys, cid)
+    assert states_entered(events) == ["ServiceLevelPolicy", "Triage", "Await", "Await", "Await", "Timeout", "Await",
+                                      "Await", "Closed"]
+    # ... and it ended through ComplaintClosed, a task failure the ASL catches, not a Lambda error
+    failures = [e for e in events if "Failed" in e["type"]]
+    assert [(e["type"], e["taskFailedEventDetails"]["error"]) for e in failures] == [("TaskFailed", "ComplaintClosed")]
     # a second rating, a resolve on a closed complaint, a second contact: 409, nothing changes
     customer = sys.token("C-HAPPY", "customers")
     assert sys.http("POST", f"/complaints/{cid}/satisfaction", token=customer, json_body={"score": 1}).status == 409
@@ -144,6 +154,10 @@ def test_low_score_reopens_and_two_reopens_then_closed_unsatisfied(local_system:
     alerts = sys.wait_for(lambda: (a := inbox.about(cid)) and a.get("level:2") and a, what=f"level:2 alert; seen {inbox.seen}")
     assert len(alerts["team:service"]) == 2 and "closed unsatisfied" in alerts["level:2"][0]
     sys.wait_for(lambda: execution(sys, cid)["status"] == "SUCCEEDED")
+    # per round: the survey delay's wait and its Timeout, the rating's wait, the wait after it
+    # (for the next resolve, or the one that finds the complaint closed)
+    rounds = ["Await", "Timeout", "Await", "Await"] * 3
+    assert states_entered(history(sys, cid)) == ["ServiceLevelPolicy", "Triage", "Await", "Await", *rounds, "Closed"]
 
 
 def test_an_action_that_races_the_timer_is_not_lost(local_system: Any, held_timers: HeldTimers) -> None:
@@ -162,7 +176,7 @@ def test_an_action_that_races_the_timer_is_not_lost(local_system: Any, held_time
     assert wait_status(sys, cid, "awaiting_contact")["severity"] == "P3"
     arn = execution(sys, cid)["executionArn"]
 
-    def waiting() -> bool:  # the workflow's task token is on the ticket: AwaitAgent waits
+    def waiting() -> bool:  # the workflow's task token is on the ticket: Await waits
         item = sys.dynamodb.get_item(TableName=sys.names["table"], Key={"pk": {"S": f"C#{cid}"}, "sk": {"S": "TICKET"}},
                                      ConsistentRead=True).get("Item", {})
         return "wait_token" in item

@@ -68,7 +68,7 @@ class Fakes:
         return self.step("triage", complaint_id, policy=POLICY)
 
     def wait(self, complaint_id: str, answer: dict[str, Any]) -> str:
-        """Enter ``AwaitAgent`` with the version the last step answered; the token."""
+        """Enter ``Await`` with the version the last step answered; the token."""
         token = self.workflow.wait(complaint_id)
         self.step("await", complaint_id, version=answer["version"], token=token)
         return token
