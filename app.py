@@ -149,15 +149,6 @@ def lifecycle_step(event: dict[str, Any], context: Any) -> Any:
     return steps.run(services(), event)
 
 
-@app.lambda_function(name="notify")
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-def notify(event: dict[str, Any], context: Any) -> Any:
-    from chalicelib import notify as notifications
-
-    return notifications.send(services(), event)
-
-
 @app.on_sqs_message(queue=IMPORT_QUEUE_NAME, batch_size=10, name="import_batch")
 def import_batch(event: SQSEvent) -> PartialItemFailureResponse:
     from chalicelib import importer

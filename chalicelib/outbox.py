@@ -7,10 +7,13 @@ write) only after it was sent, so a step that crashes half-way is retried by the
 machine and sends only what is left. Each message is tried ``SEND_ATTEMPTS`` times with a
 short back-off; one that keeps failing is recorded on the timeline as
 ``notification_failed`` (the error's class and a short message, never a traceback) and the
-``NotificationsFailed`` metric, and the workflow goes on."""
+``NotificationsFailed`` metric, and the workflow goes on. A drain stops starting new sends
+after ``BUDGET_S`` (a slow messaging service must not time the step out): the rest stays in
+the outbox, and the workflow's next step sends it."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -27,6 +30,9 @@ SEND_ATTEMPTS = 3
 BACKOFF_S = 0.2  # before the second try; doubles before each further one
 CAUSE_CHARS = 200  # of the error's message kept on the timeline
 MAX_MESSAGES = 100  # per drain: a bound, far above what one step queues
+# Seconds a drain may start sending new messages (the function's timeout is 30 s, one message
+# takes at most 3 x 7 s): what is left stays in the outbox for the workflow's next step.
+BUDGET_S = 12.0
 
 
 @dataclass
@@ -40,8 +46,9 @@ class Drained:
 def drain(services: Services, ticket: Ticket) -> Drained:
     """Send the outbox of ``ticket`` (as just read or saved), oldest message first."""
     result = Drained(ticket=ticket)
+    deadline = time.monotonic() + BUDGET_S
     for _ in range(MAX_MESSAGES):
-        if not result.ticket.outbox:
+        if not result.ticket.outbox or time.monotonic() > deadline:
             break
         message = result.ticket.outbox[0]
         failure = _send(services, message)

@@ -22,7 +22,7 @@ WILDCARD_RESOURCE_ACTIONS = frozenset({
     # X-Ray: no resource-level permissions.
     "xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules", "xray:GetSamplingTargets",
     # Callbacks are authorized by the opaque task token, not by a state machine ARN.
-    "states:SendTaskSuccess",
+    "states:SendTaskSuccess", "states:SendTaskFailure",
     # SMS straight to a phone number: the "resource" is the number, which has no ARN.
     "sns:Publish",
     # Vended log delivery of Step Functions (see infra/resources.py).
@@ -56,8 +56,7 @@ STORE_METHOD_ACCESS: dict[str, tuple[tuple[str, str | None], ...]] = {
 # Chalice function -> the chalicelib modules its entry point runs, and the store methods they call.
 FUNCTION_MODULES: dict[str, tuple[str, ...]] = {
     "api_handler": ("intake", "actions", "changes", "queries", "reports"),
-    "lifecycle_step": ("steps", "changes"),
-    "notify": ("notify",),
+    "lifecycle_step": ("steps", "changes", "outbox"),
     "import_batch": ("importer",),
     "analytics": ("reports",),
 }
@@ -68,7 +67,6 @@ FUNCTION_STORE_METHODS: dict[str, frozenset[str]] = {
         "get_with_timeline", "by_customer", "team_queue", "put_profile", "get_import_report",  # queries
     }),
     "lifecycle_step": frozenset({"get_ticket", "get_profile", "save", "add_events", "set_wait_token", "open_on_order"}),
-    "notify": frozenset(),
     "import_batch": frozenset({"create_many", "get_tickets", "put_import_report"}),
     "analytics": frozenset(),  # reads the stream, writes only the report aggregates (below)
 }
@@ -142,9 +140,11 @@ def function_statements(function: str) -> list[dict[str, Any]]:
             _statement("KeepReportAggregates", ["dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
                        [TABLE_ARN], Condition=AGGREGATE_KEYS),
         ]
-    elif function == "notify":
+    elif function == "lifecycle_step":  # sends each step's notifications itself (chalicelib/outbox.py)
         sender_domain = {"Fn::Select": [1, {"Fn::Split": ["@", {"Ref": "EmailSender"}]}]}
         statements += [
+            # the await step ends its own wait (the ticket moved, or the complaint is closed)
+            _statement("AnswerOwnWait", ["states:SendTaskSuccess", "states:SendTaskFailure"], "*"),
             _statement("PublishToTheTopics", ["sns:Publish"], _topic_arns()),
             _statement("SendSmsToPhoneNumbers", ["sns:Publish"], "*"),
             _statement(

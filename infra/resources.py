@@ -31,7 +31,6 @@ _PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
 # Chalice lambda_function name -> logical id Chalice gives it in the packaged template.
 FUNCTION_IDS = {
     "lifecycle_step": "LifecycleStep",
-    "notify": "Notify",
     "import_batch": "ImportBatch",
     "analytics": "Analytics",  # the tickets table's stream -> report aggregates
     "api_handler": "APIHandler",
@@ -39,7 +38,6 @@ FUNCTION_IDS = {
 # ${Placeholder} in the ASL files -> Chalice function name whose ARN replaces it.
 ASL_FUNCTION_PLACEHOLDERS = {
     "LifecycleStepFunctionArn": "lifecycle_step",
-    "NotifyFunctionArn": "notify",
 }
 
 

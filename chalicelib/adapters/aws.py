@@ -19,17 +19,22 @@ RETRYABLE_ERRORS = frozenset({
 })
 
 
+# Messaging is retried per message by the step that sends it (chalicelib/outbox.py: 3 tries),
+# so the SDK tries once, and briefly: a hung SNS/SES endpoint cannot eat the step's time.
+SEND_ONCE_SERVICES = frozenset({"sns", "ses"})
+
+
 @cache
 def client(service: str) -> Any:
     import boto3
     from botocore.config import Config
 
     cfg = settings()
-    return boto3.client(
-        service,
-        endpoint_url=cfg.aws_endpoint_url,
-        config=Config(retries={"mode": "standard", "max_attempts": 5}, connect_timeout=3, read_timeout=10),
-    )
+    if service in SEND_ONCE_SERVICES:
+        config = Config(retries={"mode": "standard", "max_attempts": 1}, connect_timeout=2, read_timeout=5)
+    else:
+        config = Config(retries={"mode": "standard", "max_attempts": 5}, connect_timeout=3, read_timeout=10)
+    return boto3.client(service, endpoint_url=cfg.aws_endpoint_url, config=config)
 
 
 class LazyClient:

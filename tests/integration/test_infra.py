@@ -52,8 +52,8 @@ LOCAL_ONLY_ENV = {"TIME_SCALE", "CLOCK_EPOCH", "AWS_ENDPOINT_URL"}  # the local 
 XRAY = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
 ALLOWED_WILDCARD_RESOURCES = {
     "APIHandlerRole": XRAY | {"states:SendTaskSuccess"},  # task-token callbacks
-    "LifecycleStepRole": XRAY,
-    "NotifyRole": XRAY | {"sns:Publish"},  # SMS to a phone number has no ARN
+    # task-token callbacks (its own waits); SMS to a phone number has no ARN
+    "LifecycleStepRole": XRAY | {"states:SendTaskSuccess", "states:SendTaskFailure", "sns:Publish"},
     "ImportBatchRole": XRAY,
     "AnalyticsRole": XRAY,
     "LifecycleStateMachineRole": XRAY | {"xray:GetSamplingRules", "xray:GetSamplingTargets"} | {
@@ -270,10 +270,10 @@ def test_each_function_runs_with_a_role_of_its_own(template: dict[str, Any]) -> 
     roles = {lid: f["Properties"]["Role"]["Fn::GetAtt"][0] for lid, f in of_type(template, "AWS::Serverless::Function").items()}
     assert len(set(roles.values())) == len(roles) == len(FUNCTION_IDS)
     ses = [(rid, s) for rid, s in role_statements(template) if "ses:SendEmail" in listify(s["Action"])]
-    assert [rid for rid, _ in ses] == ["NotifyRole"]
+    assert [rid for rid, _ in ses] == ["LifecycleStepRole"]  # it sends the notifications
     assert ses[0][1]["Condition"] == {"StringEquals": {"ses:FromAddress": {"Ref": "EmailSender"}}}
     dynamo = {rid for rid, s in role_statements(template) if any(a.startswith("dynamodb:") for a in listify(s["Action"]))}
-    assert dynamo == {"APIHandlerRole", "LifecycleStepRole", "ImportBatchRole", "AnalyticsRole"}  # not Notify, not the machine
+    assert dynamo == {"APIHandlerRole", "LifecycleStepRole", "ImportBatchRole", "AnalyticsRole"}  # not the machine
 
 
 # The DynamoDB API call -> the IAM action it needs.
@@ -559,11 +559,11 @@ def test_package_check_rejects_what_a_missed_merge_would_leave(template: dict[st
     event["Queue"]["Fn::GetAtt"] = ["ImportQueue", "Arn"]  # what merging a GetAtt into Chalice's Fn::Sub gives
     del event["FunctionResponseTypes"]
     broken["Resources"]["Typo"] = {"Properties": {}}
-    broken["Resources"]["Notify"]["Properties"]["Role"] = "arn:aws:iam::000000000000:role/replaced-by-infra-merge-template"
+    broken["Resources"]["ImportBatch"]["Properties"]["Role"] = "arn:aws:iam::000000000000:role/replaced-by-infra-merge-template"
     with pytest.raises(PackageError) as raised:
         check(broken)
     message = str(raised.value)
-    for expected in ("merged intrinsic", "ReportBatchItemFailures", "Typo has no Type", "Notify runs with", "placeholder"):
+    for expected in ("merged intrinsic", "ReportBatchItemFailures", "Typo has no Type", "ImportBatch runs with", "placeholder"):
         assert expected in message
 
 
