@@ -54,9 +54,9 @@ def run(services: Services, event: dict[str, Any]) -> dict[str, Any]:
         raise
 
 
-def _commit(services: Services, complaint_id: str, rule: Rule) -> changes.Applied:
+def _commit(services: Services, complaint_id: str, rule: Rule, *, take_token: bool = False) -> changes.Applied:
     try:
-        return changes.apply(services, complaint_id, rule)
+        return changes.apply(services, complaint_id, rule, take_token=take_token)
     except changes.NotFound as exc:
         raise UnknownComplaint(complaint_id) from exc
     except changes.KeptChanging as exc:
@@ -128,7 +128,8 @@ def step_await(services: Services, event: AwaitStep) -> Registered:
 def step_timeout(services: Services, event: TimeoutStep) -> StepResult:
     """The wait ran out: do whatever is due (an action that raced the timer is already on the
     ticket, and ``on_timer`` sees it), send it, plan the next wait."""
-    return _planned(services, _commit(services, event.complaint_id, lifecycle.on_timer).ticket)
+    # the token of the wait that ended goes too: the ticket no longer says it is waiting
+    return _planned(services, _commit(services, event.complaint_id, lifecycle.on_timer, take_token=True).ticket)
 
 
 def step_workflow_failed(services: Services, event: WorkflowFailedStep) -> Recorded:

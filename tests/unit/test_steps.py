@@ -135,6 +135,7 @@ def test_a_closed_complaint_ends_its_wait_with_complaint_closed_after_sending_wh
 def test_a_clock_that_ran_out_escalates_apologises_and_issues_a_voucher(fakes: Fakes) -> None:
     cid = fakes.file()
     answer = fakes.triage(cid)
+    fakes.wait(cid, answer)
     fakes.clock.advance(seconds=answer["wait_s"])
     expired = fakes.step("timeout", cid)
     sent_now = [(s.message.to, getattr(s.message, "topic", None), s.message.template) for s in fakes.notifier.sent[1:]]
@@ -142,6 +143,7 @@ def test_a_clock_that_ran_out_escalates_apologises_and_issues_a_voucher(fakes: F
                         ("customer", None, "voucher")]
     ticket = fakes.store.get_ticket(cid)
     assert ticket is not None and ticket.escalation_level == 1 and len(ticket.vouchers) == 1 and ticket.outbox == []
+    assert ticket.wait_token is None  # the wait that ended is no longer on the ticket
     assert expired["next"] == "await_agent" and expired["wait_s"] > 0 and expired["version"] == ticket.version
 
 
