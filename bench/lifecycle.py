@@ -351,8 +351,10 @@ def drive_breach(d: Driver, cid: str, customer: str, t: float) -> None:
 
 
 def drive_climb(d: Driver, cid: str, customer: str, t: float) -> None:
-    d.wait_event(cid, "escalated", 5, t)  # levels 1, 2, 3 and two repeats of 3 = third level-3 alert
-    d.act(cid, "resolve", {"resolution": "refund"})  # at once: the next level-3 window is 225 s
+    # levels 1, 2, 3 and two repeats of 3 = the third level-3 alert; resolved as soon as the
+    # workflow waits again (the next level-3 window is 225 s)
+    d.wait(cid, lambda tk, k: k.count("escalated") >= 5 and tk.wait_token is not None, "the 5th escalation", t)
+    d.act(cid, "resolve", {"resolution": "refund"})
     _close_after_resolve(d, cid, customer, t)
 
 
