@@ -159,8 +159,8 @@ class DynamoDBMeter:
     """Request units per complaint: requests seen at ``before-parameter-build``, their items'
     sizes (written, or returned) at ``after-call``."""
 
-    writes: Counter[str] = field(default_factory=Counter)  # complaint -> write units
-    reads: Counter[str] = field(default_factory=Counter)
+    writes: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))  # complaint -> write units
+    reads: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
     calls: Counter[str] = field(default_factory=Counter)  # complaint -> requests
     sizes: dict[str, int] = field(default_factory=dict)  # item key -> last size seen
     lock: threading.Lock = field(default_factory=threading.Lock)
