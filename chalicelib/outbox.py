@@ -1,6 +1,6 @@
-"""Sending a ticket's outbox from the workflow step that runs (no fan-out state, no
-``notify`` function): every step Lambda of ``state_machines/lifecycle.asl.json`` calls
-:func:`drain` before it answers the workflow.
+"""Sending a ticket's outbox from the workflow step that runs (no fan-out state, no function
+of its own): every step Lambda of ``state_machines/lifecycle.asl.json`` calls :func:`drain`
+before it answers the workflow.
 
 At least once, one message at a time: a message leaves the outbox (a version-conditioned
 write) only after it was sent, so a step that crashes half-way is retried by the state

@@ -1,5 +1,5 @@
 """The service layer on in-memory adapters and a virtual clock: what the unit tests of
-intake, changes, actions, steps, importer, queries and notify share."""
+intake, changes, actions, steps, outbox, importer and queries share."""
 
 from __future__ import annotations
 
