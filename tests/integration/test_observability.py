@@ -76,6 +76,7 @@ def test_every_log_line_and_metric_of_the_run_carries_a_lambda_context(output: t
 CONTEXT_PROBE = """
 import json
 import boto3, jwt
+from botocore.exceptions import ClientError
 from moto import mock_aws
 from infra.resources import resources
 
@@ -94,6 +95,9 @@ with mock_aws():
     def broken(**_):
         raise RuntimeError("disk on fire")
 
+    def refused(**_):
+        raise ClientError({"Error": {"Code": "InternalFailure", "Message": "SMS gateway down"}}, "Publish")
+
     token = jwt.encode({"cognito:username": "C-1", "cognito:groups": ["customers"]}, "k", algorithm="HS256")
     with Client(app.app, stage_name="dev") as client:
         aws.client("dynamodb").meta.events.register_first("before-parameter-build.dynamodb.Query", broken)
@@ -104,7 +108,7 @@ with mock_aws():
                            description="碎了", contact={"locale": "zh-CN", "phone": "+8613800000000"})
         services().store.create(Ticket(complaint_id="CMP-1", complaint=body, created_at=now(), raised_at=now(),
                                        updated_at=now()))
-        aws.client("sns").meta.events.register_first("before-parameter-build.sns.Publish", broken)
+        aws.client("sns").meta.events.register_first("before-parameter-build.sns.Publish", refused)
         policy = load_asl("lifecycle")["States"]["ServiceLevelPolicy"]["Result"]
         plan = client.lambda_.invoke("lifecycle_step", {"action": "triage", "complaint_id": "CMP-1", "policy": policy})
         print("TRIAGE", plan.payload["next"])
