@@ -95,6 +95,17 @@ class TestMemoryStore:
         assert after[0].status is Status.IN_PROGRESS and after[0].version == 1
         assert [e.detail["text"] for e in after[1]] == ["called"]
 
+    def test_save_without_events_is_versioned_too(self, store: TicketStore) -> None:
+        store.create(ticket(1))
+        t = store.get_ticket("CMP-0001")
+        assert t is not None
+        saved = store.save(t.model_copy(update={"status": Status.IN_PROGRESS}), [], t.version)
+        assert saved.version == 1
+        with pytest.raises(VersionConflict):
+            store.save(t.model_copy(update={"status": Status.CLOSED}), [], t.version)
+        after = store.get_ticket("CMP-0001")
+        assert after is not None and after.status is Status.IN_PROGRESS and after.version == 1
+
     def test_save_of_a_ticket_that_does_not_exist_is_a_conflict(self, store: TicketStore) -> None:
         with pytest.raises(VersionConflict):
             store.save(ticket(7), [], 0)
