@@ -63,6 +63,19 @@ def execution(sys: Any, cid: str) -> dict[str, Any]:
     return dict(sys.sfn.describe_execution(executionArn=arn))
 
 
+def wait_waiting(sys: Any, cid: str, timeout: float = 30) -> None:
+    """Until the workflow waits for someone (its task token is on the ticket, read directly):
+    an agent who acts then ends that wait, as the console's users do, rather than a step that
+    is still running."""
+
+    def waiting() -> bool:
+        item = sys.dynamodb.get_item(TableName=sys.names["table"], Key={"pk": {"S": f"C#{cid}"}, "sk": {"S": "TICKET"}},
+                                     ConsistentRead=True).get("Item", {})
+        return "wait_token" in item
+
+    sys.wait_for(waiting, timeout=timeout, what=f"the workflow of {cid} to wait")
+
+
 def history(sys: Any, cid: str) -> list[dict[str, Any]]:
     """The execution's history, oldest event first (what the Step Functions console shows)."""
     arn = execution(sys, cid)["executionArn"]

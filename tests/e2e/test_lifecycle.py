@@ -27,6 +27,7 @@ from tests.e2e.helpers import (
     timeline,
     wait_event,
     wait_status,
+    wait_waiting,
 )
 
 SAFETY = {"description": "酸奶打开有股怪味，已经变质了，孩子喝了肚子疼", "product": {"sku": "SKU-Y1", "name": "酸奶", "kind": "food"}}
@@ -78,10 +79,13 @@ def test_contacted_and_resolved_in_time_is_never_escalated_and_closes_on_a_good_
     with rolled_out(sys, tmp_path, roomy_windows):  # "in time" even on a starved machine (P3: 8 h = 8 s)
         cid = file_complaint(sys, "C-HAPPY", category="delivery_delay", description="物流太慢了，一周还没到")
         wait_status(sys, cid, "awaiting_contact")
+    wait_waiting(sys, cid)  # each action ends a wait (one that lands while a step runs is picked up by the step)
     assert act(sys, cid, "contact", {"note": "called"}).status == 200
+    wait_waiting(sys, cid)
     resp = act(sys, cid, "resolve", {"resolution": "compensation", "note": "5 元券", "refund": {"amount": "5.00", "currency": "CNY"}})
     assert resp.status == 200 and resp.json()["status"] == "resolved"
     wait_event(sys, cid, "survey_sent")  # after the 2 h survey delay
+    wait_waiting(sys, cid)
     rated = sys.http("POST", f"/complaints/{cid}/satisfaction", token=sys.token("C-HAPPY", "customers"),
                      json_body={"score": 4, "comment": "很满意"})
     assert rated.status == 200
@@ -136,11 +140,14 @@ def test_low_score_reopens_and_two_reopens_then_closed_unsatisfied(local_system:
     customer = "C-SAD"
     cid = file_complaint(sys, customer, category="not_as_described", description="颜色和图片不一样")
     wait_status(sys, cid, "awaiting_contact")
+    wait_waiting(sys, cid)
     assert act(sys, cid, "contact", {}).status == 200
     token = sys.token(customer, "customers")
     for round_ in range(3):
+        wait_waiting(sys, cid)
         assert act(sys, cid, "resolve", {"resolution": "exchange", "note": f"round {round_}"}).status == 200
         wait_event(sys, cid, "survey_sent", count=round_ + 1)
+        wait_waiting(sys, cid)
         assert sys.http("POST", f"/complaints/{cid}/satisfaction", token=token, json_body={"score": 1 + round_ % 2}).status == 200
         if round_ < 2:
             view = wait_event(sys, cid, "reopened", count=round_ + 1)
