@@ -6,7 +6,7 @@ notification (the ticket's outbox) and measured the same way."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from chalicelib.adapters.ports import VersionConflict
@@ -32,15 +32,14 @@ class KeptChanging(Exception):
 @dataclass
 class Applied:
     ticket: Ticket  # as saved
-    drained: list[CustomerMessage | StaffAlert] = field(default_factory=list)  # notifications handed over
     token: str | None = None  # the workflow's task token taken off the ticket
 
 
-def apply(services: Services, complaint_id: str, rule: Rule, *, drain: bool = False, take_token: bool = False,
+def apply(services: Services, complaint_id: str, rule: Rule, *, take_token: bool = False,
           check: Callable[[Ticket], None] | None = None) -> Applied:
-    """Apply ``rule`` to the complaint. ``drain`` hands the outbox to the caller (a workflow
-    step, which sends it); ``take_token`` removes the waiting workflow's token (an action that
-    will resume it)."""
+    """Apply ``rule`` to the complaint. ``take_token`` removes the waiting workflow's token (an
+    action that will resume it, or the step that runs when its wait ran out). The outbox is
+    sent by the workflow's steps (:mod:`chalicelib.outbox`)."""
     store = services.store
     for _ in range(MAX_ATTEMPTS):
         ticket = store.get_ticket(complaint_id)
@@ -52,9 +51,7 @@ def apply(services: Services, complaint_id: str, rule: Rule, *, drain: bool = Fa
         changed = out.ticket
         changed.outbox = [*changed.outbox, *(addressed(changed, n) for n in out.notifications)]
         result = Applied(ticket=ticket)
-        if drain:
-            result.drained, changed.outbox = changed.outbox, []
-        if drain or take_token:
+        if take_token:
             result.token, changed.wait_token = ticket.wait_token, None
         if not out.events and changed == ticket:
             return result

@@ -48,6 +48,10 @@ def run(services: Services, event: dict[str, Any]) -> dict[str, Any]:
     step = STEP_EVENT.validate_python(event)
     try:
         return dump(STEPS[action](services, step))
+    except changes.KeptChanging as exc:  # the ticket changed under every attempt (a drain's write too)
+        raise TransientError(str(exc)) from exc
+    except changes.NotFound as exc:
+        raise UnknownComplaint(event.get("complaint_id")) from exc
     except Exception as exc:
         if is_retryable(exc):
             raise TransientError(str(exc)) from exc  # the ASL Retry backs off and tries again
