@@ -70,6 +70,14 @@ def get_complaint(complaint_id: str) -> Response:
     return json_response(queries.complaint(services(), complaint_id, caller_of(_req())))
 
 
+@app.route("/orders/{order_id}/prefill", methods=["GET"], authorizer=auth)
+@handled
+def order_prefill(order_id: str) -> Response:
+    caller = caller_of(_req())
+    require(caller, ["customers"])
+    return json_response(queries.order_prefill(services(), order_id, caller))
+
+
 @app.route("/customers/{customer_id}/complaints", methods=["GET"], authorizer=auth)
 @handled
 def customer_complaints(customer_id: str) -> Response:

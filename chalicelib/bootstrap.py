@@ -24,6 +24,7 @@ def services() -> Services:
     """The process's ``Services`` on DynamoDB, Step Functions and SNS/SES. The clients are
     created when an adapter first calls them, so a function pays only for those it uses."""
     from chalicelib.adapters.notifier import SnsSesNotifier
+    from chalicelib.adapters.orders import DynamoDBOrderDirectory
     from chalicelib.adapters.store import DynamoDBTicketStore
     from chalicelib.adapters.workflow import StepFunctionsWorkflow
 
@@ -38,6 +39,7 @@ def services() -> Services:
         idempotency=idempotency_store,
         aggregator=aggregates,
         aggregates=aggregates,
+        orders=DynamoDBOrderDirectory(ddb, cfg.orders_table_name),
     )
 
 

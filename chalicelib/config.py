@@ -30,6 +30,7 @@ class Settings(BaseModel):
     stage: str = "dev"
     table_name: str = "complaints-dev-tickets"
     idempotency_table_name: str = "complaints-dev-idempotency"
+    orders_table_name: str = "complaints-dev-orders"  # the order directory (docs/integration.md)
     lifecycle_state_machine_arn: str = ""
     # staff alert topics: {"team:product": arn, "team:logistics": arn, "team:service": arn,
     #                      "level:2": arn, "level:3": arn}
@@ -57,6 +58,7 @@ _ENV = {
     "stage": "STAGE",
     "table_name": "TABLE_NAME",
     "idempotency_table_name": "IDEMPOTENCY_TABLE_NAME",
+    "orders_table_name": "ORDERS_TABLE_NAME",
     "lifecycle_state_machine_arn": "LIFECYCLE_STATE_MACHINE_ARN",
     "staff_alert_topics": "STAFF_ALERT_TOPICS",
     "customer_push_topic_arn": "CUSTOMER_PUSH_TOPIC_ARN",

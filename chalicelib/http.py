@@ -21,6 +21,7 @@ from chalicelib.intake import IdempotencyConflict
 from chalicelib.lifecycle import ActionNotAllowed
 from chalicelib.models import Caller
 from chalicelib.observability import logger
+from chalicelib.orders import OrderNotFound
 
 M = TypeVar("M", bound=BaseModel)
 STAFF = ("agents", "supervisors")
@@ -145,6 +146,9 @@ def handled(view: Callable[..., Response]) -> Callable[..., Response]:
             return view(*args, **kwargs)
         except HttpError as err:
             return error_response(err)
+        except OrderNotFound:  # unknown, or another customer's: the same answer
+            return error_response(HttpError(404, "not_found", "no such order",
+                                            [{"field": "order_id", "message": "no such order of yours"}]))
         except NotFound:
             return error_response(HttpError(404, "not_found", "no such complaint"))
         except (ActionNotAllowed, IdempotencyConflict, KeptChanging) as exc:

@@ -19,12 +19,16 @@ from chalicelib.models import Amount, ComplaintIn, Money, NonEmpty, OrderCheck, 
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
 
-class OrderOfAnotherCustomer(Exception):
-    """The order exists but is not the caller's (answered as if it did not exist)."""
+class OrderNotFound(Exception):
+    """No such order of the caller (HTTP 404 ``not_found`` on ``order_id``)."""
 
     def __init__(self, order_id: str) -> None:
         super().__init__(f"no order {order_id!r}")
         self.order_id = order_id
+
+
+class OrderOfAnotherCustomer(OrderNotFound):
+    """The order exists but is not the caller's: answered exactly as if it did not exist."""
 
 
 class OrderItem(BaseModel):
@@ -50,6 +54,7 @@ class Order(BaseModel):
     delivered_at: datetime | None = None  # None: not delivered (yet)
     carrier: ShortText | None = None
     tracking_number: ShortText | None = None
+    expires_at: int | None = None  # epoch seconds: the table's TTL, if the sync sets it
 
     @field_serializer("amount")
     def _amount(self, amount: Any) -> str:
@@ -86,6 +91,15 @@ def prefill(order: Order) -> OrderPrefill:
     return OrderPrefill(order_id=order.order_id, product=items[0], items=items, amount=order.money,
                         delivered=order.delivered_at is not None,
                         delivered_at=iso(order.delivered_at) if order.delivered_at else None, carrier=order.carrier)
+
+
+def prefill_of(order: Order | None, order_id: str, customer_id: str) -> OrderPrefill:
+    """The prefill of the customer's own order; ``OrderNotFound`` for an unknown order or
+    somebody else's (the same answer: nothing is revealed)."""
+    mine = owned(order, customer_id)
+    if mine is None:
+        raise OrderNotFound(order_id)
+    return prefill(mine)
 
 
 def owned(order: Order | None, customer_id: str) -> Order | None:

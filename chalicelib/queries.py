@@ -8,6 +8,7 @@ from typing import Any
 from chalicelib.changes import NotFound
 from chalicelib.clock import iso
 from chalicelib.models import Caller, ProfileIn
+from chalicelib.orders import prefill_of
 from chalicelib.services import Services
 from chalicelib.ticket import Ticket
 
@@ -54,3 +55,8 @@ def put_profile(services: Services, customer_id: str, body: ProfileIn) -> dict[s
 
 def import_report(services: Services, batch_id: str) -> dict[str, Any] | None:
     return services.store.get_import_report(batch_id)
+
+
+def order_prefill(services: Services, order_id: str, caller: Caller) -> dict[str, Any]:
+    """What the complaint form shows of the caller's order before they type (one read)."""
+    return prefill_of(services.orders.get(order_id), order_id, caller.username).model_dump(mode="json")

@@ -32,6 +32,7 @@ WILDCARD_RESOURCE_ACTIONS = frozenset({
 
 TABLE_ARN: dict[str, Any] = {"Fn::GetAtt": ["TicketsTable", "Arn"]}
 IDEMPOTENCY_TABLE_ARN: dict[str, Any] = {"Fn::GetAtt": ["IdempotencyTable", "Arn"]}
+ORDERS_TABLE_ARN: dict[str, Any] = {"Fn::GetAtt": ["OrdersTable", "Arn"]}
 
 # DynamoDBTicketStore method -> (DynamoDB action, index or None for the base table) it needs.
 STORE_METHOD_ACCESS: dict[str, tuple[tuple[str, str | None], ...]] = {
@@ -126,6 +127,8 @@ def function_statements(function: str) -> list[dict[str, Any]]:
     if function == "api_handler":
         statements += [
             _statement("IdempotencyTable", IDEMPOTENCY_ACTIONS, [IDEMPOTENCY_TABLE_ARN]),
+            # intake verifies the order, GET /orders/{id}/prefill reads it (adapters/orders.py)
+            _statement("ReadOrders", ["dynamodb:GetItem"], [ORDERS_TABLE_ARN]),
             _statement("StartLifecycle", ["states:StartExecution"], [_state_machine_arn()]),
             _statement("ResumeLifecycle", ["states:SendTaskSuccess"], "*"),
             # GET /reports/*: Queries of the aggregate items (chalicelib/reports/dynamodb.py)
@@ -135,6 +138,7 @@ def function_statements(function: str) -> list[dict[str, Any]]:
         statements += [
             _statement("StartLifecycle", ["states:StartExecution"], [_state_machine_arn()]),
             _statement("ReadImportQueue", IMPORT_QUEUE_ACTIONS, [{"Fn::GetAtt": ["ImportQueue", "Arn"]}]),
+            _statement("ReadOrders", ["dynamodb:BatchGetItem"], [ORDERS_TABLE_ARN]),
         ]
     elif function == "analytics":
         statements += [

@@ -49,6 +49,7 @@ def names(stage: str) -> dict[str, str]:
     return {
         "table": f"{prefix}-tickets",
         "idempotency_table": f"{prefix}-idempotency",
+        "orders_table": f"{prefix}-orders",
         "import_dlq": f"{prefix}-import-dlq",
         "lifecycle_state_machine": f"{prefix}-lifecycle",
         "customer_push_topic": f"{prefix}-customer-push",
@@ -125,6 +126,9 @@ def resources(stage: str) -> dict[str, Any]:
     res: dict[str, Any] = {
         "TicketsTable": _table(n["table"], ("pk", "sk"), TICKET_INDEXES, ttl="expires_at"),
         "IdempotencyTable": _table(n["idempotency_table"], ("id", ""), {}, ttl="expiration"),
+        # the order directory the platform's order sync keeps (chalicelib/adapters/orders.py)
+        # (TTL on expires_at: the sync may let an order go once no complaint can be filed on it)
+        "OrdersTable": _table(n["orders_table"], ("order_id", ""), {}, ttl="expires_at"),
         "ImportDeadLetterQueue": {
             "Type": "AWS::SQS::Queue",
             "Properties": {"QueueName": n["import_dlq"], "MessageRetentionPeriod": 1209600, "SqsManagedSseEnabled": True},

@@ -10,6 +10,7 @@ Functions and SNS/SES adapters (the contract tests in ``tests/contract`` hold th
   that go stale when their wait ends, and starts that fail on request;
 - ``MemoryNotifier``: the messages it sent, each with the route, address and text the real
   notifier would have used; unknown staff topics fail like a missing configuration;
+- ``MemoryOrderDirectory``: the platform's orders in a dict (copies in and out);
 - ``MemoryIdempotency``: a Powertools persistence layer in a dict.
 
 Thread-safe (one lock per fake), so concurrent callers see the same races as on AWS: a save
@@ -38,6 +39,7 @@ from chalicelib.adapters.workflow import execution_arn
 from chalicelib.lifecycle import STAFF_TOPICS
 from chalicelib.models import OPEN_STATUSES, Event
 from chalicelib.notifications import CustomerMessage, StaffAlert
+from chalicelib.orders import Order
 from chalicelib.ticket import Ticket
 
 if TYPE_CHECKING:
@@ -288,6 +290,32 @@ class MemoryNotifier:
         return [s for s in self.sent if isinstance(s.message, StaffAlert)]
 
 
+class MemoryOrderDirectory:
+    """The ``OrderDirectory`` port in a dict; ``reads`` counts the lookups (one per intake)."""
+
+    def __init__(self, orders: Iterable[Order] = ()) -> None:
+        self._lock = threading.Lock()
+        self._orders: dict[str, Order] = {}
+        self.reads = 0
+        for order in orders:
+            self.put(order)
+
+    def get(self, order_id: str) -> Order | None:
+        with self._lock:
+            self.reads += 1
+            found = self._orders.get(order_id)
+            return found.model_copy(deep=True) if found else None
+
+    def get_many(self, order_ids: list[str]) -> dict[str, Order]:
+        with self._lock:
+            self.reads += 1
+            return {i: self._orders[i].model_copy(deep=True) for i in set(order_ids) if i in self._orders}
+
+    def put(self, order: Order) -> None:
+        with self._lock:
+            self._orders[order.order_id] = Order.model_validate(order.model_dump(mode="json"))
+
+
 class MemoryIdempotency(BasePersistenceLayer):
     """Powertools' idempotency records in a dict, with the DynamoDB layer's rules: a record
     can be taken over only once it expired (or its in-progress lock did); a taken key with
@@ -340,7 +368,8 @@ def memory_services(*, clock: Callable[[], datetime] | None = None, sleep: Calla
     aggregates = MemoryAggregates()
     options: dict[str, Any] = {k: v for k, v in (("clock", clock), ("sleep", sleep), ("new_id", new_id)) if v}
     return Services(store=store, workflow=MemoryWorkflow(), notifier=MemoryNotifier(),
-                    idempotency=_once(MemoryIdempotency()), aggregator=aggregates, aggregates=aggregates, **options)
+                    idempotency=_once(MemoryIdempotency()), aggregator=aggregates, aggregates=aggregates,
+                    orders=MemoryOrderDirectory(), **options)
 
 
 def _once(layer: BasePersistenceLayer) -> Callable[[], BasePersistenceLayer]:

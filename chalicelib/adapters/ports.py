@@ -15,10 +15,11 @@ from typing import Any, Protocol
 from chalicelib.adapters.layout import BadCursor
 from chalicelib.models import Event
 from chalicelib.notifications import Notification
+from chalicelib.orders import Order
 from chalicelib.ticket import Ticket
 
-__all__ = ["BadCursor", "NotificationError", "Notifier", "TicketStore", "VersionConflict", "Workflow",
-           "WorkflowUnavailable"]
+__all__ = ["BadCursor", "NotificationError", "Notifier", "OrderDirectory", "TicketStore", "VersionConflict",
+           "Workflow", "WorkflowUnavailable"]
 
 
 class VersionConflict(Exception):
@@ -98,3 +99,16 @@ class Notifier(Protocol):
 
     def send(self, message: Notification) -> dict[str, Any]:
         """Send it; what was done (``route``, ids). ``NotificationError`` if it cannot be sent."""
+
+
+class OrderDirectory(Protocol):
+    """The platform's orders, as its order sync keeps them (docs/integration.md)."""
+
+    def get(self, order_id: str) -> Order | None:
+        """The order, None if the directory does not know it (yet)."""
+
+    def get_many(self, order_ids: list[str]) -> dict[str, Order]:
+        """The orders of those ids that the directory knows."""
+
+    def put(self, order: Order) -> None:
+        """Add or replace an order (the platform's sync; ``python -m local orders``)."""

@@ -194,10 +194,7 @@ def _reopened(base: dict[str, Any], detail: dict[str, Any], known: dict[str, Any
 
 def _closed(base: dict[str, Any], detail: dict[str, Any], known: dict[str, Any]) -> ComplaintEvent:
     score = detail.get("score")
-    if detail.get("feedback") == "none":
-        outcome = "no_feedback"
-    else:
-        outcome = str(detail.get("outcome") or "satisfied")
+    outcome = "no_feedback" if detail.get("feedback") == "none" else str(detail.get("outcome") or "satisfied")
     return ComplaintClosed(**base, satisfaction_score=int(score) if score is not None else None, outcome=outcome)
 
 
