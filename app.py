@@ -70,6 +70,18 @@ def get_complaint(complaint_id: str) -> Response:
     return json_response(queries.complaint(services(), complaint_id, caller_of(_req())))
 
 
+@app.route("/complaints/uploads", methods=["POST"], authorizer=auth, content_types=ANY)
+@handled
+def new_upload() -> Response:
+    from chalicelib import attachments
+    from chalicelib.uploads import UploadIn
+
+    caller = caller_of(_req())
+    require(caller, ["customers"])
+    upload = attachments.new_upload(services(), caller, parse(UploadIn, json_body(_req())))
+    return json_response(upload.model_dump(), 201)
+
+
 @app.route("/orders/{order_id}/prefill", methods=["GET"], authorizer=auth)
 @handled
 def order_prefill(order_id: str) -> Response:

@@ -22,6 +22,7 @@ from chalicelib.lifecycle import ActionNotAllowed
 from chalicelib.models import Caller
 from chalicelib.observability import logger
 from chalicelib.orders import OrderNotFound
+from chalicelib.uploads import AttachmentRejected
 
 M = TypeVar("M", bound=BaseModel)
 STAFF = ("agents", "supervisors")
@@ -149,6 +150,9 @@ def handled(view: Callable[..., Response]) -> Callable[..., Response]:
         except OrderNotFound:  # unknown, or another customer's: the same answer
             return error_response(HttpError(404, "not_found", "no such order",
                                             [{"field": "order_id", "message": "no such order of yours"}]))
+        except AttachmentRejected as exc:
+            return error_response(HttpError(400, "validation_error", f"attachment {exc.key!r} cannot be attached",
+                                            [{"field": f"attachments.{exc.index}", "message": exc.reason}]))
         except NotFound:
             return error_response(HttpError(404, "not_found", "no such complaint"))
         except (ActionNotAllowed, IdempotencyConflict, KeptChanging) as exc:

@@ -15,17 +15,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from chalicelib import attachments
 from chalicelib.adapters.ports import WorkflowUnavailable
 from chalicelib.clock import iso
 from chalicelib.config import IMPORT_MAX_RECEIVE_COUNT
 from chalicelib.ids import imported_complaint_id
 from chalicelib.intake import new_ticket
 from chalicelib.marketplaces import BatchInvalid, ImportedComplaint, RecordRejected, map_record, parse_batch
-from chalicelib.models import OrderCheck, Status
+from chalicelib.models import Attachment, OrderCheck, Status
 from chalicelib.observability import count, logger
 from chalicelib.orders import OrderNotFound, verify
 from chalicelib.services import Services
 from chalicelib.ticket import Ticket
+from chalicelib.uploads import AttachmentRejected
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
@@ -63,11 +65,15 @@ def import_batch(services: Services, body: str) -> dict[str, Any]:
     for index, record in mapped:
         try:  # the order directory's amount and product, where it knows the order
             complaint, check = verify(record.complaint, known.get(record.complaint.order_id))
+            files = attachments.checked(services, complaint.customer_id, complaint.attachments)
         except OrderNotFound:
             rejected.append({"index": index, "external_id": record.external_id,
                              "reason": "order_id: no such order of this customer in the order directory"})
             continue
-        tickets.append(_ticket(record.model_copy(update={"complaint": complaint}), batch.batch_id, at, check))
+        except AttachmentRejected as exc:
+            rejected.append({"index": index, "external_id": record.external_id, "reason": str(exc)})
+            continue
+        tickets.append(_ticket(record.model_copy(update={"complaint": complaint}), batch.batch_id, at, check, files))
     existing_ids: set[str] = set()
     for start in range(0, len(tickets), TRANSACTION_SIZE):
         existing_ids |= store.create_many(tickets[start:start + TRANSACTION_SIZE])
@@ -94,10 +100,12 @@ def import_batch(services: Services, body: str) -> dict[str, Any]:
     return report
 
 
-def _ticket(record: ImportedComplaint, batch_id: str, at: datetime, check: OrderCheck) -> Ticket:
+def _ticket(record: ImportedComplaint, batch_id: str, at: datetime, check: OrderCheck,
+            files: list[Attachment]) -> Ticket:
     return new_ticket(record.complaint, complaint_id=imported_complaint_id(record.source, record.external_id),
                       received_by=f"import:{record.source}", source=record.source, at=at,
-                      external_id=record.external_id, batch_id=batch_id, raised_at=record.raised_at, order=check)
+                      external_id=record.external_id, batch_id=batch_id, raised_at=record.raised_at, order=check,
+                      attachments=files)
 
 
 def _start(services: Services, ticket: Ticket) -> bool:

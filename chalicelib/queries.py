@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from chalicelib import attachments
 from chalicelib.changes import NotFound
 from chalicelib.clock import iso
 from chalicelib.models import Caller, ProfileIn
@@ -20,7 +21,9 @@ def complaint(services: Services, complaint_id: str, caller: Caller) -> dict[str
     ticket, timeline = found
     if not caller.is_staff and ticket.complaint.customer_id != caller.username:
         raise NotFound(complaint_id)  # never reveal that someone else's complaint exists
-    return ticket.public(timeline, staff=caller.is_staff)
+    body = ticket.public(timeline, staff=caller.is_staff)
+    body["attachments"] = attachments.views(services, ticket)  # with short-lived download links
+    return body
 
 
 def customer_complaints(services: Services, customer_id: str, limit: int, cursor: str | None) -> dict[str, Any]:

@@ -33,6 +33,7 @@ WILDCARD_RESOURCE_ACTIONS = frozenset({
 TABLE_ARN: dict[str, Any] = {"Fn::GetAtt": ["TicketsTable", "Arn"]}
 IDEMPOTENCY_TABLE_ARN: dict[str, Any] = {"Fn::GetAtt": ["IdempotencyTable", "Arn"]}
 ORDERS_TABLE_ARN: dict[str, Any] = {"Fn::GetAtt": ["OrdersTable", "Arn"]}
+UPLOADS: dict[str, Any] = {"Fn::Sub": "${UploadsBucket.Arn}/uploads/*"}
 
 # DynamoDBTicketStore method -> (DynamoDB action, index or None for the base table) it needs.
 STORE_METHOD_ACCESS: dict[str, tuple[tuple[str, str | None], ...]] = {
@@ -129,6 +130,8 @@ def function_statements(function: str) -> list[dict[str, Any]]:
             _statement("IdempotencyTable", IDEMPOTENCY_ACTIONS, [IDEMPOTENCY_TABLE_ARN]),
             # intake verifies the order, GET /orders/{id}/prefill reads it (adapters/orders.py)
             _statement("ReadOrders", ["dynamodb:GetItem"], [ORDERS_TABLE_ARN]),
+            # presigned POST (PutObject with its tag) and GET of uploads; HeadObject at intake
+            _statement("SignAndCheckUploads", ["s3:GetObject", "s3:PutObject", "s3:PutObjectTagging"], [UPLOADS]),
             _statement("StartLifecycle", ["states:StartExecution"], [_state_machine_arn()]),
             _statement("ResumeLifecycle", ["states:SendTaskSuccess"], "*"),
             # GET /reports/*: Queries of the aggregate items (chalicelib/reports/dynamodb.py)
@@ -139,6 +142,7 @@ def function_statements(function: str) -> list[dict[str, Any]]:
             _statement("StartLifecycle", ["states:StartExecution"], [_state_machine_arn()]),
             _statement("ReadImportQueue", IMPORT_QUEUE_ACTIONS, [{"Fn::GetAtt": ["ImportQueue", "Arn"]}]),
             _statement("ReadOrders", ["dynamodb:BatchGetItem"], [ORDERS_TABLE_ARN]),
+            _statement("CheckUploads", ["s3:GetObject"], [UPLOADS]),
         ]
     elif function == "analytics":
         statements += [

@@ -50,6 +50,7 @@ def names(stage: str) -> dict[str, str]:
         "table": f"{prefix}-tickets",
         "idempotency_table": f"{prefix}-idempotency",
         "orders_table": f"{prefix}-orders",
+        "uploads_bucket": f"{prefix}-uploads",  # + -<account>-<region>: bucket names are global
         "import_dlq": f"{prefix}-import-dlq",
         "lifecycle_state_machine": f"{prefix}-lifecycle",
         "customer_push_topic": f"{prefix}-customer-push",
@@ -120,6 +121,57 @@ TICKET_INDEXES = {
 }
 
 
+# Uploads still tagged unattached are deleted after this many days (see uploads_bucket).
+UNATTACHED_UPLOAD_DAYS = 7
+UPLOADS_PREFIX = "uploads/"
+
+
+def uploads_bucket_name(stage: str, account_id: str, region: str) -> str:
+    return f"{names(stage)['uploads_bucket']}-{account_id}-{region}"
+
+
+def uploads_bucket(stage: str) -> dict[str, Any]:
+    """Customers' photos and videos (chalicelib/adapters/attachments.py): private, encrypted,
+    TLS only. Every upload is tagged ``state=unattached`` by its presigned POST's policy and
+    expires after UNATTACHED_UPLOAD_DAYS unless a complaint attached it, which retags it
+    ``state=attached`` (no rule expires those: they are kept as long as the complaint, like the
+    tickets table, and the bucket is retained with the stack's data)."""
+    arn = {"Fn::GetAtt": ["UploadsBucket", "Arn"]}
+    objects = {"Fn::Sub": "${UploadsBucket.Arn}/*"}
+    return {
+        "UploadsBucket": {
+            "Type": "AWS::S3::Bucket",
+            "DeletionPolicy": "Retain",
+            "UpdateReplacePolicy": "Retain",
+            "Properties": {
+                "BucketName": {"Fn::Sub": names(stage)["uploads_bucket"] + "-${AWS::AccountId}-${AWS::Region}"},
+                "PublicAccessBlockConfiguration": {"BlockPublicAcls": True, "BlockPublicPolicy": True,
+                                                   "IgnorePublicAcls": True, "RestrictPublicBuckets": True},
+                "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
+                "BucketEncryption": {"ServerSideEncryptionConfiguration": [
+                    {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}, "BucketKeyEnabled": True}]},
+                "LifecycleConfiguration": {"Rules": [
+                    {"Id": "expire-unattached-uploads", "Status": "Enabled", "Prefix": UPLOADS_PREFIX,
+                     "TagFilters": [{"Key": "state", "Value": "unattached"}],
+                     "ExpirationInDays": UNATTACHED_UPLOAD_DAYS},
+                    {"Id": "abort-incomplete-uploads", "Status": "Enabled",
+                     "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1}},
+                ]},
+            },
+        },
+        "UploadsBucketPolicy": {
+            "Type": "AWS::S3::BucketPolicy",
+            "Properties": {
+                "Bucket": {"Ref": "UploadsBucket"},
+                "PolicyDocument": {"Version": "2012-10-17", "Statement": [{
+                    "Sid": "TlsOnly", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+                    "Resource": [arn, objects], "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                }]},
+            },
+        },
+    }
+
+
 def resources(stage: str) -> dict[str, Any]:
     """CloudFormation ``Resources`` for one stage (Lambda ARNs via ``Fn::GetAtt``)."""
     n = names(stage)
@@ -146,6 +198,7 @@ def resources(stage: str) -> dict[str, Any]:
             },
         },
         "CustomerPushTopic": {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": n["customer_push_topic"]}},
+        **uploads_bucket(stage),
     }
     # Every ticket change, for the analytics function that keeps the report aggregates
     # (chalicelib/reports/): the new image is all it needs.

@@ -72,6 +72,7 @@ def environment(stage: str) -> dict[str, Any]:
         "TABLE_NAME": {"Ref": "TicketsTable"},
         "IDEMPOTENCY_TABLE_NAME": {"Ref": "IdempotencyTable"},
         "ORDERS_TABLE_NAME": {"Ref": "OrdersTable"},
+        "UPLOADS_BUCKET": {"Ref": "UploadsBucket"},
         # built from the name: a Ref would make the functions the machine invokes depend on it (a cycle)
         "LIFECYCLE_STATE_MACHINE_ARN": {
             "Fn::Sub": f"arn:${{AWS::Partition}}:states:${{AWS::Region}}:${{AWS::AccountId}}:stateMachine:{n['lifecycle_state_machine']}"

@@ -11,6 +11,7 @@ Functions and SNS/SES adapters (the contract tests in ``tests/contract`` hold th
 - ``MemoryNotifier``: the messages it sent, each with the route, address and text the real
   notifier would have used; unknown staff topics fail like a missing configuration;
 - ``MemoryOrderDirectory``: the platform's orders in a dict (copies in and out);
+- ``MemoryAttachments``: uploaded objects (type, bytes, tags) and the forms handed out;
 - ``MemoryIdempotency``: a Powertools persistence layer in a dict.
 
 Thread-safe (one lock per fake), so concurrent callers see the same races as on AWS: a save
@@ -37,7 +38,7 @@ from chalicelib.adapters.layout import BadCursor, created_sk, decode_cursor, enc
 from chalicelib.adapters.ports import NotificationError, VersionConflict, WorkflowUnavailable
 from chalicelib.adapters.workflow import execution_arn
 from chalicelib.lifecycle import STAFF_TOPICS
-from chalicelib.models import OPEN_STATUSES, Event
+from chalicelib.models import OPEN_STATUSES, Attachment, Event
 from chalicelib.notifications import CustomerMessage, StaffAlert
 from chalicelib.orders import Order
 from chalicelib.ticket import Ticket
@@ -316,6 +317,48 @@ class MemoryOrderDirectory:
             self._orders[order.order_id] = Order.model_validate(order.model_dump(mode="json"))
 
 
+@dataclass
+class StoredObject:
+    content_type: str
+    body: bytes
+    tags: dict[str, str]
+
+
+class MemoryAttachments:
+    """The ``AttachmentStore`` port: ``upload`` stands for the customer's POST of a form (it
+    enforces nothing, like moto); ``objects`` what is stored, with its tags."""
+
+    URL = "memory://uploads"
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.objects: dict[str, StoredObject] = {}
+        self.forms: dict[str, dict[str, Any]] = {}  # key -> the form's conditions
+
+    def upload_form(self, key: str, content_type: str, max_size: int, expires_s: int) -> tuple[str, dict[str, str]]:
+        with self._lock:
+            self.forms[key] = {"content_type": content_type, "max_size": max_size, "expires_s": expires_s}
+        return self.URL, {"key": key, "Content-Type": content_type, "tagging": "state=unattached"}
+
+    def upload(self, key: str, content_type: str, body: bytes) -> None:
+        with self._lock:
+            self.objects[key] = StoredObject(content_type, bytes(body), {"state": "unattached"})
+
+    def stat(self, key: str) -> Attachment | None:
+        with self._lock:
+            found = self.objects.get(key)
+            return Attachment(key=key, content_type=found.content_type, size=len(found.body)) if found else None
+
+    def download_url(self, key: str, expires_s: int) -> str:
+        return f"{self.URL}/{key}?expires={expires_s}"
+
+    def keep(self, keys: list[str], complaint_id: str) -> None:
+        with self._lock:
+            for key in keys:
+                if key in self.objects:
+                    self.objects[key].tags = {"state": "attached", "complaint": complaint_id}
+
+
 class MemoryIdempotency(BasePersistenceLayer):
     """Powertools' idempotency records in a dict, with the DynamoDB layer's rules: a record
     can be taken over only once it expired (or its in-progress lock did); a taken key with
@@ -369,7 +412,7 @@ def memory_services(*, clock: Callable[[], datetime] | None = None, sleep: Calla
     options: dict[str, Any] = {k: v for k, v in (("clock", clock), ("sleep", sleep), ("new_id", new_id)) if v}
     return Services(store=store, workflow=MemoryWorkflow(), notifier=MemoryNotifier(),
                     idempotency=_once(MemoryIdempotency()), aggregator=aggregates, aggregates=aggregates,
-                    orders=MemoryOrderDirectory(), **options)
+                    orders=MemoryOrderDirectory(), attachments=MemoryAttachments(), **options)
 
 
 def _once(layer: BasePersistenceLayer) -> Callable[[], BasePersistenceLayer]:

@@ -13,12 +13,12 @@ from collections.abc import Iterable
 from typing import Any, Protocol
 
 from chalicelib.adapters.layout import BadCursor
-from chalicelib.models import Event
+from chalicelib.models import Attachment, Event
 from chalicelib.notifications import Notification
 from chalicelib.orders import Order
 from chalicelib.ticket import Ticket
 
-__all__ = ["BadCursor", "NotificationError", "Notifier", "OrderDirectory", "TicketStore", "VersionConflict",
+__all__ = ["AttachmentStore", "BadCursor", "NotificationError", "Notifier", "OrderDirectory", "TicketStore", "VersionConflict",
            "Workflow", "WorkflowUnavailable"]
 
 
@@ -112,3 +112,21 @@ class OrderDirectory(Protocol):
 
     def put(self, order: Order) -> None:
         """Add or replace an order (the platform's sync; ``python -m local orders``)."""
+
+
+class AttachmentStore(Protocol):
+    """The customers' photos and videos (docs/integration.md, "Photos and videos")."""
+
+    def upload_form(self, key: str, content_type: str, max_size: int, expires_s: int) -> tuple[str, dict[str, str]]:
+        """A presigned POST form for one upload under ``key`` of that type and at most
+        ``max_size`` bytes, valid ``expires_s``: its URL and the fields to send with the file."""
+
+    def stat(self, key: str) -> Attachment | None:
+        """The stored object's type and size; None if nothing is stored under ``key``."""
+
+    def download_url(self, key: str, expires_s: int) -> str:
+        """A presigned GET of the object, valid ``expires_s`` (no call is made)."""
+
+    def keep(self, keys: list[str], complaint_id: str) -> None:
+        """Mark the uploads as attached to the complaint: the unattached-upload expiry no
+        longer applies to them (idempotent)."""

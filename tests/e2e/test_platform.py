@@ -6,6 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import requests
+
 from local.cli import main as local_cli
 from tests.e2e.conftest import E2ESystem
 from tests.e2e.helpers import COMPLAINT, staff_view, wait_status
@@ -91,3 +93,82 @@ def test_the_prefill_shows_the_customers_own_order(local_system: E2ESystem, tmp_
     assert sys.http("GET", "/orders/O-FILE-1/prefill", token=sys.token("C-5006", "customers")).status == 404
     assert sys.http("GET", "/orders/O-FILE-1/prefill", token=sys.token("A-7", "agents")).status == 403
 
+
+
+# -- photos and videos ---------------------------------------------------------------------------
+PHOTO = (Path(__file__).resolve().parents[1] / "data" / "uploads" / "photo.jpg").read_bytes()
+
+
+def upload_form(sys: E2ESystem, customer: str, content_type: str, size: int) -> Any:
+    return sys.http("POST", "/complaints/uploads", token=sys.token(customer, "customers"),
+                    json_body={"content_type": content_type, "size": size})
+
+
+def post_file(form: dict[str, Any], body: bytes, content_type: str, **forged: str) -> int:
+    """What the customer's app does with the form: a multipart POST straight to S3 (``forged``
+    fields: what a client that breaks the form's policy sends; real S3 refuses it, moto not)."""
+    fields = {**form["fields"], **forged}
+    resp = requests.post(form["url"], data=fields, files={"file": ("photo", body, content_type)}, timeout=10)
+    return resp.status_code
+
+
+def test_a_photo_uploaded_through_the_form_is_attached_and_downloaded_by_staff(local_system: E2ESystem) -> None:
+    sys = local_system
+    resp = upload_form(sys, "C-5101", "image/jpeg", len(PHOTO))
+    assert resp.status == 201, resp.json()
+    form = resp.json()
+    assert form["key"].startswith("uploads/C-5101/") and form["key"].endswith(".jpg")
+    assert form["url"].startswith(sys.aws_url) and form["expires_at"]
+    assert post_file(form, PHOTO, "image/jpeg") in (200, 201, 204)
+    s3 = sys.client("s3")
+    bucket = sys.env["UPLOADS_BUCKET"]
+    assert s3.get_object_tagging(Bucket=bucket, Key=form["key"])["TagSet"] == [{"Key": "state", "Value": "unattached"}]
+    filed = complain(sys, "C-5101", order_id="O-PHOTO", attachments=[form["key"]])
+    assert filed.status == 202, filed.json()
+    cid = filed.json()["complaint_id"]
+    view = staff_view(sys, cid)
+    [attachment] = view["attachments"]
+    assert {k: attachment[k] for k in ("key", "content_type", "size")} == {
+        "key": form["key"], "content_type": "image/jpeg", "size": len(PHOTO)}
+    assert attachment["url"].startswith(sys.aws_url)
+    downloaded = requests.get(attachment["url"], timeout=10)
+    assert downloaded.status_code == 200 and downloaded.content == PHOTO
+    mine = sys.http("GET", f"/complaints/{cid}", token=sys.token("C-5101", "customers")).json()
+    assert [a["key"] for a in mine["attachments"]] == [form["key"]]
+
+
+def test_attachments_that_are_not_the_callers_uploads_are_clear_400s(local_system: E2ESystem) -> None:
+    sys = local_system
+    theirs = upload_form(sys, "C-5102", "image/jpeg", len(PHOTO)).json()
+    assert post_file(theirs, PHOTO, "image/jpeg") in (200, 201, 204)
+    never_uploaded = upload_form(sys, "C-5103", "image/png", 1000).json()
+    wrong_type = upload_form(sys, "C-5103", "image/png", len(PHOTO)).json()
+    assert post_file(wrong_type, PHOTO, "image/jpeg", **{"Content-Type": "image/jpeg"}) in (200, 201, 204)
+    oversize = upload_form(sys, "C-5103", "image/jpeg", len(PHOTO)).json()
+    assert post_file(oversize, PHOTO + bytes(10 * 1024 * 1024), "image/jpeg") in (200, 201, 204)
+    cases = {
+        theirs["key"]: "not one of your uploads",
+        never_uploaded["key"]: "nothing was uploaded",
+        wrong_type["key"]: "uploaded as image/jpeg, not image/png",
+        oversize["key"]: "image/jpeg attachments are 1 byte to 10 MiB",
+        "uploads/C-5103/../../etc/passwd": "not one of your uploads",
+    }
+    for key, reason in cases.items():
+        resp = complain(sys, "C-5103", order_id="O-BAD-ATTACHMENT", attachments=[key])
+        assert resp.status == 400, (key, resp.json())
+        [detail] = resp.json()["error"]["details"]
+        assert detail["field"] == "attachments.0" and reason in detail["message"], (key, detail)
+    listed = sys.http("GET", "/customers/C-5103/complaints", token=sys.token("C-5103", "customers")).json()
+    assert listed["items"] == []
+
+
+def test_uploads_are_limited_by_type_and_size(local_system: E2ESystem) -> None:
+    sys = local_system
+    too_big = upload_form(sys, "C-5104", "image/jpeg", 10 * 1024 * 1024 + 1)
+    assert too_big.status == 400 and too_big.json()["error"]["details"][0]["field"] == "size"
+    assert upload_form(sys, "C-5104", "video/mp4", 50 * 1024 * 1024).status == 201
+    pdf = upload_form(sys, "C-5104", "application/pdf", 1000)
+    assert pdf.status == 400 and pdf.json()["error"]["details"][0]["field"] == "content_type"
+    staff = sys.http("POST", "/complaints/uploads", token=sys.token("A-7", "agents"),
+                     json_body={"content_type": "image/jpeg", "size": 10})
+    assert staff.status == 403

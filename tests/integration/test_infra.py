@@ -47,7 +47,7 @@ from infra.template import AUTHORIZER_NAME, GROUPS
 REPO = Path(__file__).resolve().parents[2]
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
-LOCAL_ONLY_ENV = {"TIME_SCALE", "CLOCK_EPOCH", "AWS_ENDPOINT_URL"}  # the local runtime's knobs
+LOCAL_ONLY_ENV = {"TIME_SCALE", "CLOCK_EPOCH", "AWS_ENDPOINT_URL", "UPLOADS_ENDPOINT_URL"}  # the local runtime's knobs
 # Where a role may say Resource "*": AWS has no resource-level permission for these actions.
 XRAY = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
 ALLOWED_WILDCARD_RESOURCES = {
@@ -246,8 +246,10 @@ def test_iam_has_no_wildcard_where_a_name_is_known(template: dict[str, Any]) -> 
             wildcards.setdefault(role_id, set()).update(actions)
             continue
         for resource in resources_:
-            if "*" in json.dumps(resource):  # only "all streams of this log group" / "all versions of this function"
-                assert _own_log_streams(resource) or _function_versions(resource), f"{role_id}: {resource}"
+            if "*" in json.dumps(resource):  # only "all streams of this log group" / "all versions of this
+                # function" / "the customers' uploads" (object keys are not known in advance)
+                assert _own_log_streams(resource) or _function_versions(resource) or _uploads(resource), \
+                    f"{role_id}: {resource}"
     assert wildcards == ALLOWED_WILDCARD_RESOURCES
     for role in of_type(template, "AWS::IAM::Role").values():
         for trust in role["Properties"]["AssumeRolePolicyDocument"]["Statement"]:
@@ -257,6 +259,10 @@ def test_iam_has_no_wildcard_where_a_name_is_known(template: dict[str, Any]) -> 
 def _own_log_streams(resource: Any) -> bool:
     pattern = r"arn:\$\{AWS::Partition\}:logs:\$\{AWS::Region\}:\$\{AWS::AccountId\}:log-group:/aws/lambda/[^*:]+:\*"
     return isinstance(resource, dict) and set(resource) == {"Fn::Sub"} and re.fullmatch(pattern, resource["Fn::Sub"]) is not None
+
+
+def _uploads(resource: Any) -> bool:
+    return resource == {"Fn::Sub": "${UploadsBucket.Arn}/uploads/*"}
 
 
 def _function_versions(resource: Any) -> bool:
@@ -734,3 +740,23 @@ def test_deploy_publishes_the_console_release_with_its_config(tmp_path: Path) ->
             console.publish(session, tmp_path / "nothing", "dev", outputs)
         with pytest.raises(console.PublishError):
             console.console_config("dev", {**outputs, "UserPoolClientId": ""})
+
+
+def test_the_uploads_bucket_is_private_encrypted_tls_only_and_expires_unattached_uploads(
+        template: dict[str, Any]) -> None:
+    bucket = template["Resources"]["UploadsBucket"]
+    props = bucket["Properties"]
+    assert bucket["DeletionPolicy"] == "Retain"
+    assert all(props["PublicAccessBlockConfiguration"].values()) and len(props["PublicAccessBlockConfiguration"]) == 4
+    assert props["OwnershipControls"]["Rules"] == [{"ObjectOwnership": "BucketOwnerEnforced"}]
+    sse = props["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]
+    assert sse["SSEAlgorithm"] == "AES256"
+    [expire] = [r for r in props["LifecycleConfiguration"]["Rules"] if "ExpirationInDays" in r]
+    assert expire["ExpirationInDays"] == 7 and expire["Prefix"] == "uploads/"
+    assert expire["TagFilters"] == [{"Key": "state", "Value": "unattached"}]
+    [deny] = template["Resources"]["UploadsBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert deny["Effect"] == "Deny" and deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    # presigned POSTs and GETs are signed by the API's role: it may put (with the tag) and get uploads only
+    api_statements = template["Resources"]["APIHandlerRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+    [uploads] = [s for s in api_statements if s["Sid"] == "SignAndCheckUploads"]
+    assert uploads["Resource"] == [{"Fn::Sub": "${UploadsBucket.Arn}/uploads/*"}]
