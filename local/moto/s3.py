@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
-
 from xml.etree import ElementTree
 
 from local.moto._targets import Target
@@ -24,7 +23,7 @@ TARGETS = (BUCKET_POST,)
 
 def form_tags(xml: str) -> dict[str, str]:
     """``<Tagging><TagSet><Tag><Key>k</Key><Value>v</Value></Tag>...`` -> ``{k: v}``."""
-    root = ElementTree.fromstring(xml)  # noqa: S314  # a local developer's own form, not a stranger's
+    root = ElementTree.fromstring(xml)  # a local developer's own form, not a stranger's
     return {tag.findtext("Key") or "": tag.findtext("Value") or "" for tag in root.iter("Tag")}
 
 
