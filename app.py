@@ -226,3 +226,13 @@ def analytics(event: DynamoDBEvent) -> dict[str, Any]:
     from chalicelib.reports import handlers
 
     return handlers.handle_stream(services(), event.to_dict())
+
+
+# The tickets table's stream (its new timeline items: the outbox) -> the integration events on
+# the event bus (docs/integration.md; infra.template binds the stream and its filter).
+@app.on_dynamodb_record(stream_arn=STREAM_ARN_PLACEHOLDER, batch_size=100, starting_position="TRIM_HORIZON",
+                        name="integration")
+def integration(event: DynamoDBEvent) -> dict[str, Any]:
+    from chalicelib.integration import outbox
+
+    return outbox.handle_stream(services(), event.to_dict())

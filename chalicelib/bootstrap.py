@@ -24,6 +24,7 @@ def services() -> Services:
     """The process's ``Services`` on DynamoDB, Step Functions and SNS/SES. The clients are
     created when an adapter first calls them, so a function pays only for those it uses."""
     from chalicelib.adapters.attachments import S3AttachmentStore
+    from chalicelib.adapters.events import EventBridgePublisher
     from chalicelib.adapters.notifier import SnsSesNotifier
     from chalicelib.adapters.orders import DynamoDBOrderDirectory
     from chalicelib.adapters.store import DynamoDBTicketStore
@@ -42,6 +43,7 @@ def services() -> Services:
         aggregates=aggregates,
         orders=DynamoDBOrderDirectory(ddb, cfg.orders_table_name),
         attachments=S3AttachmentStore(aws.LazyClient("s3"), LazyPresigner("s3"), cfg.uploads_bucket),
+        events=EventBridgePublisher(aws.LazyClient("events"), cfg.event_bus_name),
     )
 
 

@@ -32,6 +32,7 @@ class Settings(BaseModel):
     idempotency_table_name: str = "complaints-dev-idempotency"
     orders_table_name: str = "complaints-dev-orders"  # the order directory (docs/integration.md)
     uploads_bucket: str = "complaints-dev-uploads"  # customers' photos and videos
+    event_bus_name: str = "complaints-dev"  # the integration events (docs/integration.md)
     # where presigned upload/download URLs point (the endpoint customers' apps reach): the
     # local system's moto endpoint; unset in AWS (S3's regional endpoint)
     uploads_endpoint_url: str | None = None
@@ -64,6 +65,7 @@ _ENV = {
     "idempotency_table_name": "IDEMPOTENCY_TABLE_NAME",
     "orders_table_name": "ORDERS_TABLE_NAME",
     "uploads_bucket": "UPLOADS_BUCKET",
+    "event_bus_name": "EVENT_BUS_NAME",
     "uploads_endpoint_url": "UPLOADS_ENDPOINT_URL",
     "lifecycle_state_machine_arn": "LIFECYCLE_STATE_MACHINE_ARN",
     "staff_alert_topics": "STAFF_ALERT_TOPICS",

@@ -62,6 +62,7 @@ FUNCTION_MODULES: dict[str, tuple[str, ...]] = {
     "notify": ("notify",),
     "import_batch": ("importer",),
     "analytics": ("reports",),
+    "integration": ("integration",),
 }
 FUNCTION_STORE_METHODS: dict[str, frozenset[str]] = {
     "api_handler": frozenset({
@@ -73,6 +74,7 @@ FUNCTION_STORE_METHODS: dict[str, frozenset[str]] = {
     "notify": frozenset(),
     "import_batch": frozenset({"create_many", "get_tickets", "put_import_report"}),
     "analytics": frozenset(),  # reads the stream, writes only the report aggregates (below)
+    "integration": frozenset(),  # reads the stream, puts events (below)
 }
 # Powertools' DynamoDB idempotency persistence layer (intake's Idempotency-Key).
 IDEMPOTENCY_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
@@ -149,6 +151,13 @@ def function_statements(function: str) -> list[dict[str, Any]]:
             _statement("ReadTheTicketStream", STREAM_READ_ACTIONS, [{"Fn::GetAtt": ["TicketsTable", "StreamArn"]}]),
             _statement("KeepReportAggregates", ["dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
                        [TABLE_ARN], Condition=AGGREGATE_KEYS),
+        ]
+    elif function == "integration":
+        statements += [
+            _statement("ReadTheTicketStream", STREAM_READ_ACTIONS, [{"Fn::GetAtt": ["TicketsTable", "StreamArn"]}]),
+            _statement("PutIntegrationEvents", ["events:PutEvents"], [{"Fn::GetAtt": ["EventBus", "Arn"]}]),
+            _statement("KeepAttachedUploads", ["s3:PutObjectTagging"], [UPLOADS]),
+            _statement("RecordGivenUpBatches", ["sqs:SendMessage"], [{"Fn::GetAtt": ["IntegrationFailureQueue", "Arn"]}]),
         ]
     elif function == "notify":
         sender_domain = {"Fn::Select": [1, {"Fn::Split": ["@", {"Ref": "EmailSender"}]}]}

@@ -34,6 +34,7 @@ FUNCTION_IDS = {
     "notify": "Notify",
     "import_batch": "ImportBatch",
     "analytics": "Analytics",  # the tickets table's stream -> report aggregates
+    "integration": "Integration",  # the tickets table's stream (timeline items) -> the event bus
     "api_handler": "APIHandler",
 }
 # ${Placeholder} in the ASL files -> Chalice function name whose ARN replaces it.
@@ -51,6 +52,8 @@ def names(stage: str) -> dict[str, str]:
         "idempotency_table": f"{prefix}-idempotency",
         "orders_table": f"{prefix}-orders",
         "uploads_bucket": f"{prefix}-uploads",  # + -<account>-<region>: bucket names are global
+        "event_bus": prefix,  # the integration events (docs/integration.md)
+        "integration_dlq": f"{prefix}-integration-failures",  # the integration mapping's on-failure destination
         "import_dlq": f"{prefix}-import-dlq",
         "lifecycle_state_machine": f"{prefix}-lifecycle",
         "customer_push_topic": f"{prefix}-customer-push",
@@ -199,6 +202,14 @@ def resources(stage: str) -> dict[str, Any]:
         },
         "CustomerPushTopic": {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": n["customer_push_topic"]}},
         **uploads_bucket(stage),
+        "EventBus": {"Type": "AWS::Events::EventBus", "Properties": {"Name": n["event_bus"]}},
+        # where the integration function's stream mapping records a batch it gave up on (it
+        # retries without limit, so only records older than the stream's 24 h land here)
+        "IntegrationFailureQueue": {
+            "Type": "AWS::SQS::Queue",
+            "Properties": {"QueueName": n["integration_dlq"], "MessageRetentionPeriod": 1209600,
+                           "SqsManagedSseEnabled": True},
+        },
     }
     # Every ticket change, for the analytics function that keeps the report aggregates
     # (chalicelib/reports/): the new image is all it needs.

@@ -12,6 +12,7 @@ Functions and SNS/SES adapters (the contract tests in ``tests/contract`` hold th
   notifier would have used; unknown staff topics fail like a missing configuration;
 - ``MemoryOrderDirectory``: the platform's orders in a dict (copies in and out);
 - ``MemoryAttachments``: uploaded objects (type, bytes, tags) and the forms handed out;
+- ``MemoryEventBus``: the integration events published, and an outage on request;
 - ``MemoryIdempotency``: a Powertools persistence layer in a dict.
 
 Thread-safe (one lock per fake), so concurrent callers see the same races as on AWS: a save
@@ -36,7 +37,9 @@ from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePer
 
 from chalicelib.adapters.layout import BadCursor, created_sk, decode_cursor, encode_cursor, queue_key
 from chalicelib.adapters.ports import NotificationError, VersionConflict, WorkflowUnavailable
+from chalicelib.adapters.store import event_item
 from chalicelib.adapters.workflow import execution_arn
+from chalicelib.integration.events import IntegrationEvent, facts
 from chalicelib.lifecycle import STAFF_TOPICS
 from chalicelib.models import OPEN_STATUSES, Attachment, Event
 from chalicelib.notifications import CustomerMessage, StaffAlert
@@ -70,6 +73,9 @@ class MemoryTicketStore:
         self._profiles: dict[str, dict[str, Any]] = {}
         self._reports: dict[str, dict[str, Any]] = {}
         self._seq = itertools.count()
+        # the timeline items saved with a ticket change, as stream records of the table
+        # (``NewImage`` as the DynamoDB store writes it): the integration function's input
+        self.stream: list[dict[str, Any]] = []
 
     # -- tickets ----------------------------------------------------------------------------
     def create(self, ticket: Ticket) -> bool:
@@ -110,7 +116,12 @@ class MemoryTicketStore:
                 raise VersionConflict(ticket.complaint_id)
             saved = _copy(ticket.model_copy(update={"version": expected_version + 1}))
             self._tickets[ticket.complaint_id] = saved
+            events = list(events)
             self._record(ticket.complaint_id, events)
+            for position, event in enumerate(events):  # what the table's stream would carry
+                self.stream.append({"eventName": "INSERT", "dynamodb": {
+                    "SequenceNumber": str(len(self.stream) + 1),
+                    "NewImage": event_item(ticket.complaint_id, event, facts(saved, position))}})
             return _copy(saved)
 
     def set_wait_token(self, complaint_id: str, token: str, expected_version: int) -> bool:
@@ -359,6 +370,35 @@ class MemoryAttachments:
                     self.objects[key].tags = {"state": "attached", "complaint": complaint_id}
 
 
+class MemoryEventBus:
+    """The ``EventPublisher`` port: ``published`` in order. ``fail_calls = n`` makes the next n
+    calls raise (the bus unavailable); ``reject = n`` rejects the next n entries (throttled)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.published: list[IntegrationEvent] = []
+        self.fail_calls = 0
+        self.reject = 0
+        self.calls = 0
+
+    def publish(self, events: list[IntegrationEvent]) -> list[int]:
+        if len(events) > 10:
+            raise ValueError("at most 10 events a call")
+        with self._lock:
+            self.calls += 1
+            if self.fail_calls > 0:
+                self.fail_calls -= 1
+                raise ConnectionError("the event bus is unavailable (simulated)")
+            failed = []
+            for index, event in enumerate(events):
+                if self.reject > 0:
+                    self.reject -= 1
+                    failed.append(index)
+                else:
+                    self.published.append(event)
+            return failed
+
+
 class MemoryIdempotency(BasePersistenceLayer):
     """Powertools' idempotency records in a dict, with the DynamoDB layer's rules: a record
     can be taken over only once it expired (or its in-progress lock did); a taken key with
@@ -412,7 +452,7 @@ def memory_services(*, clock: Callable[[], datetime] | None = None, sleep: Calla
     options: dict[str, Any] = {k: v for k, v in (("clock", clock), ("sleep", sleep), ("new_id", new_id)) if v}
     return Services(store=store, workflow=MemoryWorkflow(), notifier=MemoryNotifier(),
                     idempotency=_once(MemoryIdempotency()), aggregator=aggregates, aggregates=aggregates,
-                    orders=MemoryOrderDirectory(), attachments=MemoryAttachments(), **options)
+                    orders=MemoryOrderDirectory(), attachments=MemoryAttachments(), events=MemoryEventBus(), **options)
 
 
 def _once(layer: BasePersistenceLayer) -> Callable[[], BasePersistenceLayer]:

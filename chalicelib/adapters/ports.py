@@ -13,12 +13,13 @@ from collections.abc import Iterable
 from typing import Any, Protocol
 
 from chalicelib.adapters.layout import BadCursor
+from chalicelib.integration.events import IntegrationEvent
 from chalicelib.models import Attachment, Event
 from chalicelib.notifications import Notification
 from chalicelib.orders import Order
 from chalicelib.ticket import Ticket
 
-__all__ = ["AttachmentStore", "BadCursor", "NotificationError", "Notifier", "OrderDirectory", "TicketStore", "VersionConflict",
+__all__ = ["AttachmentStore", "BadCursor", "EventPublisher", "NotificationError", "Notifier", "OrderDirectory", "TicketStore", "VersionConflict",
            "Workflow", "WorkflowUnavailable"]
 
 
@@ -130,3 +131,12 @@ class AttachmentStore(Protocol):
     def keep(self, keys: list[str], complaint_id: str) -> None:
         """Mark the uploads as attached to the complaint: the unattached-upload expiry no
         longer applies to them (idempotent)."""
+
+
+class EventPublisher(Protocol):
+    """The integration event bus (docs/integration.md, "Vouchers and events")."""
+
+    def publish(self, events: list[IntegrationEvent]) -> list[int]:
+        """Put up to 10 events, in order; the positions of those that were not accepted
+        (throttled, the bus unavailable ...), empty if all were. An error of the whole call
+        raises."""
