@@ -56,6 +56,7 @@ ALLOWED_WILDCARD_RESOURCES = {
     "NotifyRole": XRAY | {"sns:Publish"},  # SMS to a phone number has no ARN
     "ImportBatchRole": XRAY,
     "AnalyticsRole": XRAY,
+    "IntegrationRole": XRAY,
     "LifecycleStateMachineRole": XRAY | {"xray:GetSamplingRules", "xray:GetSamplingTargets"} | {
         "logs:CreateLogDelivery", "logs:GetLogDelivery", "logs:UpdateLogDelivery", "logs:DeleteLogDelivery",
         "logs:ListLogDeliveries", "logs:PutResourcePolicy", "logs:DescribeResourcePolicies", "logs:DescribeLogGroups",
@@ -161,13 +162,21 @@ def test_sam_transform_gives_each_function_its_role_and_the_mapping_partial_fail
         assert functions[lid]["DependsOn"] == [iam.log_group_id(name)]
     mappings = {m["Properties"]["FunctionName"]["Ref"]: m["Properties"]
                 for m in of_type(transformed, "AWS::Lambda::EventSourceMapping").values()}
-    assert set(mappings) == {"ImportBatch", "Analytics"}
+    assert set(mappings) == {"ImportBatch", "Analytics", "Integration"}
     assert mappings["ImportBatch"]["EventSourceArn"] == {"Fn::Sub": "${ImportQueue.Arn}"}
     assert mappings["ImportBatch"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     # the report aggregates: the tickets table's stream, ticket items only, partial batch failures
     assert mappings["Analytics"]["EventSourceArn"] == {"Fn::GetAtt": ["TicketsTable", "StreamArn"]}
     assert mappings["Analytics"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert json.loads(mappings["Analytics"]["FilterCriteria"]["Filters"][0]["Pattern"]) == {"dynamodb": {"Keys": {"sk": {"S": ["TICKET"]}}}}
+    # the integration events: new timeline items only, in order, retried until the bus takes them
+    events = mappings["Integration"]
+    assert events["EventSourceArn"] == {"Fn::GetAtt": ["TicketsTable", "StreamArn"]}
+    assert events["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert events["MaximumRetryAttempts"] == -1 and events["ParallelizationFactor"] == 1
+    assert events["DestinationConfig"]["OnFailure"]["Destination"] == {"Fn::GetAtt": ["IntegrationFailureQueue", "Arn"]}
+    assert json.loads(events["FilterCriteria"]["Filters"][0]["Pattern"]) == {
+        "eventName": ["INSERT"], "dynamodb": {"Keys": {"sk": {"S": [{"prefix": "EV#"}]}}}}
     (api,) = of_type(transformed, "AWS::ApiGateway::RestApi").values()
     authorizer = api["Properties"]["Body"]["securityDefinitions"][AUTHORIZER_NAME]["x-amazon-apigateway-authorizer"]
     assert authorizer["providerARNs"] == [{"Fn::GetAtt": ["UserPool", "Arn"]}]
@@ -279,7 +288,8 @@ def test_each_function_runs_with_a_role_of_its_own(template: dict[str, Any]) -> 
     assert [rid for rid, _ in ses] == ["NotifyRole"]
     assert ses[0][1]["Condition"] == {"StringEquals": {"ses:FromAddress": {"Ref": "EmailSender"}}}
     dynamo = {rid for rid, s in role_statements(template) if any(a.startswith("dynamodb:") for a in listify(s["Action"]))}
-    assert dynamo == {"APIHandlerRole", "LifecycleStepRole", "ImportBatchRole", "AnalyticsRole"}  # not Notify, not the machine
+    # not Notify, not the machine (Integration only reads the stream)
+    assert dynamo == {"APIHandlerRole", "LifecycleStepRole", "ImportBatchRole", "AnalyticsRole", "IntegrationRole"}
 
 
 # The DynamoDB API call -> the IAM action it needs.
@@ -416,7 +426,8 @@ def _alarm_metrics(alarm: dict[str, Any]) -> list[dict[str, Any]]:
 def test_alarms_cover_the_four_conditions_and_page_the_alarm_topic(template: dict[str, Any]) -> None:
     alarms = of_type(template, "AWS::CloudWatch::Alarm")
     assert set(alarms) == set(monitoring.ALARMS)
-    by_metric = {(m["Namespace"], m["MetricName"]): (lid, m["Dimensions"]) for lid, a in alarms.items() for m in _alarm_metrics(a)}
+    by_metric = {(m["Namespace"], m["MetricName"]): (lid, m["Dimensions"]) for lid, a in alarms.items() for m in _alarm_metrics(a)
+                 if lid != "IntegrationFailureQueueAlarm"}
     _, dims = by_metric[("AWS/States", "ExecutionsFailed")]
     assert dims == [{"Name": "StateMachineArn", "Value": {"Ref": "LifecycleStateMachine"}}]
     _, dims = by_metric[("AWS/SQS", "ApproximateNumberOfMessagesVisible")]
@@ -427,10 +438,17 @@ def test_alarms_cover_the_four_conditions_and_page_the_alarm_topic(template: dic
     assert {d["Name"] for d in dims} == {"service", "clock", "severity"}  # what steps._emit_metrics emits
     for alarm in alarms.values():
         assert alarm["Properties"]["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+    # the integration events: refused by the bus, falling behind, given up on
+    assert [m["MetricName"] for m in _alarm_metrics(alarms["IntegrationEventsFailedAlarm"])] == ["IntegrationEventsFailed"]
+    [age] = _alarm_metrics(alarms["IntegrationIteratorAgeAlarm"])
+    assert (age["Namespace"], age["MetricName"]) == ("AWS/Lambda", "IteratorAge")
+    assert age["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": "Integration"}}]
+    [given_up] = _alarm_metrics(alarms["IntegrationFailureQueueAlarm"])
+    assert given_up["Dimensions"] == [{"Name": "QueueName", "Value": {"Fn::GetAtt": ["IntegrationFailureQueue", "QueueName"]}}]
 
 
 def test_dashboard_shows_complaint_metrics_the_app_emits(template: dict[str, Any]) -> None:
-    emitted = set(re.findall(r'count\("(\w+)"', "\n".join(p.read_text(encoding="utf-8") for p in (REPO / "chalicelib").glob("*.py"))))
+    emitted = set(re.findall(r'count\("(\w+)"', "\n".join(p.read_text(encoding="utf-8") for p in (REPO / "chalicelib").rglob("*.py"))))
     assert set(monitoring.APP_METRICS) <= emitted, set(monitoring.APP_METRICS) - emitted
     (board,) = of_type(template, "AWS::CloudWatch::Dashboard").values()
     body = json.loads(re.sub(r"\$\{[^}]+\}", "x", board["Properties"]["DashboardBody"]["Fn::Sub"]))
@@ -534,6 +552,8 @@ def _resolve(node: Any, template: dict[str, Any], physical: dict[str, str]) -> A
     if isinstance(node, dict):
         if set(node) == {"Ref"}:
             ref = node["Ref"]
+            if ref in FUNCTION_IDS.values():  # a Chalice function (not in moto's stack): its logical id
+                return ref
             return template["Parameters"][ref]["Default"] if ref in template["Parameters"] else physical[ref]
         if set(node) == {"Fn::GetAtt"}:
             return physical[node["Fn::GetAtt"][0]].rsplit("/", 1)[-1]  # QueueName of a queue URL
