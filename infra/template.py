@@ -261,6 +261,11 @@ def outputs(stage: str) -> dict[str, Any]:
         "ImportQueueUrl": out("Marketplace batches are sent here", {"Ref": "ImportQueue"}),
         "ImportDeadLetterQueueUrl": out("Import messages that failed maxReceiveCount times", {"Ref": "ImportDeadLetterQueue"}),
         "LifecycleStateMachineArn": out("The complaint lifecycle workflow", {"Ref": "LifecycleStateMachine"}),
+        "OrdersTableName": out("The order directory the platform's order sync keeps (docs/integration.md)",
+                               {"Ref": "OrdersTable"}),
+        "EventBusName": out("Integration events (source complaints): put a rule on it to subscribe", {"Ref": "EventBus"}),
+        "UploadsBucketName": out("Customers' photos and videos (private; presigned uploads and downloads)",
+                                 {"Ref": "UploadsBucket"}),
         "AlarmTopicArn": out("Subscribe ops here (alarms)", {"Ref": monitoring.ALARM_TOPIC}),
         "StaffAlertTopics": out("Staff alert topics (subscribe team leads and escalation levels)", {
             "Fn::Sub": json.dumps(staff_alert_topics(stage, lambda logical_id: "${" + logical_id + "}"), sort_keys=True)
