@@ -66,15 +66,16 @@ def _copy_event(event: Event) -> Event:
 class MemoryTicketStore:
     """The ``TicketStore`` port in dicts."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, keep_stream: bool = False) -> None:
         self._lock = threading.RLock()
+        self._keep_stream = keep_stream  # off by default: a long simulation would keep them all
         self._tickets: dict[str, Ticket] = {}
         self._events: dict[str, list[tuple[str, int, Event]]] = {}  # id -> (time, seq, event), sorted
         self._profiles: dict[str, dict[str, Any]] = {}
         self._reports: dict[str, dict[str, Any]] = {}
         self._seq = itertools.count()
-        # the timeline items saved with a ticket change, as stream records of the table
-        # (``NewImage`` as the DynamoDB store writes it): the integration function's input
+        # with ``keep_stream``: the timeline items saved with a ticket change, as stream records
+        # of the table (``NewImage`` as the DynamoDB store writes it): the integration function's input
         self.stream: list[dict[str, Any]] = []
 
     # -- tickets ----------------------------------------------------------------------------
@@ -118,7 +119,7 @@ class MemoryTicketStore:
             self._tickets[ticket.complaint_id] = saved
             events = list(events)
             self._record(ticket.complaint_id, events)
-            for position, event in enumerate(events):  # what the table's stream would carry
+            for position, event in enumerate(events if self._keep_stream else ()):  # what the table's stream would carry
                 self.stream.append({"eventName": "INSERT", "dynamodb": {
                     "SequenceNumber": str(len(self.stream) + 1),
                     "NewImage": event_item(ticket.complaint_id, event, facts(saved, position))}})
@@ -447,7 +448,7 @@ def memory_services(*, clock: Callable[[], datetime] | None = None, sleep: Calla
     from chalicelib.reports.memory import MemoryAggregates
     from chalicelib.services import Services
 
-    store = MemoryTicketStore()
+    store = MemoryTicketStore(keep_stream=True)
     aggregates = MemoryAggregates()
     options: dict[str, Any] = {k: v for k, v in (("clock", clock), ("sleep", sleep), ("new_id", new_id)) if v}
     return Services(store=store, workflow=MemoryWorkflow(), notifier=MemoryNotifier(),
