@@ -92,6 +92,28 @@ def get_complaint(complaint_id: str) -> Response:
     return json_response(queries.complaint(services(), complaint_id, caller_of(_req())))
 
 
+@app.route("/complaints/uploads", methods=["POST"], authorizer=auth, content_types=ANY)
+@handled
+def new_upload() -> Response:
+    from chalicelib import attachments
+    from chalicelib.uploads import UploadIn
+
+    caller = caller_of(_req())
+    require(caller, ["customers"])
+    upload = attachments.new_upload(services(), caller, parse(UploadIn, json_body(_req())))
+    return json_response(upload.model_dump(), 201)
+
+
+@app.route("/orders/{order_id}/prefill", methods=["GET"], authorizer=auth)
+@handled
+def order_prefill(order_id: str) -> Response:
+    from chalicelib import queries
+
+    caller = caller_of(_req())
+    require(caller, ["customers"])
+    return json_response(queries.order_prefill(services(), order_id, caller))
+
+
 @app.route("/customers/{customer_id}/complaints", methods=["GET"], authorizer=auth)
 @handled
 def customer_complaints(customer_id: str) -> Response:
@@ -242,6 +264,16 @@ def analytics(event: DynamoDBEvent) -> dict[str, Any]:
     from chalicelib.reports import handlers
 
     return handlers.handle_stream(services(), event.to_dict())
+
+
+# The tickets table's stream (its new timeline items: the outbox) -> the integration events on
+# the event bus (docs/integration.md; infra.template binds the stream and its filter).
+@app.on_dynamodb_record(stream_arn=STREAM_ARN_PLACEHOLDER, batch_size=100, starting_position="TRIM_HORIZON",
+                        name="integration")
+def integration(event: DynamoDBEvent) -> dict[str, Any]:
+    from chalicelib.integration import outbox
+
+    return outbox.handle_stream(services(), event.to_dict())
 
 
 coldstart.app_loaded(_collector_was_on)

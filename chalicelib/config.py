@@ -30,6 +30,12 @@ class Settings(BaseModel):
     stage: str = "dev"
     table_name: str = "complaints-dev-tickets"
     idempotency_table_name: str = "complaints-dev-idempotency"
+    orders_table_name: str = "complaints-dev-orders"  # the order directory (docs/integration.md)
+    uploads_bucket: str = "complaints-dev-uploads"  # customers' photos and videos
+    event_bus_name: str = "complaints-dev"  # the integration events (docs/integration.md)
+    # where presigned upload/download URLs point (the endpoint customers' apps reach): the
+    # local system's moto endpoint; unset in AWS (S3's regional endpoint)
+    uploads_endpoint_url: str | None = None
     lifecycle_state_machine_arn: str = ""
     # staff alert topics: {"team:product": arn, "team:logistics": arn, "team:service": arn,
     #                      "level:2": arn, "level:3": arn}
@@ -57,6 +63,10 @@ _ENV = {
     "stage": "STAGE",
     "table_name": "TABLE_NAME",
     "idempotency_table_name": "IDEMPOTENCY_TABLE_NAME",
+    "orders_table_name": "ORDERS_TABLE_NAME",
+    "uploads_bucket": "UPLOADS_BUCKET",
+    "event_bus_name": "EVENT_BUS_NAME",
+    "uploads_endpoint_url": "UPLOADS_ENDPOINT_URL",
     "lifecycle_state_machine_arn": "LIFECYCLE_STATE_MACHINE_ARN",
     "staff_alert_topics": "STAFF_ALERT_TOPICS",
     "customer_push_topic_arn": "CUSTOMER_PUSH_TOPIC_ARN",

@@ -96,7 +96,7 @@ def apply_triage(ticket: Ticket, result: TriageResult, policy: Policy, now: date
     out = _start(ticket)
     t = out.ticket
     t.category, t.severity, t.team = result.category, result.severity, result.team
-    t.category_source, t.triage_reasons, t.policy = result.category_source, list(result.reasons), policy
+    t.category_source, t.triage_reasons, t.policy = result.category_source, [*result.reasons, *order_notes(t)], policy
     start = t.raised_at
     t.clocks = {
         "first_contact": Clock(window_s=policy.first_contact_s, started_at=start, due=start + timedelta(seconds=policy.first_contact_s)),
@@ -110,6 +110,16 @@ def apply_triage(ticket: Ticket, result: TriageResult, policy: Policy, now: date
     out.tell_customer("acknowledged", complaint_id=t.complaint_id, team=t.team, first_contact_due=first_due)
     _advance_clocks(out, now)  # an imported complaint may already be past its windows
     return out
+
+
+def order_notes(ticket: Ticket) -> list[str]:
+    """What staff should know of the order check (staff-only triage reasons)."""
+    check = ticket.order
+    if check is None:
+        return []
+    if not check.verified:
+        return ["order not in the order directory: amount and product as the customer sent them (unverified)"]
+    return list(check.differences)
 
 
 # -- clocks and the escalation ladder -----------------------------------------------------------

@@ -86,6 +86,31 @@ class ComplaintIn(Strict):
     contact: Contact | None = None
 
 
+class OrderCheck(BaseModel):
+    """What intake found when it checked a complaint against the order directory (the staff
+    view's ``order``): verified = the amount and product are the directory's; ``differences``
+    = what the customer sent that the order contradicts (staff only)."""
+
+    verified: bool
+    amount: Money | None = None
+    product: Product | None = None
+    delivered_at: datetime | None = None
+    carrier: str | None = None
+    differences: list[str] = []
+
+    @field_serializer("delivered_at")
+    def _delivered(self, at: datetime | None) -> str | None:
+        return iso(at) if at else None
+
+
+class Attachment(BaseModel):
+    """An uploaded photo or video on a complaint, as it was when attached (``head_object``)."""
+
+    key: str
+    content_type: str
+    size: int
+
+
 class ProfileIn(Strict):
     tier: Tier = "standard"
     locale: Locale = "zh-CN"

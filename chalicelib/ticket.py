@@ -15,8 +15,10 @@ from chalicelib.clock import iso
 from chalicelib.models import (
     CUSTOMER_EVENTS,
     OPEN_STATUSES,
+    Attachment,
     ComplaintIn,
     Event,
+    OrderCheck,
     Status,
     Voucher,
 )
@@ -102,6 +104,10 @@ class Ticket(BaseModel):
     external_id: str | None = None
     batch_id: str | None = None
     received_by: str = "customer"  # actor of the (implied) ``received`` event
+    # what the order directory said of the complaint's order at intake (None: filed before
+    # the directory existed); the complaint's amount and product are the directory's if verified
+    order: OrderCheck | None = None
+    attachments: list[Attachment] = []  # the uploads the complaint carries, as checked at intake
     tier: str = "standard"
     locale: str = "zh-CN"
     created_at: datetime
@@ -195,6 +201,7 @@ class Ticket(BaseModel):
                 "first_contact_due": iso(fc.due) if fc else None,
                 "resolution_due": iso(rs.due) if rs else None,
                 "source": self.source,
+                "order_verified": bool(self.order and self.order.verified),
                 "triage": {"category_source": self.category_source, "reasons": self.triage_reasons}
                 if staff
                 else {"category_source": self.category_source},
@@ -212,6 +219,7 @@ class Ticket(BaseModel):
             body["tier"] = self.tier
             body["external_id"] = self.external_id
             body["clocks"] = {k: v.model_dump(mode="json") for k, v in self.clocks.items()}
+            body["order"] = self.order.model_dump(mode="json") if self.order else {"verified": False, "differences": []}
             if self.failure:
                 body["failure"] = self.failure
         return body

@@ -32,6 +32,8 @@ WILDCARD_RESOURCE_ACTIONS = frozenset({
 
 TABLE_ARN: dict[str, Any] = {"Fn::GetAtt": ["TicketsTable", "Arn"]}
 IDEMPOTENCY_TABLE_ARN: dict[str, Any] = {"Fn::GetAtt": ["IdempotencyTable", "Arn"]}
+ORDERS_TABLE_ARN: dict[str, Any] = {"Fn::GetAtt": ["OrdersTable", "Arn"]}
+UPLOADS: dict[str, Any] = {"Fn::Sub": "${UploadsBucket.Arn}/uploads/*"}
 
 # DynamoDBTicketStore method -> (DynamoDB action, index or None for the base table) it needs.
 STORE_METHOD_ACCESS: dict[str, tuple[tuple[str, str | None], ...]] = {
@@ -59,6 +61,7 @@ FUNCTION_MODULES: dict[str, tuple[str, ...]] = {
     "lifecycle_step": ("steps", "changes", "outbox"),
     "import_batch": ("importer",),
     "analytics": ("reports",),
+    "integration": ("integration",),
 }
 FUNCTION_STORE_METHODS: dict[str, frozenset[str]] = {
     "api_handler": frozenset({
@@ -69,6 +72,7 @@ FUNCTION_STORE_METHODS: dict[str, frozenset[str]] = {
     "lifecycle_step": frozenset({"get_ticket", "get_profile", "save", "add_events", "set_wait_token", "open_on_order"}),
     "import_batch": frozenset({"create_many", "get_tickets", "put_import_report"}),
     "analytics": frozenset(),  # reads the stream, writes only the report aggregates (below)
+    "integration": frozenset(),  # reads the stream, puts events (below)
 }
 # Powertools' DynamoDB idempotency persistence layer (intake's Idempotency-Key).
 IDEMPOTENCY_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
@@ -124,6 +128,10 @@ def function_statements(function: str) -> list[dict[str, Any]]:
     if function == "api_handler":
         statements += [
             _statement("IdempotencyTable", IDEMPOTENCY_ACTIONS, [IDEMPOTENCY_TABLE_ARN]),
+            # intake verifies the order, GET /orders/{id}/prefill reads it (adapters/orders.py)
+            _statement("ReadOrders", ["dynamodb:GetItem"], [ORDERS_TABLE_ARN]),
+            # presigned POST (PutObject with its tag) and GET of uploads; HeadObject at intake
+            _statement("SignAndCheckUploads", ["s3:GetObject", "s3:PutObject", "s3:PutObjectTagging"], [UPLOADS]),
             _statement("StartLifecycle", ["states:StartExecution"], [_state_machine_arn()]),
             _statement("ResumeLifecycle", ["states:SendTaskSuccess"], "*"),
             # GET /reports/*: Queries of the aggregate items (chalicelib/reports/dynamodb.py)
@@ -133,12 +141,21 @@ def function_statements(function: str) -> list[dict[str, Any]]:
         statements += [
             _statement("StartLifecycle", ["states:StartExecution"], [_state_machine_arn()]),
             _statement("ReadImportQueue", IMPORT_QUEUE_ACTIONS, [{"Fn::GetAtt": ["ImportQueue", "Arn"]}]),
+            _statement("ReadOrders", ["dynamodb:BatchGetItem"], [ORDERS_TABLE_ARN]),
+            _statement("CheckUploads", ["s3:GetObject"], [UPLOADS]),
         ]
     elif function == "analytics":
         statements += [
             _statement("ReadTheTicketStream", STREAM_READ_ACTIONS, [{"Fn::GetAtt": ["TicketsTable", "StreamArn"]}]),
             _statement("KeepReportAggregates", ["dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
                        [TABLE_ARN], Condition=AGGREGATE_KEYS),
+        ]
+    elif function == "integration":
+        statements += [
+            _statement("ReadTheTicketStream", STREAM_READ_ACTIONS, [{"Fn::GetAtt": ["TicketsTable", "StreamArn"]}]),
+            _statement("PutIntegrationEvents", ["events:PutEvents"], [{"Fn::GetAtt": ["EventBus", "Arn"]}]),
+            _statement("KeepAttachedUploads", ["s3:PutObjectTagging"], [UPLOADS]),
+            _statement("RecordGivenUpBatches", ["sqs:SendMessage"], [{"Fn::GetAtt": ["IntegrationFailureQueue", "Arn"]}]),
         ]
     elif function == "lifecycle_step":  # sends each step's notifications itself (chalicelib/outbox.py)
         sender_domain = {"Fn::Select": [1, {"Fn::Split": ["@", {"Ref": "EmailSender"}]}]}

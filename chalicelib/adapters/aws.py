@@ -37,6 +37,19 @@ def client(service: str) -> Any:
     return boto3.client(service, endpoint_url=cfg.aws_endpoint_url, config=config)
 
 
+@cache
+def presigner(service: str) -> Any:
+    """A client that only signs URLs (no call is made with it), for the endpoint customers'
+    apps reach: ``settings().uploads_endpoint_url`` (path-style, so a local endpoint works)."""
+    import boto3
+    from botocore.config import Config
+
+    cfg = settings()
+    endpoint = cfg.uploads_endpoint_url or cfg.aws_endpoint_url
+    return boto3.client(service, endpoint_url=endpoint,
+                        config=Config(signature_version="s3v4", s3={"addressing_style": "path" if endpoint else "auto"}))
+
+
 class LazyClient:
     """Stands for ``client(service)`` and creates it on the first attribute used, so wiring
     every adapter up front costs nothing until one of them really calls AWS."""
@@ -66,3 +79,4 @@ def is_retryable(exc: BaseException) -> bool:
 def reset() -> None:
     """Forget the clients (tests that change the environment call this)."""
     client.cache_clear()
+    presigner.cache_clear()

@@ -13,12 +13,14 @@ from collections.abc import Iterable
 from typing import Any, Protocol
 
 from chalicelib.adapters.layout import BadCursor
-from chalicelib.models import Event
+from chalicelib.integration.events import IntegrationEvent
+from chalicelib.models import Attachment, Event
 from chalicelib.notifications import Notification
+from chalicelib.orders import Order
 from chalicelib.ticket import Ticket
 
-__all__ = ["BadCursor", "NotificationError", "Notifier", "TicketStore", "VersionConflict", "Workflow",
-           "WorkflowUnavailable"]
+__all__ = ["AttachmentStore", "BadCursor", "EventPublisher", "NotificationError", "Notifier", "OrderDirectory", "TicketStore", "VersionConflict",
+           "Workflow", "WorkflowUnavailable"]
 
 
 class VersionConflict(Exception):
@@ -102,3 +104,43 @@ class Notifier(Protocol):
 
     def send(self, message: Notification) -> dict[str, Any]:
         """Send it; what was done (``route``, ids). ``NotificationError`` if it cannot be sent."""
+
+
+class OrderDirectory(Protocol):
+    """The platform's orders, as its order sync keeps them (docs/integration.md)."""
+
+    def get(self, order_id: str) -> Order | None:
+        """The order, None if the directory does not know it (yet)."""
+
+    def get_many(self, order_ids: list[str]) -> dict[str, Order]:
+        """The orders of those ids that the directory knows."""
+
+    def put(self, order: Order) -> None:
+        """Add or replace an order (the platform's sync; ``python -m local orders``)."""
+
+
+class AttachmentStore(Protocol):
+    """The customers' photos and videos (docs/integration.md, "Photos and videos")."""
+
+    def upload_form(self, key: str, content_type: str, max_size: int, expires_s: int) -> tuple[str, dict[str, str]]:
+        """A presigned POST form for one upload under ``key`` of that type and at most
+        ``max_size`` bytes, valid ``expires_s``: its URL and the fields to send with the file."""
+
+    def stat(self, key: str) -> Attachment | None:
+        """The stored object's type and size; None if nothing is stored under ``key``."""
+
+    def download_url(self, key: str, expires_s: int) -> str:
+        """A presigned GET of the object, valid ``expires_s`` (no call is made)."""
+
+    def keep(self, keys: list[str], complaint_id: str) -> None:
+        """Mark the uploads as attached to the complaint: the unattached-upload expiry no
+        longer applies to them (idempotent)."""
+
+
+class EventPublisher(Protocol):
+    """The integration event bus (docs/integration.md, "Vouchers and events")."""
+
+    def publish(self, events: list[IntegrationEvent]) -> list[int]:
+        """Put up to 10 events, in order; the positions of those that were not accepted
+        (throttled, the bus unavailable ...), empty if all were. An error of the whole call
+        raises."""

@@ -27,6 +27,7 @@ from chalicelib.adapters.layout import (
 )
 from chalicelib.adapters.ports import VersionConflict
 from chalicelib.clock import iso
+from chalicelib.integration.events import FACTS, facts
 from chalicelib.models import OPEN_STATUSES, Event
 from chalicelib.ticket import Ticket
 
@@ -52,11 +53,13 @@ def ticket_from(item: dict[str, Any]) -> Ticket:
 _seq = 0
 
 
-def event_item(complaint_id: str, event: Event) -> dict[str, Any]:
+def event_item(complaint_id: str, event: Event, facts: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A timeline item; ``facts``: the ticket as of the change it records (the outbox the
+    integration function publishes from, :func:`chalicelib.integration.events.facts`)."""
     global _seq
     _seq = (_seq + 1) % 1000
     sort = f"EV#{iso(event.at)}#{time.time_ns() % 10**12:012d}{_seq:03d}"
-    return dump({"pk": ticket_pk(complaint_id), "sk": sort, **event.model_dump(mode="json")})
+    return dump({"pk": ticket_pk(complaint_id), "sk": sort, **event.model_dump(mode="json"), FACTS: facts})
 
 
 def event_from(item: dict[str, Any]) -> Event:
@@ -131,7 +134,8 @@ class DynamoDBTicketStore:
                 raise
             return ticket
         items = [{"Put": put}]
-        items += [{"Put": {"TableName": self.table, "Item": event_item(ticket.complaint_id, e)}} for e in new_events]
+        items += [{"Put": {"TableName": self.table, "Item": event_item(ticket.complaint_id, e, facts(ticket, n))}}
+                  for n, e in enumerate(new_events)]
         for chunk_start in range(0, len(items), TRANSACTION_ITEMS):
             chunk = items[chunk_start:chunk_start + TRANSACTION_ITEMS]
             try:

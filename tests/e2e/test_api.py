@@ -19,7 +19,6 @@ BODY: dict[str, Any] = {
     "category": "damaged_in_transit",
     "desired_outcome": "refund",
     "description": "快递到的时候杯子碎了",
-    "attachments": ["uploads/C-1001/9f2c.jpg"],
     "order_amount": {"amount": "129.00", "currency": "CNY"},
     "product": {"sku": "SKU-88", "name": "玻璃水杯", "kind": "home"},
     "contact": {"locale": "zh-CN", "phone": "+8613800000000", "email": None, "push_token": None},
