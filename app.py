@@ -24,7 +24,20 @@ from chalicelib.http import (
     parse,
     require,
 )
-from chalicelib.models import TEAMS, ComplaintIn, ContactIn, EscalateIn, NoteIn, ProfileIn, RatingIn, ResolveIn
+from chalicelib.models import (
+    TEAMS,
+    ComplaintIn,
+    ContactIn,
+    EscalateIn,
+    NoteIn,
+    PauseIn,
+    ProfileIn,
+    RatingIn,
+    ReplyIn,
+    ResolveIn,
+    ResumeIn,
+    TriageIn,
+)
 from chalicelib.observability import logger, tracer
 
 if TYPE_CHECKING:
@@ -89,6 +102,14 @@ def rate_complaint(complaint_id: str) -> Response:
     return json_response(ticket.summary())
 
 
+@app.route("/complaints/{complaint_id}/reply", methods=["POST"], authorizer=auth, content_types=ANY)
+@handled
+def reply(complaint_id: str) -> Response:
+    caller = caller_of(_req())
+    require(caller, ["customers"])
+    return json_response(actions.reply(services(), complaint_id, caller, parse(ReplyIn, json_body(_req()))).summary())
+
+
 # -- staff -----------------------------------------------------------------------------------
 @app.route("/queues/{team}", methods=["GET"], authorizer=auth)
 @handled
@@ -122,6 +143,30 @@ def escalate(complaint_id: str) -> Response:
     caller = caller_of(_req())
     require(caller, STAFF)
     return json_response(actions.escalate(services(), complaint_id, caller, parse(EscalateIn, json_body(_req()))).summary())
+
+
+@app.route("/complaints/{complaint_id}/pause", methods=["POST"], authorizer=auth, content_types=ANY)
+@handled
+def pause(complaint_id: str) -> Response:
+    caller = caller_of(_req())
+    require(caller, STAFF)
+    return json_response(actions.pause(services(), complaint_id, caller, parse(PauseIn, json_body(_req()))).summary())
+
+
+@app.route("/complaints/{complaint_id}/resume", methods=["POST"], authorizer=auth, content_types=ANY)
+@handled
+def resume(complaint_id: str) -> Response:
+    caller = caller_of(_req())
+    require(caller, STAFF)
+    return json_response(actions.resume(services(), complaint_id, caller, parse(ResumeIn, json_body(_req()))).summary())
+
+
+@app.route("/complaints/{complaint_id}/triage", methods=["POST"], authorizer=auth, content_types=ANY)
+@handled
+def retriage(complaint_id: str) -> Response:
+    caller = caller_of(_req())
+    require(caller, STAFF)
+    return json_response(actions.retriage(services(), complaint_id, caller, parse(TriageIn, json_body(_req()))).summary())
 
 
 @app.route("/complaints/{complaint_id}/notes", methods=["POST"], authorizer=auth, content_types=ANY)

@@ -240,6 +240,10 @@ class ServiceLevelPolicy(_Strict):
             raise problem("calendars", f"{business[0]} runs on business hours but team {missing[0]!r} has no calendar")
         return self
 
+    def __deepcopy__(self, memo: dict[int, Any]) -> ServiceLevelPolicy:
+        """Frozen: a deep copy of a ticket shares its policy (and the calendars' caches)."""
+        return self
+
     # -- reading it ------------------------------------------------------------------------
     def severity(self, severity: str) -> SeverityPolicy:
         if severity not in SEVERITIES:

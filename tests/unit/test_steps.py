@@ -26,8 +26,13 @@ def test_triage_classifies_starts_the_clocks_and_acknowledges(fakes: Fakes) -> N
     assert ticket.severity in POLICY and ticket.team == "logistics"
     due = ticket.clocks["first_contact"].due
     assert due == fakes.clock.now + timedelta(seconds=POLICY[ticket.severity]["first_contact_s"])
-    # the workflow waits until the soonest clock, then sends what was decided
-    assert answer["next"] == "await_agent" and answer["wait_s"] == POLICY[ticket.severity]["first_contact_s"]
+    # the whole policy is kept on the ticket (running complaints keep theirs)
+    assert ticket.policy is not None and ticket.policy.severity(ticket.severity).first_contact_s == \
+        POLICY[ticket.severity]["first_contact_s"]
+    # the workflow waits until the soonest moment: the first-contact clock's at-risk warning
+    window = POLICY[ticket.severity]["first_contact_s"]
+    assert answer["next"] == "await_agent"
+    assert answer["wait_s"] == round(POLICY["escalation"]["at_risk_fraction"] * window)
     assert answer["version"] == ticket.version
     (message,) = answer["notifications"]
     assert message["to"] == "customer" and message["template"] == "acknowledged"
@@ -71,6 +76,10 @@ def test_a_clock_that_ran_out_escalates_apologises_and_issues_a_voucher(fakes: F
     cid = fakes.file()
     answer = fakes.triage(cid)
     fakes.clock.advance(seconds=answer["wait_s"])
+    warned = fakes.step("clock_expired", cid)  # first the at-risk warning to the owning team
+    assert [(m["to"], m.get("topic"), m["template"]) for m in warned["notifications"]] == [
+        ("staff", "team:logistics", "at_risk")]
+    fakes.clock.advance(seconds=warned["wait_s"])
     expired = fakes.step("clock_expired", cid)
     templates = [(m["to"], m.get("topic"), m["template"]) for m in expired["notifications"]]
     assert templates == [("staff", "team:logistics", "breach"), ("customer", None, "apology"),
