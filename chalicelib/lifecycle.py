@@ -147,7 +147,7 @@ def _due_now(out: Outcome, now: datetime) -> None:
                             severity=t.severity, team=t.team, due=clock.due, level=clock.level)
 
 
-def _climbed(out: Outcome, name: ClockName, clock: Clock, rungs: list[Rung], now: datetime) -> None:
+def _climbed(out: Outcome, name: str, clock: Clock, rungs: list[Rung], now: datetime) -> None:
     """One ``escalated`` event (and alert) per level reached; a run of repeats of the last
     level is one alert at most — none when this step already reached that level — and one
     ``repeats_skipped`` summary of the others."""
@@ -165,7 +165,7 @@ def _climbed(out: Outcome, name: ClockName, clock: Clock, rungs: list[Rung], now
                       since=_iso(rung.missed), next_due=_iso(next_due))
 
 
-def _escalated(out: Outcome, name: ClockName, clock: Clock, level: EscalationLevel, next_due: datetime | None,
+def _escalated(out: Outcome, name: str, clock: Clock, level: EscalationLevel, next_due: datetime | None,
                now: datetime, *, repeat: bool) -> None:
     t = out.ticket
     out.event(now, "escalated", clock=name, level=level.level, alert=level.alert, next_due=_iso(next_due),
@@ -352,23 +352,24 @@ def retriage(ticket: Ticket, actor: str, category: str | None, severity: str | N
     t = out.ticket
     before = {"category": t.category, "severity": t.severity, "team": t.team}
     new_category, new_severity = category or t.category, severity or t.severity
+    assert new_severity is not None  # triaged: checked above
     t.category, t.severity, t.team = new_category, new_severity, team
     t.category_source = "staff" if category else t.category_source
     sla = _clocks(out)
     if new_severity != before["severity"]:
         for name, clock in t.running_clocks().items():
-            sla.retime(clock, name, new_severity, now)  # type: ignore[arg-type]  # clock names are ClockName
+            sla.retime(clock, name, new_severity, now)
     after = {"category": t.category, "severity": t.severity, "team": t.team}
     t.updated_at = now
     out.event(now, "retriaged", actor, **{"from": before, "to": after}, reason=reason)
-    out.corrections.append(Correction(
-        complaint_id=t.complaint_id, text=t.complaint.description,
-        product_kind=t.complaint.product.kind if t.complaint.product else None,
-        order_amount=t.complaint.order_amount.amount if t.complaint.order_amount else None,
-        tier=t.tier, other_open_on_order=t.other_open_on_order,
-        predicted_category=before["category"], predicted_severity=before["severity"],  # type: ignore[arg-type]
-        corrected_category=new_category, corrected_severity=new_severity,  # type: ignore[arg-type]
-        actor=actor, at=now, reason=reason))
+    out.corrections.append(Correction.model_validate({
+        "complaint_id": t.complaint_id, "text": t.complaint.description,
+        "product_kind": t.complaint.product.kind if t.complaint.product else None,
+        "order_amount": t.complaint.order_amount.amount if t.complaint.order_amount else None,
+        "tier": t.tier, "other_open_on_order": t.other_open_on_order,
+        "predicted_category": before["category"], "predicted_severity": before["severity"],
+        "corrected_category": new_category, "corrected_severity": new_severity,
+        "actor": actor, "at": now, "reason": reason}))
     if before["team"] != team and t.is_open:
         out.alert_staff(topics.team_topic(team), "retriaged", complaint_id=t.complaint_id, team=team,
                         severity=t.severity, by=actor, reason=reason)

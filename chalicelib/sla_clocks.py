@@ -114,14 +114,15 @@ class SlaClocks:
                 self._set_at_risk(clock, now)
 
     # -- re-triage -----------------------------------------------------------------------------
-    def retime(self, clock: Clock, name: ClockName, severity: str, now: datetime) -> None:
+    def retime(self, clock: Clock, name: str, severity: str, now: datetime) -> None:
         """The new severity's window and hours for a running clock that keeps its start and
         the working time it has used. Not yet breached: the rest of the new window from now
         (due now — a breach at once — when it is already used up). Already breached: it stays
         on its level and deadline; the new window times the levels that follow."""
         sev = self.policy.severity(severity)
         used = self.used_s(clock, now)
-        clock.window_s, clock.hours = sev.window_s(name), sev.hours
+        clock.window_s = sev.first_contact_s if name == "first_contact" else sev.resolution_s
+        clock.hours = sev.hours
         if clock.level > 0:
             clock.current_window_s = self.policy.escalation.level(clock.level).window_s(clock.window_s)
             return

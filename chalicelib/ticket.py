@@ -227,8 +227,8 @@ class Ticket(BaseModel):
         fc, rs = self.clocks.get("first_contact"), self.clocks.get("resolution")
         body.update(
             {
-                "first_contact_due": iso(fc.due) if fc else None,
-                "resolution_due": iso(rs.due) if rs else None,
+                "first_contact_due": iso(fc.due) if fc and fc.due else None,
+                "resolution_due": iso(rs.due) if rs and rs.due else None,
                 "source": self.source,
                 "triage": {"category_source": self.category_source, "reasons": self.triage_reasons}
                 if staff

@@ -240,7 +240,7 @@ class ServiceLevelPolicy(_Strict):
             raise problem("calendars", f"{business[0]} runs on business hours but team {missing[0]!r} has no calendar")
         return self
 
-    def __deepcopy__(self, memo: dict[int, Any]) -> ServiceLevelPolicy:
+    def __deepcopy__(self, memo: dict[int, Any] | None = None) -> ServiceLevelPolicy:
         """Frozen: a deep copy of a ticket shares its policy (and the calendars' caches)."""
         return self
 
