@@ -35,7 +35,7 @@ class Clock(BaseModel):
     window_s: int  # the severity's original window (working seconds)
     hours: Hours = "24x7"  # the working time it runs on (the severity's hours)
     started_at: datetime
-    due: datetime | None  # the current deadline; None while paused or once the ladder has ended
+    due: datetime | None = None  # the current deadline; None while paused or once the ladder has ended
     current_window_s: int | None = None  # the window that runs now (the original, then the level's)
     level: int = 0  # 0 = not breached, 1..n = the ladder level this clock reached
     breached: bool = False  # the original window was missed

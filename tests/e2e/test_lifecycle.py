@@ -41,8 +41,14 @@ def test_p1_safety_complaint_nobody_touches_climbs_the_ladder(local_system: Any,
     view = wait_event(sys, cid, "escalated", count=4, timeout=30)
     # Then: triaged P1 for the product team, and the ladder climbed 1 → 2 → 3 → 3 (repeat)
     assert (view["severity"], view["team"], view["category"]) == ("P1", "product", "product_quality")
-    assert timeline(view)[:8] == ["received", "triaged", "acknowledged", "escalated", "voucher_issued",
-                                  "escalated", "escalated", "escalated"]
+    ladder_only = [t for t in timeline(view) if t != "at_risk"]
+    assert ladder_only[:8] == ["received", "triaged", "acknowledged", "escalated", "voucher_issued",
+                               "escalated", "escalated", "escalated"]
+    # the owning team was warned before the breach (at 0.75 of the 30 min window), once per window
+    assert timeline(view).index("at_risk") < timeline(view).index("escalated")
+    warned = [e["detail"] for e in view["timeline"] if e["type"] == "at_risk"]
+    assert warned[0]["clock"] == "first_contact" and warned[0]["level"] == 0
+    assert len({(w["clock"], w["due"]) for w in warned}) == len(warned)
     ladder = [e["detail"] for e in view["timeline"] if e["type"] == "escalated"]
     assert [(d["clock"], d["level"], d["repeat"]) for d in ladder[:4]] == [
         ("first_contact", 1, False), ("first_contact", 2, False), ("first_contact", 3, False), ("first_contact", 3, True)]
@@ -52,7 +58,9 @@ def test_p1_safety_complaint_nobody_touches_climbs_the_ladder(local_system: Any,
                                  "issued_at": view["vouchers"][0]["issued_at"]}]
     # alerts: team lead (team topic) at level 1, manager at 2, director/on-call at 3 and again
     alerts = sys.wait_for(lambda: (a := inbox.about(cid)) and len(a.get("level:3", [])) >= 2 and a)
-    assert len(alerts["team:product"]) == 1 and "[L1]" in alerts["team:product"][0]
+    breaches = [a for a in alerts["team:product"] if not a.startswith("[at risk]")]
+    assert len(breaches) == 1 and "[L1]" in breaches[0]
+    assert any(a.startswith("[at risk]") for a in alerts["team:product"])  # at-risk goes to the team
     assert len(alerts["level:2"]) == 1 and "[L2]" in alerts["level:2"][0]
     assert all("[L3]" in a for a in alerts["level:3"])
     assert "team:logistics" not in alerts and "team:service" not in alerts
