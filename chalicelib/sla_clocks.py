@@ -60,12 +60,14 @@ class SlaClocks:
     # -- at risk -----------------------------------------------------------------------------
     def _set_at_risk(self, clock: Clock, now: datetime) -> None:
         """When ``at_risk_fraction`` of the current window will have passed (None: warnings
-        are off, the clock is paused, or it has no deadline)."""
+        are off, the clock is paused, has no deadline, or is on the ladder's last level —
+        whose repeated alerts to its target are the warnings from then on)."""
         clock.at_risk_at = None
         window = clock.window_now_s
         warn_s = self.policy.escalation.at_risk_s(window)
         left = self._left(clock, now)
-        if warn_s is None or clock.paused_at is not None or clock.due is None or left is None:
+        last = clock.level >= len(self.policy.escalation.levels)
+        if warn_s is None or last or clock.paused_at is not None or clock.due is None or left is None:
             return
         threshold = window - warn_s  # warned once no more than this is left
         if left <= threshold:

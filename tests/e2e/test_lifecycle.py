@@ -5,6 +5,7 @@ ASL file on moto's interpreter) → Lambdas → DynamoDB/SNS, with SLA time x360
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from chalicelib.adapters import aws
+from chalicelib.clock import parse
 from tests.e2e.helpers import (
     AlertInbox,
     HeldTimers,
@@ -44,11 +46,14 @@ def test_p1_safety_complaint_nobody_touches_climbs_the_ladder(local_system: Any,
     ladder_only = [t for t in timeline(view) if t != "at_risk"]
     assert ladder_only[:8] == ["received", "triaged", "acknowledged", "escalated", "voucher_issued",
                                "escalated", "escalated", "escalated"]
-    # the owning team was warned before the breach (at 0.75 of the 30 min window), once per window
-    assert timeline(view).index("at_risk") < timeline(view).index("escalated")
+    # the owning team is warned at 0.75 of each window of a running clock, once per window: before
+    # the breach, unless a starved machine triaged after that moment (then the breach comes first)
     warned = [e["detail"] for e in view["timeline"] if e["type"] == "at_risk"]
-    assert warned[0]["clock"] == "first_contact" and warned[0]["level"] == 0
-    assert len({(w["clock"], w["due"]) for w in warned}) == len(warned)
+    assert warned and len({(w["clock"], w["due"]) for w in warned}) == len(warned)
+    triaged_at = parse(next(e["at"] for e in view["timeline"] if e["type"] == "triaged"))
+    if triaged_at < parse(view["created_at"]) + timedelta(seconds=0.75 * 1800):
+        assert timeline(view).index("at_risk") < timeline(view).index("escalated")
+        assert (warned[0]["clock"], warned[0]["level"]) == ("first_contact", 0)
     ladder = [e["detail"] for e in view["timeline"] if e["type"] == "escalated"]
     assert [(d["clock"], d["level"], d["repeat"]) for d in ladder[:4]] == [
         ("first_contact", 1, False), ("first_contact", 2, False), ("first_contact", 3, False), ("first_contact", 3, True)]

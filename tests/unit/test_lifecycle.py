@@ -218,6 +218,9 @@ def test_at_risk_warns_the_owning_team_once_per_window_before_the_breach() -> No
     # the level-1 window gets its own warning, at 0.75 of its 900 s
     breached = lifecycle.on_timer(out.ticket, h(0.5)).ticket
     assert breached.clocks["first_contact"].at_risk_at == h(0.5) + timedelta(seconds=675)
+    # on the last level the director's repeated alerts are the warnings: no at-risk any more
+    top = lifecycle.on_timer(breached, h(2)).ticket
+    assert top.escalation_level == 3 and top.clocks["first_contact"].at_risk_at is None
 
 
 def test_at_risk_null_turns_warnings_off() -> None:
