@@ -52,6 +52,7 @@ STORE_METHOD_ACCESS: dict[str, tuple[tuple[str, str | None], ...]] = {
     "put_profile": (("dynamodb:PutItem", None),),
     "put_import_report": (("dynamodb:PutItem", None),),
     "get_import_report": (("dynamodb:GetItem", None),),
+    "corrections_between": (("dynamodb:Query", None),),  # one key query per month bucket
 }
 
 # Chalice function -> the chalicelib modules its entry point runs, and the store methods they call.
