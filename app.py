@@ -1,15 +1,26 @@
 """Entry points of the complaint service: HTTP routes, the SQS import handler and the Lambda
 functions the state machines call. Each one translates its input and calls one function of
-``chalicelib``; the rules live there."""
+``chalicelib``; the rules live there.
+
+Every function of the deployment runs this module, so its top imports only what all of them
+need (Chalice, the HTTP plumbing, Powertools logging and metrics): each handler imports the
+service code it runs when it first runs, and a function never pays for another's modules at
+cold start (bench/README.md, cold start).
+"""
 
 from __future__ import annotations
 
+import gc
+
+_collector_was_on = gc.isenabled()
+gc.disable()  # no collector passes while the function loads (chalicelib/coldstart.py)
+
 from typing import TYPE_CHECKING, Any
 
-from chalice import Chalice, CognitoUserPoolAuthorizer, Response
+from chalice import Chalice, CognitoUserPoolAuthorizer, ConvertToMiddleware, Response
 from chalice.app import DynamoDBEvent, SQSEvent
 
-from chalicelib import actions, intake, queries
+from chalicelib import coldstart
 from chalicelib.bootstrap import services
 from chalicelib.config import IMPORT_QUEUE_NAME, STREAM_ARN_PLACEHOLDER, USER_POOL_ARN_PLACEHOLDER
 from chalicelib.http import (
@@ -24,28 +35,21 @@ from chalicelib.http import (
     parse,
     require,
 )
-from chalicelib.models import (
-    TEAMS,
-    ComplaintIn,
-    ContactIn,
-    EscalateIn,
-    NoteIn,
-    PauseIn,
-    ProfileIn,
-    RatingIn,
-    ReplyIn,
-    ResolveIn,
-    ResumeIn,
-    TriageIn,
-)
-from chalicelib.observability import logger, tracer
+from chalicelib.observability import api_logging, function_logging, metrics_flush
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 
-app = Chalice(app_name="complaints")
-app.log.setLevel("INFO")
+app = Chalice(app_name="complaints")  # app.log is Powertools' logger: POWERTOOLS_LOG_LEVEL sets its level
 app.api.cors = ConsoleCors()  # every route: the agent console's origin only (CONSOLE_ORIGIN)
+# The outermost middleware ends the cold start after the first invocation (the collector back on);
+# Powertools on every handler: Lambda context + correlation id on each log line, one metrics
+# flush per invocation (chalice docs, "Integrating with AWS Lambda Powertools").
+app.register_middleware(coldstart.end_after_first_invocation, "all")
+app.register_middleware(ConvertToMiddleware(api_logging), "http")
+for _event_type in ("pure_lambda", "sqs", "dynamodb"):
+    app.register_middleware(ConvertToMiddleware(function_logging), _event_type)
+app.register_middleware(ConvertToMiddleware(metrics_flush), "all")
 auth = CognitoUserPoolAuthorizer("ComplaintsUserPool", provider_arns=[USER_POOL_ARN_PLACEHOLDER])
 ANY = ["*/*"]  # content types are checked by json_body, so a wrong one is a 415 in our error shape
 
@@ -63,6 +67,9 @@ def health() -> Response:
 @app.route("/complaints", methods=["POST"], authorizer=auth, content_types=ANY)
 @handled
 def submit_complaint() -> Response:
+    from chalicelib import intake
+    from chalicelib.models import ComplaintIn
+
     caller = caller_of(_req())
     require(caller, ["customers"])
     body = json_body(_req())
@@ -80,12 +87,16 @@ def submit_complaint() -> Response:
 @app.route("/complaints/{complaint_id}", methods=["GET"], authorizer=auth)
 @handled
 def get_complaint(complaint_id: str) -> Response:
+    from chalicelib import queries
+
     return json_response(queries.complaint(services(), complaint_id, caller_of(_req())))
 
 
 @app.route("/customers/{customer_id}/complaints", methods=["GET"], authorizer=auth)
 @handled
 def customer_complaints(customer_id: str) -> Response:
+    from chalicelib import queries
+
     caller = caller_of(_req())
     if not caller.is_staff and caller.username != customer_id:
         raise HttpError(403, "forbidden", "you may list only your own complaints")
@@ -96,6 +107,9 @@ def customer_complaints(customer_id: str) -> Response:
 @app.route("/complaints/{complaint_id}/satisfaction", methods=["POST"], authorizer=auth, content_types=ANY)
 @handled
 def rate_complaint(complaint_id: str) -> Response:
+    from chalicelib import actions
+    from chalicelib.models import RatingIn
+
     caller = caller_of(_req())
     require(caller, ["customers"])
     ticket = actions.rate(services(), complaint_id, caller, parse(RatingIn, json_body(_req())))
@@ -105,6 +119,9 @@ def rate_complaint(complaint_id: str) -> Response:
 @app.route("/complaints/{complaint_id}/reply", methods=["POST"], authorizer=auth, content_types=ANY)
 @handled
 def reply(complaint_id: str) -> Response:
+    from chalicelib import actions
+    from chalicelib.models import ReplyIn
+
     caller = caller_of(_req())
     require(caller, ["customers"])
     return json_response(actions.reply(services(), complaint_id, caller, parse(ReplyIn, json_body(_req()))).summary())
@@ -114,6 +131,9 @@ def reply(complaint_id: str) -> Response:
 @app.route("/queues/{team}", methods=["GET"], authorizer=auth)
 @handled
 def team_queue(team: str) -> Response:
+    from chalicelib import queries
+    from chalicelib.models import TEAMS
+
     require(caller_of(_req()), STAFF)
     if team not in TEAMS:
         raise HttpError(404, "not_found", f"no team {team!r}; teams are {', '.join(TEAMS)}")
@@ -124,6 +144,9 @@ def team_queue(team: str) -> Response:
 @app.route("/complaints/{complaint_id}/contact", methods=["POST"], authorizer=auth, content_types=ANY)
 @handled
 def contact(complaint_id: str) -> Response:
+    from chalicelib import actions
+    from chalicelib.models import ContactIn
+
     caller = caller_of(_req())
     require(caller, STAFF)
     return json_response(actions.contact(services(), complaint_id, caller, parse(ContactIn, json_body(_req()))).summary())
@@ -132,6 +155,9 @@ def contact(complaint_id: str) -> Response:
 @app.route("/complaints/{complaint_id}/resolve", methods=["POST"], authorizer=auth, content_types=ANY)
 @handled
 def resolve(complaint_id: str) -> Response:
+    from chalicelib import actions
+    from chalicelib.models import ResolveIn
+
     caller = caller_of(_req())
     require(caller, STAFF)
     return json_response(actions.resolve(services(), complaint_id, caller, parse(ResolveIn, json_body(_req()))).summary())
@@ -140,6 +166,9 @@ def resolve(complaint_id: str) -> Response:
 @app.route("/complaints/{complaint_id}/escalate", methods=["POST"], authorizer=auth, content_types=ANY)
 @handled
 def escalate(complaint_id: str) -> Response:
+    from chalicelib import actions
+    from chalicelib.models import EscalateIn
+
     caller = caller_of(_req())
     require(caller, STAFF)
     return json_response(actions.escalate(services(), complaint_id, caller, parse(EscalateIn, json_body(_req()))).summary())
@@ -148,6 +177,9 @@ def escalate(complaint_id: str) -> Response:
 @app.route("/complaints/{complaint_id}/pause", methods=["POST"], authorizer=auth, content_types=ANY)
 @handled
 def pause(complaint_id: str) -> Response:
+    from chalicelib import actions
+    from chalicelib.models import PauseIn
+
     caller = caller_of(_req())
     require(caller, STAFF)
     return json_response(actions.pause(services(), complaint_id, caller, parse(PauseIn, json_body(_req()))).summary())
@@ -156,6 +188,9 @@ def pause(complaint_id: str) -> Response:
 @app.route("/complaints/{complaint_id}/resume", methods=["POST"], authorizer=auth, content_types=ANY)
 @handled
 def resume(complaint_id: str) -> Response:
+    from chalicelib import actions
+    from chalicelib.models import ResumeIn
+
     caller = caller_of(_req())
     require(caller, STAFF)
     return json_response(actions.resume(services(), complaint_id, caller, parse(ResumeIn, json_body(_req()))).summary())
@@ -164,6 +199,9 @@ def resume(complaint_id: str) -> Response:
 @app.route("/complaints/{complaint_id}/triage", methods=["POST"], authorizer=auth, content_types=ANY)
 @handled
 def retriage(complaint_id: str) -> Response:
+    from chalicelib import actions
+    from chalicelib.models import TriageIn
+
     caller = caller_of(_req())
     require(caller, STAFF)
     return json_response(actions.retriage(services(), complaint_id, caller, parse(TriageIn, json_body(_req()))).summary())
@@ -172,6 +210,9 @@ def retriage(complaint_id: str) -> Response:
 @app.route("/complaints/{complaint_id}/notes", methods=["POST"], authorizer=auth, content_types=ANY)
 @handled
 def add_note(complaint_id: str) -> Response:
+    from chalicelib import actions
+    from chalicelib.models import NoteIn
+
     caller = caller_of(_req())
     require(caller, STAFF)
     return json_response(actions.add_note(services(), complaint_id, caller, parse(NoteIn, json_body(_req()))), 201)
@@ -180,14 +221,15 @@ def add_note(complaint_id: str) -> Response:
 @app.route("/customers/{customer_id}/profile", methods=["PUT"], authorizer=auth, content_types=ANY)
 @handled
 def put_profile(customer_id: str) -> Response:
+    from chalicelib import queries
+    from chalicelib.models import ProfileIn
+
     require(caller_of(_req()), ["supervisors", "ops"])
     return json_response(queries.put_profile(services(), customer_id, parse(ProfileIn, json_body(_req()))))
 
 
 # -- workflow and import functions -------------------------------------------------------------
 @app.lambda_function(name="lifecycle_step")
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
 def lifecycle_step(event: dict[str, Any], context: Any) -> Any:
     from chalicelib import steps
 
@@ -195,8 +237,6 @@ def lifecycle_step(event: dict[str, Any], context: Any) -> Any:
 
 
 @app.lambda_function(name="notify")
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
 def notify(event: dict[str, Any], context: Any) -> Any:
     from chalicelib import notify as notifications
 
@@ -213,6 +253,8 @@ def import_batch(event: SQSEvent) -> PartialItemFailureResponse:
 @app.route("/imports/{batch_id}", methods=["GET"], authorizer=auth)
 @handled
 def import_report(batch_id: str) -> Response:
+    from chalicelib import queries
+
     require(caller_of(_req()), ["ops", "supervisors"])
     report = queries.import_report(services(), batch_id)
     if report is None:
@@ -251,3 +293,6 @@ def analytics(event: DynamoDBEvent) -> dict[str, Any]:
     from chalicelib.reports import handlers
 
     return handlers.handle_stream(services(), event.to_dict())
+
+
+coldstart.app_loaded(_collector_was_on)

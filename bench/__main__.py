@@ -1,6 +1,6 @@
 """``make bench`` = ``python -m bench``: every benchmark, then one summary table.
 
-    python -m bench                  # intake, lifecycle, imports, engine, triage_speed, policy, triage_accuracy
+    python -m bench                  # intake, lifecycle, imports, engine, triage_speed, policy, coldstart, triage_accuracy
     python -m bench imports intake   # some of them
 
 Each benchmark runs in its own process (``python -m bench.<name>``: moto is process-wide, and
@@ -22,9 +22,10 @@ from typing import Any
 
 from bench._support import REPO, RESULTS_DIR, fmt, table, write_result
 
-BENCHMARKS = ("intake", "lifecycle", "imports", "engine", "triage_speed", "policy")
+BENCHMARKS = ("intake", "lifecycle", "imports", "engine", "triage_speed", "policy", "coldstart")
 TIMEOUT_S = 240
-TIMEOUTS_S = {"engine": 1800}  # two revisions under load, twice each, and 10,000-item tables
+TIMEOUTS_S = {"engine": 1800,  # two revisions under load, twice each, and 10,000-item tables
+              "coldstart": 900}  # builds two bundles, then ~25 fresh processes per round
 
 
 def run_benchmark(name: str) -> tuple[dict[str, Any] | None, str]:
@@ -79,13 +80,6 @@ def intake_rows(r: dict[str, Any]) -> list[Row]:
         rows.append(["intake", label, f"{fmt(tp['rps'][key], 0)} ({fmt(cpu[key], 1)} CPU ms)",
                      f"put_item loop {fmt(put, 0)}/s ({fmt(cpu['put_item'], 1)} CPU ms)",
                      f"{fmt(tp['ratio_to_put_item'][key], 3)} (CPU {fmt(tp['cpu_ratio_to_put_item'][key], 3)})"])
-    cold = r["cold_start"]
-    med, cpu_med = cold["median_s"], cold["median_cpu_s"]
-    for key, label in (("app", "cold start: import app, ms wall (CPU)"),
-                       ("app_tracer_disabled", "… with POWERTOOLS_TRACE_DISABLED")):
-        rows.append(["intake", label, f"{fmt(med[key] * 1000, 0)} ({fmt(cpu_med[key] * 1000, 0)})",
-                     f"import boto3 {fmt(med['boto3'] * 1000, 0)} ({fmt(cpu_med['boto3'] * 1000, 0)})",
-                     f"{fmt(med[key] / med['boto3'], 2)} (CPU {fmt(cpu_med[key] / cpu_med['boto3'], 2)})"])
     return rows
 
 
@@ -200,8 +194,31 @@ def policy_rows(r: dict[str, Any]) -> list[Row]:
     return [["policy", *row] for row in policy.rows(r)]
 
 
+def coldstart_rows(r: dict[str, Any]) -> list[Row]:
+    rows: list[Row] = []
+    ratios, base = r["ratios_to_boto3"], r["timings"]["boto3"]
+    reference = f"import boto3 {fmt(base['wall_s'] * 1000, 0)} ms ({fmt(base['cpu_s'] * 1000, 0)} CPU)"
+    for name in r["handler_modules"]["after"]:
+        for key, label in ((f"before/{name}/ready", "before"), (f"after/{name}/init", "after, init only"),
+                           (f"after/{name}/ready", "after"), (f"after/{name}/ready+xray_sdk", "after + X-Ray SDK (option a)")):
+            if key in ratios:
+                ms = r["timings"][key]["wall_s"] * 1000
+                rows.append(["coldstart", f"{name}: {label}, ms wall", fmt(ms, 0), reference,
+                             f"{fmt(ratios[key]['wall'])} (CPU {fmt(ratios[key]['cpu'])})"])
+    lib = ratios["libraries"]
+    rows.append(["coldstart", "floor: boto3 + chalice + pydantic + Powertools imports, ms wall",
+                 fmt(r["timings"]["libraries"]["wall_s"] * 1000, 0), reference, f"{fmt(lib['wall'])} (CPU {fmt(lib['cpu'])})"])
+    bundles = r["bundles"]
+    for label, b in bundles.items():
+        ref = bundles.get("before", b)
+        rows.append(["coldstart", f"bundle {label}: MB zipped / unpacked / files (botocore)",
+                     f"{fmt(b['zipped_bytes'] / 1e6, 1)} / {fmt(b['unpacked_bytes'] / 1e6, 1)} / {b['files']} ({b['botocore_files']})",
+                     "before" if label != "before" else "-", fmt(b["zipped_bytes"] / ref["zipped_bytes"]) if label != "before" else "-"])
+    return rows
+
+
 SUMMARIES = {"intake": intake_rows, "lifecycle": lifecycle_rows, "imports": imports_rows, "engine": engine_rows, "triage_speed": triage_speed_rows,
-             "policy": policy_rows,
+             "policy": policy_rows, "coldstart": coldstart_rows,
              "triage_accuracy": triage_rows}
 
 

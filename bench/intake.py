@@ -1,6 +1,6 @@
 """Intake (issue 2): what one accepted complaint costs on the synchronous path.
 
-    python -m bench.intake [--requests 100] [--rounds 4] [--cold-runs 7] [--lifecycle-requests 30]
+    python -m bench.intake [--requests 100] [--rounds 4] [--lifecycle-requests 30]
 
 1. AWS calls per accepted ``POST /complaints`` (without and with ``Idempotency-Key``, and a
    replay of the same key), counted with botocore ``before-call`` events on the app's own
@@ -16,26 +16,20 @@
    with the real lifecycle shows the local system's end-to-end rate. Also given: the CPU time
    of the request's thread per request (moto answers on it), a ratio steadier than wall time
    when other processes load the machine.
-3. Cold start: wall time of ``python -c "import app"`` in fresh subprocesses relative to
-   ``python -c "import boto3"`` (median of N runs, the Lambda function's environment), and
-   the heaviest imports (``python -X importtime``).
+The cold start of the functions is ``bench.coldstart``'s.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import copy
 import json
 import os
-import resource
-import subprocess
-import sys
 import tempfile
 import threading
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -282,208 +276,8 @@ def _wait_quiet(system: Any, arn: str, timeout: float = 60.0) -> None:
         time.sleep(0.2)
 
 
-# -- 3. cold start --------------------------------------------------------------------------------
-RUNTIME_PROVIDED = ("boto3",)  # the Lambda Python runtime ships boto3 and what it needs
-
-
-def _closure(roots: list[str]) -> set[str]:
-    """Distributions needed by the requirement strings ``roots`` (markers and extras honoured)."""
-    from importlib import metadata
-
-    from packaging.requirements import Requirement
-
-    seen: dict[str, set[str]] = {}
-    stack = [Requirement(r) for r in roots]
-    while stack:
-        req = stack.pop()
-        key = req.name.lower().replace("_", "-")
-        extras = set(req.extras)
-        if key in seen and extras <= seen[key]:
-            continue
-        seen[key] = seen.get(key, set()) | extras
-        for text in metadata.distribution(req.name).requires or []:
-            child = Requirement(text)
-            if child.marker is None or any(child.marker.evaluate({"extra": e}) for e in (seen[key] or {""})):
-                stack.append(child)
-    return set(seen)
-
-
-def _top_levels(distribution: str) -> set[str]:
-    from importlib import metadata
-
-    names = set()
-    for file in metadata.distribution(distribution).files or []:
-        top = file.parts[0]
-        if top.endswith((".dist-info", ".pth")) or top in ("..", "__pycache__", "bin"):
-            continue
-        names.add(top)
-    return names
-
-
-@contextlib.contextmanager
-def lambda_bundle() -> Iterator[Path]:
-    """A directory laid out like the deployed function: ``app.py`` + ``chalicelib`` + the
-    packages of requirements.txt (with their dependencies) + Chalice's runtime, and the boto3
-    the Lambda runtime provides — nothing of the dev tools the venv also holds (moto, requests
-    …), which X-Ray's ``patch_all`` would otherwise import. Run with ``python -S``."""
-    from importlib import metadata
-
-    lines = (REPO / "requirements.txt").read_text(encoding="utf-8").splitlines()
-    roots = [line.split("#")[0].strip() for line in lines if line.split("#")[0].strip()]
-    distributions = _closure(roots) | _closure(list(RUNTIME_PROVIDED))
-    with tempfile.TemporaryDirectory(prefix="lambda-bundle-") as tmp:
-        root = Path(tmp)
-        for name in ("app.py", "chalicelib", ".chalice"):
-            (root / name).symlink_to(REPO / name)
-        (root / "chalice").symlink_to(Path(str(metadata.distribution("chalice").locate_file("chalice"))))
-        for dist in sorted(distributions):
-            site = Path(str(metadata.distribution(dist).locate_file("")))
-            for top in _top_levels(dist):
-                if not (root / top).exists() and (site / top).exists():
-                    (root / top).symlink_to(site / top)
-        yield root
-
-
-def lambda_environment(task_root: Path = REPO) -> dict[str, str]:
-    """What the API function's process has at cold start (template env + Lambda runtime vars)."""
-    from local import stack
-
-    account = "123456789012"
-    env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR")}
-    env |= stack.chalice_environment(REPO, "dev") | stack.expected_environment("dev", account)
-    env |= {
-        "STAGE": "dev",
-        "EMAIL_SENDER": "no-reply@complaints.example.com",
-        "AWS_REGION": "us-east-1",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_LAMBDA_FUNCTION_NAME": "complaints-dev",
-        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128",
-        "AWS_EXECUTION_ENV": "AWS_Lambda_python3.11",
-        "LAMBDA_TASK_ROOT": str(task_root),
-        "_HANDLER": "app.app",
-        "PYTHONPATH": str(task_root),
-    }
-    return env
-
-
-def _run_python(code: str, env: dict[str, str]) -> tuple[float, float]:
-    """Wall seconds and CPU seconds (user + system) of ``python -S -c code`` in a fresh process
-    in the bundle (``env["LAMBDA_TASK_ROOT"]``). The CPU time is the process's own work: it
-    hardly moves when other processes load the machine, the wall time does."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
-    subprocess.run([sys.executable, "-S", "-c", code], cwd=env["LAMBDA_TASK_ROOT"], env=env, check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    wall = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-
-
-def parse_importtime(stderr: str) -> list[tuple[int, int, str, int]]:
-    """Rows of ``-X importtime``: (self us, cumulative us, module, depth); children come before
-    their parent, one indentation step (two spaces) deeper."""
-    rows: list[tuple[int, int, str, int]] = []
-    for line in stderr.splitlines():
-        if not line.startswith("import time:") or "self [us]" in line:
-            continue
-        self_us, cumulative_us, name = line[len("import time:"):].split("|", 2)
-        depth = (len(name) - len(name.lstrip()) - 1) // 2
-        rows.append((int(self_us), int(cumulative_us), name.strip(), depth))
-    return rows
-
-
-def _importers(rows: list[tuple[int, int, str, int]], index: int) -> list[str]:
-    """The chain of modules whose import brought in ``rows[index]`` (nearest first)."""
-    depth, chain = rows[index][3], []
-    for _, _, name, d in rows[index + 1:]:
-        if d < depth:
-            chain.append(name)
-            depth = d
-    return chain
-
-
-def _via(rows: list[tuple[int, int, str, int]], package: str) -> str:
-    """How the app first reached ``package``: the importers where the package changes."""
-    index = next(i for i, r in enumerate(rows) if r[2].split(".")[0] == package)
-    steps, last = [rows[index][2]], package
-    for name in _importers(rows, index):
-        top = name.split(".")[0]
-        if top != last or name.startswith("chalicelib") or name == "app":
-            steps.append(name)
-            last = top
-    return " <- ".join(steps)
-
-
-def heaviest_imports(env: dict[str, str], top: int = 10) -> dict[str, Any]:
-    proc = subprocess.run([sys.executable, "-S", "-X", "importtime", "-c", "import app"], cwd=env["LAMBDA_TASK_ROOT"],
-                          env=env, check=True, capture_output=True, text=True)
-    rows = parse_importtime(proc.stderr)
-    by_package: Counter[str] = Counter()
-    for self_us, _, name, _ in rows:
-        by_package[name.split(".")[0]] += self_us
-    total = sum(by_package.values())
-    modules = sorted(rows, key=lambda r: r[0], reverse=True)[:top]
-    app_row = next((r for r in rows if r[2] == "app"), None)
-    direct = [(name, cumulative) for _, cumulative, name, depth in rows if depth == 1]
-    return {
-        "total_self_ms": total / 1000,
-        "app_cumulative_ms": app_row[1] / 1000 if app_row else float("nan"),
-        "modules_imported": len(rows),
-        "app_direct_imports_cumulative_ms": {n: c / 1000 for n, c in sorted(direct, key=lambda x: -x[1])[:8]},
-        "by_package_ms": {k: v / 1000 for k, v in by_package.most_common(top)},
-        "by_package_share": {k: v / total for k, v in by_package.most_common(top)},
-        "by_package_via": {k: _via(rows, k) for k, _ in by_package.most_common(top) if k not in ("app", "chalicelib")},
-        "heaviest_modules_self_ms": {name: s / 1000 for s, _, name, _ in modules},
-    }
-
-
-def measure_cold_start(runs: int) -> dict[str, Any]:
-    with lambda_bundle() as root:
-        return _cold_start(lambda_environment(root), runs, root)
-
-
-def _cold_start(env: dict[str, str], runs: int, root: Path) -> dict[str, Any]:
-    no_tracer = {**env, "POWERTOOLS_TRACE_DISABLED": "true"}
-    cases = {
-        "python": ("pass", env),
-        "boto3": ("import boto3", env),
-        "app": ("import app", env),
-        "app_tracer_disabled": ("import app", no_tracer),
-    }
-    for code, case_env in cases.values():  # compile .pyc once, as a package with bytecode would have
-        _run_python(code, case_env)
-    walls: dict[str, list[float]] = {k: [] for k in cases}
-    cpus: dict[str, list[float]] = {k: [] for k in cases}
-    for _ in range(runs):
-        for k, (code, case_env) in cases.items():  # interleaved, so drift hits all alike
-            wall, cpu = _run_python(code, case_env)
-            walls[k].append(wall)
-            cpus[k].append(cpu)
-    med = {k: median(v) for k, v in walls.items()}
-    cpu_med = {k: median(v) for k, v in cpus.items()}
-    net_app, net_boto3 = med["app"] - med["python"], med["boto3"] - med["python"]
-    return {
-        "runs": runs,
-        "median_s": med,
-        "median_cpu_s": cpu_med,
-        "walls_s": walls,
-        "cpus_s": cpus,
-        "ratio_app_to_boto3": med["app"] / med["boto3"],
-        "ratio_app_to_boto3_net_of_interpreter": net_app / net_boto3 if net_boto3 > 0 else float("nan"),
-        "ratio_app_tracer_disabled_to_boto3": med["app_tracer_disabled"] / med["boto3"],
-        "cpu_ratio_app_to_boto3": cpu_med["app"] / cpu_med["boto3"],
-        "cpu_ratio_app_tracer_disabled_to_boto3": cpu_med["app_tracer_disabled"] / cpu_med["boto3"],
-        "tracer_share_of_app": (med["app"] - med["app_tracer_disabled"]) / med["app"],
-        "tracer_share_of_app_cpu": (cpu_med["app"] - cpu_med["app_tracer_disabled"]) / cpu_med["app"],
-        "importtime": heaviest_imports(env),
-        "environment": sorted(env),
-        "bundle": sorted(p.name for p in root.iterdir()),
-    }
-
-
 # -- the benchmark --------------------------------------------------------------------------------
-def run(requests: int = 100, rounds: int = 4, cold_runs: int = 7, call_samples: int = 20,
-        lifecycle_requests: int = 30) -> dict[str, Any]:
+def run(requests: int = 100, rounds: int = 4, call_samples: int = 20, lifecycle_requests: int = 30) -> dict[str, Any]:
     from local.runtime import LocalSystem
 
     phases: dict[str, float] = {}
@@ -495,8 +289,6 @@ def run(requests: int = 100, rounds: int = 4, cold_runs: int = 7, call_samples: 
         phases[name] = now - mark
         mark = now
 
-    cold = measure_cold_start(cold_runs)
-    phase("cold_start")
     with tempfile.TemporaryDirectory() as tmp, quiet():
         system = LocalSystem(port=0, aws_port=0, time_scale=1.0, secret_path=Path(tmp) / "secret")
         with system, cheap_transaction_rollback():
@@ -514,11 +306,11 @@ def run(requests: int = 100, rounds: int = 4, cold_runs: int = 7, call_samples: 
             throughput = measure_throughput(system, api, requests, rounds, item, lifecycle_requests)
             phase("throughput")
         phase("stop")
-    return {"calls": calls, "throughput": throughput, "cold_start": cold, "phases_s": phases}
+    return {"calls": calls, "throughput": throughput, "phases_s": phases}
 
 
 def report(result: dict[str, Any]) -> str:
-    calls, tp, cold = result["calls"], result["throughput"], result["cold_start"]
+    calls, tp = result["calls"], result["throughput"]
     lines = ["== intake: AWS calls per accepted POST /complaints (request thread, app's clients)"]
     rows = []
     for name, v in calls["variants"].items():
@@ -534,24 +326,6 @@ def report(result: dict[str, Any]) -> str:
     rows = [[k, fmt(v, 0), fmt(tp["ratio_to_put_item"][k], 3), fmt(tp["cpu_ms_per_request"][k], 2),
              fmt(tp["cpu_ratio_to_put_item"][k], 3)] for k, v in tp["rps"].items()]
     lines.append(table(rows, ["path", "req/s", "ratio to put_item", "CPU ms/req", "ratio (CPU)"]))
-    lines.append("")
-    med = cold["median_s"]
-    lines.append(f"== cold start: fresh `python -c` (median of {cold['runs']}, Lambda environment)")
-    cpu = cold["median_cpu_s"]
-    lines.append(table([[k, fmt(v * 1000, 0), fmt(cpu[k] * 1000, 0)] for k, v in med.items()], ["import", "wall ms", "CPU ms"]))
-    lines.append(f"  app / boto3 = {fmt(cold['ratio_app_to_boto3'])} wall, {fmt(cold['cpu_ratio_app_to_boto3'])} CPU "
-                 f"(wall net of the bare interpreter: {fmt(cold['ratio_app_to_boto3_net_of_interpreter'])}); "
-                 f"with POWERTOOLS_TRACE_DISABLED: {fmt(cold['ratio_app_tracer_disabled_to_boto3'])} wall, "
-                 f"{fmt(cold['cpu_ratio_app_tracer_disabled_to_boto3'])} CPU; the Tracer is "
-                 f"{cold['tracer_share_of_app_cpu']:.0%} of the app's import CPU ({cold['tracer_share_of_app']:.0%} wall)")
-    imp = cold["importtime"]
-    lines.append(f"  -X importtime: {imp['modules_imported']} modules, {fmt(imp['total_self_ms'], 0)} ms self time "
-                 f"(`import app` cumulative {fmt(imp['app_cumulative_ms'], 0)} ms); heaviest packages (self time):")
-    for k, ms in imp["by_package_ms"].items():
-        via = imp["by_package_via"].get(k, "")
-        lines.append(f"    {k:24s} {fmt(ms, 1):>7s} ms  {imp['by_package_share'][k]:5.1%}  {via}")
-    lines.append("  heaviest modules (self):")
-    lines += [f"    {k:44s} {fmt(ms, 1):>7s} ms" for k, ms in list(imp["heaviest_modules_self_ms"].items())[:6]]
     return "\n".join(lines)
 
 
@@ -559,10 +333,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.intake", description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=100)
     parser.add_argument("--rounds", type=int, default=4)
-    parser.add_argument("--cold-runs", type=int, default=7)
     parser.add_argument("--lifecycle-requests", type=int, default=30)
     args = parser.parse_args(argv)
-    result = run(args.requests, args.rounds, args.cold_runs, lifecycle_requests=args.lifecycle_requests)
+    result = run(args.requests, args.rounds, lifecycle_requests=args.lifecycle_requests)
     print(report(result))
     print(f"\nwritten: {write_result(NAME, result).relative_to(REPO)}")
     return 0

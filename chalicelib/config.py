@@ -74,6 +74,12 @@ _ENV = {
 }
 
 
+def in_lambda() -> bool:
+    """Whether this process is a Lambda function (the runtime sets ``AWS_LAMBDA_FUNCTION_NAME``;
+    tests, the local system and the CLIs do not)."""
+    return bool(os.environ.get("AWS_LAMBDA_FUNCTION_NAME"))
+
+
 @cache
 def settings() -> Settings:
     """The process-wide settings (``settings.cache_clear()`` after changing the environment)."""

@@ -1,6 +1,9 @@
 """HTTP plumbing for the Chalice routes: identity from the authorizer's claims, JSON bodies
 validated into pydantic models, and every error in the docs/api.md shape with the right status.
-Knows Chalice's request/response objects; knows nothing of the domain rules."""
+Knows Chalice's request/response objects; knows nothing of the domain rules.
+
+``app.py`` imports this module in every function, so it imports the domain (the caller model,
+the exceptions it maps to statuses) only when a request needs it."""
 
 from __future__ import annotations
 
@@ -8,19 +11,17 @@ import functools
 import json
 from collections.abc import Callable, Iterable
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from chalice import Response
 from chalice.app import CORSConfig
 from pydantic import BaseModel, ValidationError
 
-from chalicelib.adapters.ports import BadCursor, WorkflowUnavailable
-from chalicelib.changes import KeptChanging, NotFound
 from chalicelib.config import settings
-from chalicelib.intake import IdempotencyConflict
-from chalicelib.lifecycle import ActionNotAllowed
-from chalicelib.models import Caller
 from chalicelib.observability import logger
+
+if TYPE_CHECKING:
+    from chalicelib.models import Caller
 
 M = TypeVar("M", bound=BaseModel)
 STAFF = ("agents", "supervisors")
@@ -86,6 +87,8 @@ def caller_of(request: Any) -> Caller:
     username = claims.get("cognito:username") or claims.get("username")
     if not username:
         raise HttpError(401, "unauthorized", "a valid bearer token is required")
+    from chalicelib.models import Caller
+
     return Caller(username=str(username), groups=_groups(claims.get("cognito:groups")))
 
 
@@ -141,6 +144,11 @@ def limit_param(request: Any, default: int, maximum: int = 100) -> tuple[int, st
 def handled(view: Callable[..., Response]) -> Callable[..., Response]:
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Response:
+        from chalicelib.adapters.ports import BadCursor, WorkflowUnavailable
+        from chalicelib.changes import KeptChanging, NotFound
+        from chalicelib.intake import IdempotencyConflict
+        from chalicelib.lifecycle import ActionNotAllowed
+
         try:
             return view(*args, **kwargs)
         except HttpError as err:

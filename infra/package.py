@@ -1,5 +1,8 @@
 """``python -m infra package --stage dev``: the deployable template and bundle in ``build/<stage>/``.
 
+0. Before anything is built: the ``ServiceLevelPolicy`` of every state machine is validated
+   (:func:`check_policies`), so an invalid ops edit never reaches a template — the build
+   stops with the keys named.
 1. A staging copy of the Chalice project (``app.py``, ``chalicelib/``, ``requirements.txt``)
    in ``build/.staging/`` with a generated ``.chalice/config.json``: the checked-in one plus
    ``manage_iam_role: false``, so Chalice writes no role of its own (its default role has
@@ -11,10 +14,15 @@
    (a subprocess: Chalice imports ``app.py``), which writes ``sam.json`` and ``deployment.zip``.
 4. The console's origin bound into the CORS answers Chalice wrote (:mod:`infra.console`), and
    the console's release built into ``build/<stage>/console/`` (:func:`console.site.build`).
-0. Before anything is built: the ``ServiceLevelPolicy`` of every state machine is validated
-   (:func:`check_policies`), so an invalid ops edit never reaches a template — the build
-   stops with the keys named.
-5. Checks on the result: no placeholder left (authorizer ARN, role ARN, console origin), every
+5. The bundle made lean and ready to run (:func:`finish_bundle`): the distributions the
+   Lambda runtime provides (``RUNTIME_PROVIDED``: boto3 and what it needs) are taken out — a
+   copy in the zip would shadow the runtime's and cost upload and cold-start time —, so are
+   the parts of bundled distributions no function runs (``TRIMMED``: other countries'
+   holiday calendars, Powertools' event handler), and every
+   module gets its bytecode, compiled for the runtime's Python with unchecked-hash pycs: the
+   function's code directory is read-only, so without them every cold start would compile
+   every module it imports from source.
+6. Checks on the result: no placeholder left (authorizer ARN, role ARN, console origin), every
    function has the role of its own, every resource a type (a patch that missed its target
    would not).
 
@@ -28,8 +36,10 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
+import zipfile
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from chalicelib.config import USER_POOL_ARN_PLACEHOLDER
@@ -47,10 +57,37 @@ STAGES = ("dev", "prod")
 PLACEHOLDER_ROLE_ARN = "arn:aws:iam::000000000000:role/replaced-by-infra-merge-template"
 PROJECT_FILES = ("app.py", "requirements.txt")
 PROJECT_DIRS = ("chalicelib",)
+# What the Lambda Python runtime ships: boto3 and its dependencies, distribution -> import
+# names. The bundle must not carry them (a copy would shadow the runtime's; bench/coldstart.py
+# lays out the runtime from the same table).
+RUNTIME_PROVIDED: dict[str, tuple[str, ...]] = {
+    "boto3": ("boto3",), "botocore": ("botocore",), "s3transfer": ("s3transfer",), "jmespath": ("jmespath",),
+    "python-dateutil": ("dateutil",), "six": ("six",), "urllib3": ("urllib3",),
+}
+LAMBDA_TASK_ROOT = "/var/task"  # where Lambda unpacks the bundle: the path tracebacks show
 
 
 class PackageError(RuntimeError):
     """The build did not produce a template we would deploy."""
+
+# Parts of bundled distributions no function runs, each package directory -> the modules it
+# keeps (their file names) and the text its ``__init__.py`` is rewritten to (these ``__init__``s
+# import every sibling they list). The test of the unpacked bundle imports every handler and
+# every chalicelib module, and computes China's calendar, from what is left.
+# - ``holidays`` ships every country, its financial markets and their translations (~4 MB of
+#   the zip): the policy supports ``holidays: "CN"`` only (chalicelib/policy/official.py).
+# - Powertools' event handler (~0.7 MB) is a router: Chalice routes here; Powertools itself
+#   imports one helper from it (``openapi.compat._model_dump`` for pydantic in its JSON).
+# - Powertools utilities the code does not use.
+TRIMMED: dict[str, tuple[frozenset[str], str]] = {
+    "holidays/countries": (frozenset({"china.py"}), "from holidays.countries.china import China, CN, CHN\n"),
+    "holidays/financial": (frozenset(), ""),
+    "aws_lambda_powertools/event_handler": (frozenset(), ""),
+    "aws_lambda_powertools/event_handler/openapi": (frozenset({"compat.py", "types.py"}), ""),
+}
+DROPPED_DIRECTORIES = tuple(f"aws_lambda_powertools/utilities/{name}/" for name in (
+    "auth_alpha", "circuit_breaker", "data_masking", "feature_flags", "kafka", "parameters", "streaming", "validation"))
+HOLIDAY_LOCALE_KEPT = "CN.mo"
 
 
 @dataclass(frozen=True)
@@ -133,8 +170,17 @@ def package(stage: str, out_dir: Path | None = None, *, work_dir: Path | None = 
     template_path.write_text(json.dumps(bound, indent=2, ensure_ascii=False), encoding="utf-8")
     release = site.build(out_dir / "console")
     result = Package(stage, out_dir, template_path, out_dir / "deployment.zip", release.directory)
-    check(result.template())
+    template = result.template()
+    check(template)
+    finish_bundle(result.bundle_path, _runtime_of(template))
     return result
+
+
+def _runtime_of(template: dict[str, Any]) -> str:
+    runtimes = {r["Properties"].get("Runtime") for r in template["Resources"].values() if r.get("Type") == "AWS::Serverless::Function"}
+    if len(runtimes) != 1:
+        raise PackageError(f"the functions run on {sorted(map(str, runtimes))}, expected one runtime")
+    return str(runtimes.pop())
 
 
 def _prune_wheel_cache(staging: Path) -> None:
@@ -182,3 +228,76 @@ def _merged_intrinsics(node: Any, path: str = "") -> list[tuple[str, list[str]]]
         for i, value in enumerate(node):
             found += _merged_intrinsics(value, f"{path}/{i}")
     return found
+
+
+# -- the bundle ---------------------------------------------------------------------------------
+def _distribution_of(directory: str) -> str | None:
+    """``botocore-1.44.8.dist-info`` -> ``botocore``; None for a directory that is not metadata."""
+    if not directory.endswith((".dist-info", ".data")):
+        return None
+    return directory.rsplit(".", 1)[0].rsplit("-", 1)[0].lower().replace("_", "-")
+
+
+def is_runtime_provided(path: str) -> bool:
+    """Whether ``path`` (in the zip) belongs to a distribution of ``RUNTIME_PROVIDED``."""
+    top = PurePosixPath(path).parts[0]
+    imports = {name for names in RUNTIME_PROVIDED.values() for name in names}
+    return top.removesuffix(".py") in imports or _distribution_of(top) in RUNTIME_PROVIDED
+
+
+def is_trimmed(path: str) -> bool:
+    """Whether ``path`` (in the zip) is a part of a bundled distribution that no function runs
+    (``TRIMMED``, ``DROPPED_DIRECTORIES``, translations of other countries' holidays)."""
+    posix = PurePosixPath(path)
+    if path.startswith(DROPPED_DIRECTORIES):
+        return True
+    if posix.parts[:2] == ("holidays", "locale"):
+        return posix.name != HOLIDAY_LOCALE_KEPT
+    for package, (kept, _) in TRIMMED.items():
+        inside = PurePosixPath(package)
+        if posix.parent == inside:
+            return posix.name not in kept | {"__init__.py"}
+        if inside in posix.parents and not any(str(posix).startswith(f"{other}/") for other in TRIMMED
+                                               if other != package and other.startswith(f"{package}/")):
+            return True  # a subpackage of a trimmed package that keeps nothing of its own
+    return False
+
+
+def finish_bundle(bundle: Path, runtime: str) -> None:
+    """Rewrite ``bundle`` without the runtime's distributions and with the bytecode of every
+    module, compiled by this interpreter, which must be the runtime's Python."""
+    here = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    if runtime != here:
+        raise PackageError(f"the functions run on {runtime} but the bundle is built with {here}: build with {runtime}")
+    with tempfile.TemporaryDirectory(prefix="bundle-") as tmp:
+        root = Path(tmp)
+        with zipfile.ZipFile(bundle) as original:
+            kept = [info for info in original.infolist() if not info.is_dir() and not is_runtime_provided(info.filename)
+                    and not is_trimmed(info.filename)]
+            for info in kept:
+                original.extract(info, root)
+        for package, (_, init) in TRIMMED.items():
+            if (root / package / "__init__.py").exists():
+                (root / package / "__init__.py").write_text(init, encoding="utf-8")
+        # no_debug_ranges: tracebacks keep file and line, not the ^^^ under the expression;
+        # the bytecode is ~8 % smaller (upload, unzip and unmarshal at cold start)
+        compiled = subprocess.run([sys.executable, "-X", "no_debug_ranges", "-m", "compileall", "-q", "--invalidation-mode",
+                                   "unchecked-hash", "-s", str(root), "-p", LAMBDA_TASK_ROOT, str(root)],
+                                  capture_output=True, text=True, check=False)
+        if compiled.returncode != 0:
+            raise PackageError(f"a module of the bundle does not compile:\n{compiled.stdout[-2000:]}")
+        written = bundle.with_name(bundle.name + ".tmp")
+        with zipfile.ZipFile(written, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as lean:
+            for info in kept:  # in the original order, with the original dates and permissions
+                lean.writestr(_entry(info.filename, info), (root / info.filename).read_bytes())
+                source = PurePosixPath(info.filename)
+                if source.suffix == ".py":
+                    pyc = source.parent / "__pycache__" / f"{source.stem}.{sys.implementation.cache_tag}.pyc"
+                    lean.writestr(_entry(str(pyc), info), (root / pyc).read_bytes())
+        written.replace(bundle)
+
+
+def _entry(name: str, like: zipfile.ZipInfo) -> zipfile.ZipInfo:
+    entry = zipfile.ZipInfo(name, date_time=like.date_time)
+    entry.external_attr, entry.compress_type = like.external_attr, zipfile.ZIP_DEFLATED
+    return entry

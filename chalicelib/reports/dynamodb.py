@@ -25,7 +25,7 @@ from chalicelib.adapters.layout import TICKET_SK
 from chalicelib.adapters.store import ticket_from
 from chalicelib.clock import iso
 from chalicelib.clock import now as system_now
-from chalicelib.observability import logger
+from chalicelib.observability import error_fields, logger
 from chalicelib.reports.aggregates import (
     ApplyStats,
     Change,
@@ -66,7 +66,7 @@ def changes_of(records: Iterable[dict[str, Any]]) -> tuple[list[Change], list[st
             try:
                 ticket = ticket_from(data["NewImage"])
             except (KeyError, ValidationError, ValueError, TypeError) as exc:
-                logger.error("unreadable ticket image in the stream", complaint_id=complaint_id, error=str(exc))
+                logger.error("unreadable ticket image in the stream", complaint_id=complaint_id, **error_fields(exc))
                 poison.append(sequence)
                 continue
             change = change_of(ticket, first)

@@ -10,12 +10,17 @@ from __future__ import annotations
 
 import ast
 import copy
+import importlib.util
 import json
+import os
 import re
+import subprocess
+import sys
 import warnings
 import zipfile
 from collections.abc import Iterator
-from pathlib import Path
+from importlib import metadata
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import boto3
@@ -28,8 +33,19 @@ from samtranslator.translator.translator import Translator
 
 from chalicelib.config import _ENV, USER_POOL_ARN_PLACEHOLDER
 from chalicelib.observability import NAMESPACE
+from chalicelib.policy.official import official_year
 from infra import deploy, iam, monitoring
-from infra.package import STAGES, Package, PackageError, check, check_policies, package
+from infra.package import (
+    RUNTIME_PROVIDED,
+    STAGES,
+    Package,
+    PackageError,
+    check,
+    check_policies,
+    finish_bundle,
+    is_runtime_provided,
+    package,
+)
 from infra.resources import (
     ASL_FUNCTION_PLACEHOLDERS,
     FUNCTION_IDS,
@@ -128,12 +144,86 @@ def test_package_writes_the_template_and_a_lambda_bundle(built: Package) -> None
     assert {"app.py", "chalicelib/config.py", "chalicelib/triage/rules.toml", "chalice/app.py"} <= files
     assert any(f.startswith("aws_lambda_powertools/") for f in files)
     assert any(f.startswith("pydantic_core/") and f.endswith("x86_64-linux-gnu.so") for f in files)
-    assert not any("__pycache__" in f for f in files)
     # And the template is Chalice's SAM template with our resources merged in
     template = built.template()
     assert template["Transform"] == "AWS::Serverless-2016-10-31"
     assert USER_POOL_ARN_PLACEHOLDER not in json.dumps(template)
     assert "DefaultRole" not in template["Resources"]  # Chalice's catch-all role is not generated
+
+
+def test_the_bundle_holds_nothing_the_lambda_runtime_provides_and_fits_in_6_mb(built: Package) -> None:
+    with zipfile.ZipFile(built.bundle_path) as bundle:
+        tops = {PurePosixPath(name).parts[0] for name in bundle.namelist()}
+    shipped = {re.split(r"[-.]", top)[0].lower() for top in tops}
+    assert not shipped & {"boto3", "botocore", "s3transfer", "jmespath", "dateutil", "python_dateutil", "six", "urllib3"}
+    assert not shipped & {"aws_xray_sdk", "wrapt"}  # no tracer SDK either (option b: Lambda and Step Functions tracing)
+    assert built.bundle_path.stat().st_size <= 6_000_000
+
+
+def test_every_module_of_the_bundle_has_bytecode_of_its_own_source_for_the_runtime(built: Package) -> None:
+    # Lambda's code directory is read-only: without bytecode in the zip every cold start compiles every module
+    with zipfile.ZipFile(built.bundle_path) as bundle:
+        names = set(bundle.namelist())
+        sources = sorted(n for n in names if n.endswith(".py"))
+        assert len(sources) > 400 and {"app.py", "chalicelib/coldstart.py", "pydantic/main.py"} <= set(sources)
+        for source in sources:
+            path = PurePosixPath(source)
+            pyc = str(path.parent / "__pycache__" / f"{path.stem}.{sys.implementation.cache_tag}.pyc")
+            assert pyc in names, source
+        for source in ("app.py", "chalicelib/adapters/store.py", "pydantic/main.py"):
+            path = PurePosixPath(source)
+            header = bundle.read(str(path.parent / "__pycache__" / f"{path.stem}.{sys.implementation.cache_tag}.pyc"))[:16]
+            assert header[:4] == importlib.util.MAGIC_NUMBER
+            assert int.from_bytes(header[4:8], "little") == 0b01  # hash-based, not checked against the source
+            assert header[8:16] == importlib.util.source_hash(bundle.read(source))  # compiled from the bundled source
+
+
+def test_every_function_starts_from_the_bundle_on_the_runtimes_boto3(built: Package, tmp_path: Path) -> None:
+    # Given the bundle unpacked as Lambda does, next to a runtime holding only boto3 and what it needs
+    with zipfile.ZipFile(built.bundle_path) as bundle:
+        bundle.extractall(tmp_path / "task")
+    runtime = tmp_path / "runtime"
+    runtime.mkdir()
+    for distribution, imports in RUNTIME_PROVIDED.items():
+        site = Path(str(metadata.distribution(distribution).locate_file("")))
+        for name in imports:
+            for candidate in (site / name, site / f"{name}.py"):
+                if candidate.exists():
+                    (runtime / candidate.name).symlink_to(candidate)
+    modules = sorted(p.relative_to(tmp_path / "task").with_suffix("").as_posix().replace("/", ".")
+                     for p in (tmp_path / "task" / "chalicelib").rglob("*.py") if p.name != "__init__.py")
+    for logical_id in FUNCTION_IDS.values():
+        props = built.template()["Resources"][logical_id]["Properties"]
+        module, attribute = props["Handler"].rsplit(".", 1)
+        code = (f"import sys, {module}; getattr({module}, {attribute!r}); import boto3, " + ", ".join(modules)
+                + "; print(sorted(m for m in sys.modules if m.startswith(('aws_xray_sdk', 'wrapt'))))")
+        env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": f"{tmp_path / 'task'}{os.pathsep}{runtime}",
+               "PYTHONDONTWRITEBYTECODE": "1", "AWS_DEFAULT_REGION": REGION, "AWS_LAMBDA_FUNCTION_NAME": logical_id,
+               "AWS_EXECUTION_ENV": "AWS_Lambda_python3.11", "LAMBDA_TASK_ROOT": str(tmp_path / "task")}
+        # When the function's handler and every module of chalicelib are imported with the Lambda environment
+        proc = subprocess.run([sys.executable, "-S", "-c", code], cwd=tmp_path / "task", env=env, capture_output=True, text=True, check=False)
+        # Then they are all there, and no X-Ray SDK was loaded
+        assert proc.returncode == 0, (logical_id, proc.stderr[-3000:])
+        assert proc.stdout.strip() == "[]", logical_id
+    # And mainland China's official calendar, the only one the trimmed ``holidays`` keeps,
+    # gives from the bundle what the full library gives here (Golden Week 2026, make-up days)
+    calendar = ("import json; from chalicelib.policy.official import official_year; y = official_year(2026); "
+                "print(json.dumps([sorted(map(str, y.days_off)), sorted(map(str, y.workdays))]))")
+    proc = subprocess.run([sys.executable, "-S", "-c", calendar], cwd=tmp_path / "task", env=env, capture_output=True,
+                          text=True, check=False)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    full = official_year(2026)
+    assert json.loads(proc.stdout) == [sorted(map(str, full.days_off)), sorted(map(str, full.workdays))]
+    assert "2026-10-01" in json.loads(proc.stdout)[0] and full.workdays
+    # And what Powertools keeps of its trimmed event handler still serialises a pydantic model
+    # (its JSON encoder, for a model in a log line or an idempotency record)
+    encoder = ("import json, pydantic; from aws_lambda_powertools.shared.json_encoder import Encoder\n"
+               "class M(pydantic.BaseModel):\n    a: int = 1\nprint(json.dumps(M(), cls=Encoder))")
+    proc = subprocess.run([sys.executable, "-S", "-c", encoder], cwd=tmp_path / "task", env=env, capture_output=True,
+                          text=True, check=False)
+    assert (proc.returncode, proc.stdout.strip()) == (0, '{"a": 1}'), proc.stderr[-3000:]
+    assert not any(name.startswith("holidays/countries/") and not name.endswith(("china.py", "__init__.py", ".pyc"))
+                   for name in zipfile.ZipFile(built.bundle_path).namelist())
 
 
 def test_cfn_lint_finds_no_errors_in_the_sam_template(template: dict[str, Any]) -> None:
@@ -551,6 +641,25 @@ def test_prod_keeps_data_and_users_and_personal_data_out_of_logs(template: dict[
     assert (pool["Properties"]["DeletionProtection"] == "ACTIVE") is prod
     assert (pool["DeletionPolicy"] == "Retain") is prod
     assert machine["IncludeExecutionData"] is not prod
+
+
+def test_runtime_provided_files_are_recognised_by_package_and_metadata_directory() -> None:
+    provided = ["botocore/client.py", "botocore-1.44.8.dist-info/RECORD", "python_dateutil-2.9.0.post0.dist-info/METADATA",
+                "dateutil/tz/tz.py", "six.py", "urllib3/__init__.py", "jmespath-1.1.0.data/scripts/jp.py", "boto3/session.py"]
+    kept = ["app.py", "chalicelib/adapters/store.py", "pydantic/main.py", "botocore_extras/x.py", "sixth.py", "typing_extensions.py",
+            "aws_lambda_powertools-3.37.0.dist-info/RECORD"]
+    assert [n for n in provided + kept if is_runtime_provided(n)] == provided
+
+
+def test_the_bundle_is_only_finished_by_the_python_of_the_runtime(tmp_path: Path) -> None:
+    bundle = tmp_path / "deployment.zip"
+    with zipfile.ZipFile(bundle, "w") as z:
+        z.writestr("app.py", "x = 1\n")
+    with pytest.raises(PackageError, match=r"build with python3\.12"):
+        finish_bundle(bundle, "python3.12")
+    finish_bundle(bundle, f"python{sys.version_info.major}.{sys.version_info.minor}")
+    with zipfile.ZipFile(bundle) as z:
+        assert z.namelist() == ["app.py", f"__pycache__/app.{sys.implementation.cache_tag}.pyc"]
 
 
 def test_package_check_rejects_what_a_missed_merge_would_leave(template: dict[str, Any]) -> None:

@@ -13,7 +13,7 @@ from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 from moto import mock_aws
 
-from bench import imports, intake, lifecycle
+from bench import coldstart, imports, lifecycle
 from bench._support import CallCounter, cheap_transaction_rollback
 
 
@@ -129,11 +129,28 @@ import time:         5 |        165 | app
 
 
 def test_importtime_rows_keep_the_tree_and_name_who_brought_a_package_in() -> None:
-    rows = intake.parse_importtime(IMPORTTIME)
+    rows = coldstart.parse_importtime(IMPORTTIME)
     assert [(r[2], r[3]) for r in rows] == [("charset_normalizer.api", 3), ("requests.compat", 2),
                                            ("chalicelib.observability", 1), ("app", 0)]
-    assert intake._via(rows, "charset_normalizer") == (
+    assert coldstart._via(rows, "charset_normalizer") == (
         "charset_normalizer.api <- requests.compat <- chalicelib.observability <- app")
+
+
+def test_the_cold_start_bench_finds_what_each_handler_imports_in_app_py() -> None:
+    modules = coldstart.handler_imports((coldstart.REPO / "app.py").read_text(encoding="utf-8"), coldstart.REPO)
+    assert modules["lifecycle_step"] == ("chalicelib.steps",)
+    assert modules["notify"] == ("chalicelib.notify",)
+    assert modules["import_batch"] == ("chalicelib.importer",)
+    assert modules["analytics"] == ("chalicelib.reports.handlers",)
+    assert {"chalicelib.intake", "chalicelib.queries", "chalicelib.actions", "chalicelib.models",
+            "chalicelib.reports.handlers"} <= set(modules["api_handler"])
+    assert not {"chalicelib.steps", "chalicelib.importer", "chalicelib.notify"} & set(modules["api_handler"])
+
+
+def test_the_cold_start_bench_sees_template_values_as_the_function_would() -> None:
+    assert coldstart._placeholder({"Fn::Sub": "complaints-${Stage}-x-${AWS::Region}"}) == "complaints-Stage-x-us-east-1"
+    assert coldstart._placeholder({"Ref": "TicketsTable"}) == "TicketsTable"
+    assert coldstart._placeholder(128) == "128"
 
 
 def test_the_policy_benchmarks_minute_walk_reference_gives_the_calendars_due_time() -> None:
