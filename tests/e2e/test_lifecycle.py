@@ -72,7 +72,7 @@ def test_p1_safety_complaint_nobody_touches_climbs_the_ladder(local_system: Any,
     assert "team:logistics" not in alerts and "team:service" not in alerts
     # the customer sees the voucher, never the escalations
     seen = timeline(customer_view(sys, cid, "C-P1"))
-    assert "escalated" not in seen and "triaged" not in seen and "voucher_issued" in seen
+    assert "escalated" not in seen and "triaged" not in seen and "at_risk" not in seen and "voucher_issued" in seen
     # contact stops the first-contact clock: no more first-contact escalations
     assert act(sys, cid, "contact", {"note": "called, apologised"}).status == 200
     stopped = staff_view(sys, cid)

@@ -303,3 +303,30 @@ def test_a_record_far_past_due_catches_up_in_one_step_and_a_ten_year_old_one_is_
     # the catch-up step and its ~13 messages are ~110 history events (issue 12 saw 9,177 for a
     # year-2000 record before the ladder caught up in one step); each later repeat adds ~20
     assert len(history["events"]) < 150 + 30 * repeats
+
+
+def test_an_unanswered_pause_expires_and_the_clock_runs_again(local_system: Any, tmp_path: Path,
+                                                             inbox: AlertInbox) -> None:
+    sys = local_system
+
+    def short_pause(asl: dict[str, Any]) -> None:
+        roomy_windows(asl)
+        policy(asl)["follow_up"]["pending_timeout_s"] = 2 * 3600  # 2 SLA hours: 2 s here
+
+    with rolled_out(sys, tmp_path, short_pause):
+        cid = file_complaint(sys, "C-SILENT", category="after_sales", description="退货申请一直没人审核")
+        wait_status(sys, cid, "awaiting_contact")
+    assert act(sys, cid, "contact", {}).status == 200
+    assert act(sys, cid, "pause", {"note": "need the order screenshot"}).status == 200
+    paused = staff_view(sys, cid)
+    left = paused["clocks"]["resolution"]["remaining_s"]
+    # When nobody answers for pending_timeout_s, Then it resumes by itself with its time left
+    view = wait_event(sys, cid, "pause_expired", timeout=30)
+    assert view["status"] == "in_progress" and view["pause"] is None
+    (expired,) = [e for e in view["timeline"] if e["type"] == "pause_expired"]
+    assert expired["internal"] is True
+    assert parse(expired["at"]) - parse(paused["pause"]["at"]) >= timedelta(hours=2)
+    assert parse(expired["detail"]["resolution_due"]) == parse(expired["at"]) + timedelta(seconds=left)
+    assert "pause_expired" not in timeline(customer_view(sys, cid, "C-SILENT"))
+    alerts = sys.wait_for(lambda: (a := inbox.about(cid)) and a.get("team:service") and a)
+    assert any("without a reply" in a for a in alerts["team:service"])
