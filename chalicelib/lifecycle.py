@@ -353,12 +353,14 @@ def retriage(ticket: Ticket, actor: str, category: str | None, severity: str | N
     before = {"category": t.category, "severity": t.severity, "team": t.team}
     new_category, new_severity = category or t.category, severity or t.severity
     assert new_severity is not None  # triaged: checked above
+    old_clocks = SlaClocks(_policy(t), t.team)  # the working time used, in the old hours and calendar
+    used = {name: old_clocks.used_s(clock, now) for name, clock in t.running_clocks().items()}
     t.category, t.severity, t.team = new_category, new_severity, team
     t.category_source = "staff" if category else t.category_source
     sla = _clocks(out)
-    if new_severity != before["severity"]:
+    if new_severity != before["severity"] or team != before["team"]:
         for name, clock in t.running_clocks().items():
-            sla.retime(clock, name, new_severity, now)
+            sla.retime(clock, name, new_severity, used[name], now)
     after = {"category": t.category, "severity": t.severity, "team": t.team}
     t.updated_at = now
     out.event(now, "retriaged", actor, **{"from": before, "to": after}, reason=reason)

@@ -87,7 +87,7 @@ class SlaClocks:
     def stop(self, clock: Clock, now: datetime) -> None:
         clock.spent_s = self.used_s(clock, now)
         clock.stopped_at = now
-        clock.at_risk_at = None
+        clock.at_risk_at, clock.paused_at, clock.remaining_s = None, None, None
 
     def reopened(self, old: Clock, now: datetime) -> Clock:
         """The resolution clock of a reopened complaint: one level higher than it was (the
@@ -116,13 +116,13 @@ class SlaClocks:
                 self._set_at_risk(clock, now)
 
     # -- re-triage -----------------------------------------------------------------------------
-    def retime(self, clock: Clock, name: str, severity: str, now: datetime) -> None:
-        """The new severity's window and hours for a running clock that keeps its start and
-        the working time it has used. Not yet breached: the rest of the new window from now
-        (due now — a breach at once — when it is already used up). Already breached: it stays
-        on its level and deadline; the new window times the levels that follow."""
+    def retime(self, clock: Clock, name: str, severity: str, used: int, now: datetime) -> None:
+        """The new severity's window and hours (and this owning team's calendar) for a running
+        clock that keeps its start and the working time it has ``used`` (counted in its old
+        hours and calendar). Not yet breached: the rest of the new window from now (due now —
+        a breach at once — when it is already used up). Already breached: it stays on its
+        level and deadline; the new window times the levels that follow."""
         sev = self.policy.severity(severity)
-        used = self.used_s(clock, now)
         clock.window_s = sev.first_contact_s if name == "first_contact" else sev.resolution_s
         clock.hours = sev.hours
         if clock.level > 0:

@@ -146,7 +146,9 @@ def test_retriage_moves_the_team_keeps_the_time_and_stores_the_correction(fakes:
     assert before is not None and before.team == "logistics"
     ticket = actions.retriage(fakes.services, cid, AGENT, TriageIn(category="counterfeit", reason="fake cup"))
     assert (ticket.category, ticket.team, ticket.severity) == ("counterfeit", "product", before.severity)
-    assert ticket.clocks == before.clocks  # same severity: the clocks do not move
+    for name, clock in ticket.clocks.items():  # same severity, 24x7: the clocks do not move
+        assert (clock.due, clock.at_risk_at, clock.started_at) == (
+            before.clocks[name].due, before.clocks[name].at_risk_at, before.clocks[name].started_at)
     (correction,) = fakes.store.corrections_between(fakes.clock.now - timedelta(hours=1), fakes.clock.now + timedelta(seconds=1))
     assert (correction.predicted_team, correction.corrected_team, correction.actor) == ("logistics", "product", "agent:A-7")
     assert correction.text == before.complaint.description

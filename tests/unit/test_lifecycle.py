@@ -331,6 +331,20 @@ def test_retriage_keeps_the_working_time_already_spent() -> None:
     assert types(out) == ["retriaged"]
 
 
+def test_retriage_to_another_team_moves_a_business_hours_clock_onto_its_calendar() -> None:
+    # P3 on business hours, 2 h to first contact; received Friday 2026-11-27 17:00 Shanghai by
+    # product (Mon-Fri 09:00-18:00), re-triaged at 17:30 to service (every day 09:00-21:00)
+    friday = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
+    t = triaged(edited(business_p3), "P3", raised_at=friday, now=friday, team="product")
+    assert t.clocks["first_contact"].due == datetime(2026, 11, 30, 2, 0, tzinfo=UTC)  # Monday 10:00
+    out = lifecycle.retriage(t, "agent:A", "after_sales", None, "service", "a service question",
+                             friday + timedelta(minutes=30))
+    # 30 working minutes used on product's calendar; the 90 left run on service's: Friday 19:00
+    fc = out.ticket.clocks["first_contact"]
+    assert fc.spent_s == 1800 and fc.due == datetime(2026, 11, 27, 11, 0, tzinfo=UTC)
+    assert out.ticket.team == "service" and fc.started_at == friday
+
+
 def test_retriage_is_refused_on_a_closed_complaint() -> None:
     t = resolved_and_surveyed(in_progress(), h(1))
     t = lifecycle.rate(t, "customer:C-1", 5, "", h(4)).ticket
