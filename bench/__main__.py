@@ -1,6 +1,6 @@
 """``make bench`` = ``python -m bench``: every benchmark, then one summary table.
 
-    python -m bench                  # intake, lifecycle, imports, engine, triage_speed, policy, coldstart, triage_accuracy
+    python -m bench                  # intake, lifecycle, imports, engine, triage_speed, policy, coldstart, simulate, triage_accuracy
     python -m bench imports intake   # some of them
 
 Each benchmark runs in its own process (``python -m bench.<name>``: moto is process-wide, and
@@ -22,10 +22,11 @@ from typing import Any
 
 from bench._support import REPO, RESULTS_DIR, fmt, table, write_result
 
-BENCHMARKS = ("intake", "lifecycle", "imports", "engine", "triage_speed", "policy", "coldstart")
+BENCHMARKS = ("intake", "lifecycle", "imports", "engine", "triage_speed", "policy", "coldstart", "simulate")
 TIMEOUT_S = 240
 TIMEOUTS_S = {"engine": 1800,  # two revisions under load, twice each, and 10,000-item tables
-              "coldstart": 900}  # builds two bundles, then ~25 fresh processes per round
+              "coldstart": 900,  # builds two bundles, then ~25 fresh processes per round
+              "simulate": 900}  # a week twice two ways, and the cross-check on the local system
 
 
 def run_benchmark(name: str) -> tuple[dict[str, Any] | None, str]:
@@ -217,8 +218,25 @@ def coldstart_rows(r: dict[str, Any]) -> list[Row]:
     return rows
 
 
+def simulate_rows(r: dict[str, Any]) -> list[Row]:
+    week, cross = r["week"], r["cross_check"]
+    rows: list[Row] = [
+        ["simulate", f"a week ({week['complaints']} complaints), 2 policies: wall s", fmt(week["wall_s"], 1),
+         "goal 60 s", fmt(week["ratio_wall_to_goal"], 2)],
+        ["simulate", "… side by side vs one after the other", fmt(week["wall_s"], 1),
+         f"--jobs 1: {fmt(week['wall_one_by_one_s'], 1)} s", fmt(week["ratio_side_by_side_to_one_by_one"], 2)],
+        ["simulate", "… CPU s, peak MB", f"{fmt(week['cpu_s'], 1)}, {week['peak_rss_mb']}",
+         f"identical JSON: {week['identical_json_every_run']}", "-"],
+    ]
+    if "local_system_s" in cross:
+        rows.append(["simulate", f"cross-check load ({cross['complaints']} complaints): local system s",
+                     fmt(cross["local_system_s"], 1), f"simulated {fmt(cross['simulated_s'] * 1000, 0)} ms; agree: {cross['agree']}",
+                     fmt(cross["ratio_local_to_simulated"], 0)])
+    return rows
+
+
 SUMMARIES = {"intake": intake_rows, "lifecycle": lifecycle_rows, "imports": imports_rows, "engine": engine_rows, "triage_speed": triage_speed_rows,
-             "policy": policy_rows, "coldstart": coldstart_rows,
+             "policy": policy_rows, "coldstart": coldstart_rows, "simulate": simulate_rows,
              "triage_accuracy": triage_rows}
 
 
