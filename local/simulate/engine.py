@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import heapq
 import importlib
 import itertools
@@ -157,11 +158,11 @@ class Simulation:
 
     def run(self) -> Result:
         for arrival in self.arrivals:
-            self.at(int(arrival.at.timestamp()), lambda a=arrival: self._arrive(a))  # type: ignore[misc]
+            self.at(int(arrival.at.timestamp()), functools.partial(self._arrive, arrival))
         start = int(self.arrivals[0].at.timestamp()) if self.arrivals else self.horizon_s
         for team in self.staffing.teams:
             for change in self.staffing.changes(team, start, self.horizon_s):
-                self.at(change, lambda t=team: self._pick(t))  # type: ignore[misc]
+                self.at(change, functools.partial(self._pick, team))
         while self._heap and self._heap[0][0] <= self.horizon_s:
             when, _, action = heapq.heappop(self._heap)
             if when != self.now_s:
