@@ -138,6 +138,17 @@ def rate_complaint(complaint_id: str) -> Response:
     return json_response(ticket.summary())
 
 
+@app.route("/complaints/{complaint_id}/reply", methods=["POST"], authorizer=auth, content_types=ANY)
+@handled
+def reply(complaint_id: str) -> Response:
+    from chalicelib import actions
+    from chalicelib.models import ReplyIn
+
+    caller = caller_of(_req())
+    require(caller, ["customers"])
+    return json_response(actions.reply(services(), complaint_id, caller, parse(ReplyIn, json_body(_req()))).summary())
+
+
 # -- staff -----------------------------------------------------------------------------------
 @app.route("/queues/{team}", methods=["GET"], authorizer=auth)
 @handled
@@ -183,6 +194,39 @@ def escalate(complaint_id: str) -> Response:
     caller = caller_of(_req())
     require(caller, STAFF)
     return json_response(actions.escalate(services(), complaint_id, caller, parse(EscalateIn, json_body(_req()))).summary())
+
+
+@app.route("/complaints/{complaint_id}/pause", methods=["POST"], authorizer=auth, content_types=ANY)
+@handled
+def pause(complaint_id: str) -> Response:
+    from chalicelib import actions
+    from chalicelib.models import PauseIn
+
+    caller = caller_of(_req())
+    require(caller, STAFF)
+    return json_response(actions.pause(services(), complaint_id, caller, parse(PauseIn, json_body(_req()))).summary())
+
+
+@app.route("/complaints/{complaint_id}/resume", methods=["POST"], authorizer=auth, content_types=ANY)
+@handled
+def resume(complaint_id: str) -> Response:
+    from chalicelib import actions
+    from chalicelib.models import ResumeIn
+
+    caller = caller_of(_req())
+    require(caller, STAFF)
+    return json_response(actions.resume(services(), complaint_id, caller, parse(ResumeIn, json_body(_req()))).summary())
+
+
+@app.route("/complaints/{complaint_id}/triage", methods=["POST"], authorizer=auth, content_types=ANY)
+@handled
+def retriage(complaint_id: str) -> Response:
+    from chalicelib import actions
+    from chalicelib.models import TriageIn
+
+    caller = caller_of(_req())
+    require(caller, STAFF)
+    return json_response(actions.retriage(services(), complaint_id, caller, parse(TriageIn, json_body(_req()))).summary())
 
 
 @app.route("/complaints/{complaint_id}/notes", methods=["POST"], authorizer=auth, content_types=ANY)

@@ -56,10 +56,12 @@ def apply(services: Services, complaint_id: str, rule: Rule, *, take_token: bool
         if not out.events and changed == ticket:
             return result
         try:
-            result.ticket = store.save(changed, out.events, ticket.version)
+            result.ticket = store.save(changed, out.events, ticket.version, corrections=out.corrections)
         except VersionConflict:
             continue
         emit_metrics(result.ticket, out.events)
+        if out.unconfirmed_dues:  # ops add that year's dates to closed/open (docs/policy.md)
+            count("DueTimesOnUnconfirmedHolidays", value=out.unconfirmed_dues)
         return result
     raise KeptChanging(f"complaint {complaint_id} kept changing; try again")
 
@@ -79,6 +81,10 @@ def emit_metrics(ticket: Ticket, events: list[Event]) -> None:
             count("Escalations", level=e.detail.get("level"), manual=bool(e.detail.get("manual")))
             if e.detail.get("level") == 1 and not e.detail.get("manual"):
                 count("SlaBreaches", clock=e.detail.get("clock"), severity=ticket.severity)
+        elif e.type in ("at_risk", "paused", "pause_expired", "retriaged", "repeats_skipped"):
+            count({"at_risk": "AtRiskWarnings", "paused": "ComplaintsPaused", "pause_expired": "PausesExpired",
+                   "retriaged": "ComplaintsRetriaged", "repeats_skipped": "EscalationRepeatsSkipped"}[e.type],
+                  value=e.detail.get("count", 1) if e.type == "repeats_skipped" else 1)
         elif e.type == "voucher_issued":
             count("VouchersIssued", severity=ticket.severity)
         elif e.type == "triaged":

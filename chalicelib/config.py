@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import timedelta
 from functools import cache
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -17,6 +18,11 @@ IMPORT_QUEUE_NAME = "complaints-import"
 # Receives of an import message before its queue's redrive policy dead-letters it (the
 # template's RedrivePolicy; the import handler counts the last one as dead-lettered).
 IMPORT_MAX_RECEIVE_COUNT = 5
+# How long before intake a complaint may have been raised (an imported record's raised_at):
+# older records are rejected with the reason in the import report (docs/import.md), so no
+# clock starts years overdue. Later than intake (plus clock skew) is rejected too.
+RAISED_AT_HORIZON = timedelta(days=30)
+RAISED_AT_SKEW = timedelta(minutes=5)
 # Replaced by the user pool's ARN in the deployment template (infra/).
 USER_POOL_ARN_PLACEHOLDER = "arn:aws:cognito-idp:us-east-1:000000000000:userpool/us-east-1_placeholder"
 # Chalice binds the stream handler at import time; the deployment template replaces this ARN

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from chalicelib import attachments
 from chalicelib.adapters.ports import WorkflowUnavailable
 from chalicelib.clock import iso
-from chalicelib.config import IMPORT_MAX_RECEIVE_COUNT
+from chalicelib.config import IMPORT_MAX_RECEIVE_COUNT, RAISED_AT_HORIZON, RAISED_AT_SKEW
 from chalicelib.ids import imported_complaint_id
 from chalicelib.intake import new_ticket
 from chalicelib.marketplaces import BatchInvalid, ImportedComplaint, RecordRejected, map_record, parse_batch
@@ -47,9 +47,11 @@ def import_batch(services: Services, body: str) -> dict[str, Any]:
     rejected: list[dict[str, Any]] = []
     seen: set[str] = set()
     in_batch_duplicates = 0
+    at = services.clock()
     for index, raw in enumerate(batch.records):
         try:
             record = map_record(batch.source, index, raw)
+            _within_horizon(record, at)
         except RecordRejected as exc:
             rejected.append({"index": index, "external_id": exc.external_id, "reason": exc.reason})
             continue
@@ -59,7 +61,6 @@ def import_batch(services: Services, body: str) -> dict[str, Any]:
         seen.add(record.external_id)
         mapped.append((index, record))
 
-    at = services.clock()
     tickets: list[Ticket] = []
     known = services.orders.get_many([r.complaint.order_id for _, r in mapped]) if mapped else {}
     for index, record in mapped:
@@ -98,6 +99,16 @@ def import_batch(services: Services, body: str) -> dict[str, Any]:
     if failed_starts:
         raise ImportIncomplete(f"{len(failed_starts)} workflows could not be started yet")
     return report
+
+
+def _within_horizon(record: ImportedComplaint, at: datetime) -> None:
+    """A complaint raised long before intake would start its clocks years overdue; one
+    raised after intake is a wrong clock or zone. Both are rejected with the reason."""
+    if record.raised_at < at - RAISED_AT_HORIZON:
+        raise RecordRejected(f"raised_at: {iso(record.raised_at)} is more than {RAISED_AT_HORIZON.days} days before "
+                             f"intake ({iso(at)}); older complaints are not imported", record.external_id)
+    if record.raised_at > at + RAISED_AT_SKEW:
+        raise RecordRejected(f"raised_at: {iso(record.raised_at)} is after intake ({iso(at)})", record.external_id)
 
 
 def _ticket(record: ImportedComplaint, batch_id: str, at: datetime, check: OrderCheck,

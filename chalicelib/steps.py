@@ -6,6 +6,8 @@ the workflow with its next wait (``plan``)."""
 
 from __future__ import annotations
 
+import functools
+import json
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -15,8 +17,9 @@ from chalicelib.adapters.aws import is_retryable
 from chalicelib.changes import Rule
 from chalicelib.lifecycle import Outcome
 from chalicelib.observability import count, logger
+from chalicelib.policy import ServiceLevelPolicy
 from chalicelib.services import Services
-from chalicelib.ticket import Policy, Ticket
+from chalicelib.ticket import Ticket
 from chalicelib.triage import TriageInput, triage
 from chalicelib.workflow_events import (
     COMPLAINT_CLOSED,
@@ -77,6 +80,17 @@ def _unchanged(ticket: Ticket, at: datetime) -> Outcome:
     return Outcome(ticket.model_copy(deep=True))
 
 
+@functools.lru_cache(maxsize=8)
+def _parsed_policy(text: str) -> ServiceLevelPolicy:
+    return ServiceLevelPolicy.parse(json.loads(text), source="workflow input policy")
+
+
+def workflow_policy(raw: dict[str, Any]) -> ServiceLevelPolicy:
+    """The whole ``ServiceLevelPolicy`` state's output, validated (``PolicyError`` names the
+    key); parsed once per warm Lambda and definition."""
+    return _parsed_policy(json.dumps(raw, sort_keys=True))
+
+
 # -- steps ---------------------------------------------------------------------------------------
 def step_triage(services: Services, event: TriageStep) -> StepResult:
     store = services.store
@@ -86,6 +100,8 @@ def step_triage(services: Services, event: TriageStep) -> StepResult:
     # the tier comes from the profile the service holds, never from the complaint itself
     profile = store.get_profile(ticket.complaint.customer_id) or {}
     other_open = store.open_on_order(ticket.complaint.order_id, exclude=ticket.complaint_id) > 0
+
+    policy = workflow_policy(event.policy)
 
     def rule(ticket: Ticket, at: datetime) -> Outcome:
         if ticket.severity is not None:  # a retried step: already triaged
@@ -101,8 +117,8 @@ def step_triage(services: Services, event: TriageStep) -> StepResult:
             tier=tier,
             other_open_on_order=other_open,
         ))
-        policy = Policy(follow_up=event.policy["follow_up"], **event.policy[result.severity])
-        return lifecycle.apply_triage(ticket.model_copy(update={"tier": tier, "locale": locale}), result, policy, at)
+        facts = {"tier": tier, "locale": locale, "other_open_on_order": other_open}
+        return lifecycle.apply_triage(ticket.model_copy(update=facts), result, policy, at)
 
     return _planned(services, _commit(services, event.complaint_id, rule).ticket)
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.models import TEAMS
+from chalicelib.topics import ALERT_LEVELS
 from infra.resources import FUNCTION_IDS, TICKET_INDEXES, function_names
 
 # Actions that AWS authorizes only against "*" (no resource ARN exists for them).
@@ -53,6 +54,7 @@ STORE_METHOD_ACCESS: dict[str, tuple[tuple[str, str | None], ...]] = {
     "put_profile": (("dynamodb:PutItem", None),),
     "put_import_report": (("dynamodb:PutItem", None),),
     "get_import_report": (("dynamodb:GetItem", None),),
+    "corrections_between": (("dynamodb:Query", None),),  # one key query per month bucket
 }
 
 # Chalice function -> the chalicelib modules its entry point runs, and the store methods they call.
@@ -118,7 +120,7 @@ def _state_machine_arn() -> dict[str, Any]:
 
 
 def _topic_arns() -> list[dict[str, Any]]:
-    topics = [f"Alerts{team.capitalize()}Topic" for team in TEAMS] + ["AlertsLevel2Topic", "AlertsLevel3Topic"]
+    topics = [f"Alerts{team.capitalize()}Topic" for team in TEAMS] + [f"AlertsLevel{n}Topic" for n in ALERT_LEVELS]
     return [{"Ref": t} for t in [*topics, "CustomerPushTopic"]]
 
 

@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from chalicelib.config import IMPORT_MAX_RECEIVE_COUNT, IMPORT_QUEUE_NAME
-from chalicelib.lifecycle import ALERT_LEVELS
 from chalicelib.models import TEAMS
+from chalicelib.topics import ALERT_LEVELS
 
 STATE_MACHINES_DIR = Path(__file__).resolve().parent.parent / "state_machines"
 APP_NAME = "complaints"

@@ -35,16 +35,17 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 )
 from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer, DataRecord
 
-from chalicelib.adapters.layout import BadCursor, created_sk, decode_cursor, encode_cursor, queue_key
+from chalicelib.adapters.layout import BadCursor, correction_sk, created_sk, decode_cursor, encode_cursor, queue_key
 from chalicelib.adapters.ports import NotificationError, VersionConflict, WorkflowUnavailable
 from chalicelib.adapters.store import event_item
 from chalicelib.adapters.workflow import execution_arn
 from chalicelib.integration.events import IntegrationEvent, facts
-from chalicelib.lifecycle import STAFF_TOPICS
 from chalicelib.models import OPEN_STATUSES, Attachment, Event
 from chalicelib.notifications import CustomerMessage, StaffAlert
 from chalicelib.orders import Order
 from chalicelib.ticket import Ticket
+from chalicelib.topics import STAFF_TOPICS
+from chalicelib.triage.corrections import Correction
 
 if TYPE_CHECKING:
     from chalicelib.services import Services
@@ -73,6 +74,7 @@ class MemoryTicketStore:
         self._events: dict[str, list[tuple[str, int, Event]]] = {}  # id -> (time, seq, event), sorted
         self._profiles: dict[str, dict[str, Any]] = {}
         self._reports: dict[str, dict[str, Any]] = {}
+        self._corrections: dict[str, Correction] = {}
         self._seq = itertools.count()
         # with ``keep_stream``: the timeline items saved with a ticket change, as stream records
         # of the table (``NewImage`` as the DynamoDB store writes it): the integration function's input
@@ -110,7 +112,8 @@ class MemoryTicketStore:
                 return None
             return _copy(ticket), [_copy_event(e) for _, _, e in self._events.get(complaint_id, [])]
 
-    def save(self, ticket: Ticket, events: Iterable[Event], expected_version: int) -> Ticket:
+    def save(self, ticket: Ticket, events: Iterable[Event], expected_version: int, *,
+             corrections: Iterable[Correction] = ()) -> Ticket:
         with self._lock:
             current = self._tickets.get(ticket.complaint_id)
             if current is None or current.version != expected_version:
@@ -119,11 +122,17 @@ class MemoryTicketStore:
             self._tickets[ticket.complaint_id] = saved
             events = list(events)
             self._record(ticket.complaint_id, events)
+            for c in corrections:  # keyed like the table: (time, complaint) overwrites
+                self._corrections[correction_sk(c.at, c.complaint_id)] = c
             for position, event in enumerate(events if self._keep_stream else ()):  # what the table's stream would carry
                 self.stream.append({"eventName": "INSERT", "dynamodb": {
                     "SequenceNumber": str(len(self.stream) + 1),
                     "NewImage": event_item(ticket.complaint_id, event, facts(saved, position))}})
             return _copy(saved)
+
+    def corrections_between(self, start: datetime, end: datetime) -> list[Correction]:
+        with self._lock:
+            return [c for _, c in sorted(self._corrections.items()) if start <= c.at < end]
 
     def set_wait_token(self, complaint_id: str, token: str, expected_version: int) -> bool:
         with self._lock:

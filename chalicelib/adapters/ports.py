@@ -10,6 +10,7 @@ in-memory ones of :mod:`chalicelib.adapters.memory`. The contract tests
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any, Protocol
 
 from chalicelib.adapters.layout import BadCursor
@@ -18,6 +19,7 @@ from chalicelib.models import Attachment, Event
 from chalicelib.notifications import Notification
 from chalicelib.orders import Order
 from chalicelib.ticket import Ticket
+from chalicelib.triage.corrections import Correction
 
 __all__ = ["AttachmentStore", "BadCursor", "EventPublisher", "NotificationError", "Notifier", "OrderDirectory", "TicketStore", "VersionConflict",
            "Workflow", "WorkflowUnavailable"]
@@ -52,9 +54,14 @@ class TicketStore(Protocol):
     def get_with_timeline(self, complaint_id: str) -> tuple[Ticket, list[Event]] | None:
         """The ticket and its timeline, oldest event first."""
 
-    def save(self, ticket: Ticket, events: Iterable[Event], expected_version: int) -> Ticket:
-        """Write the changed ticket (as version ``expected_version + 1``) and its new events,
-        only if it is still at ``expected_version`` (else ``VersionConflict``, nothing written)."""
+    def save(self, ticket: Ticket, events: Iterable[Event], expected_version: int, *,
+             corrections: Iterable[Correction] = ()) -> Ticket:
+        """Write the changed ticket (as version ``expected_version + 1``), its new events and
+        the re-triage corrections it made, only if it is still at ``expected_version`` (else
+        ``VersionConflict``, nothing written)."""
+
+    def corrections_between(self, start: datetime, end: datetime) -> list[Correction]:
+        """The corrections made in ``[start, end)``, oldest first (key queries, no scan)."""
 
     def set_wait_token(self, complaint_id: str, token: str, expected_version: int) -> bool:
         """Put the workflow's task token on the ticket (its version moves on), only if it is

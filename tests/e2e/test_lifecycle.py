@@ -5,6 +5,7 @@ ASL file on moto's interpreter) → Lambdas → DynamoDB/SNS, with SLA time x360
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from chalicelib.adapters import aws
+from chalicelib.clock import parse
 from tests.e2e.helpers import (
     AlertInbox,
     HeldTimers,
@@ -44,8 +46,18 @@ def test_p1_safety_complaint_nobody_touches_climbs_the_ladder(local_system: Any,
     view = wait_event(sys, cid, "escalated", count=4, timeout=30)
     # Then: triaged P1 for the product team, and the ladder climbed 1 → 2 → 3 → 3 (repeat)
     assert (view["severity"], view["team"], view["category"]) == ("P1", "product", "product_quality")
-    assert timeline(view)[:8] == ["received", "triaged", "acknowledged", "escalated", "voucher_issued",
-                                  "escalated", "escalated", "escalated"]
+    # (a machine too busy to wake every repeat gets them summarised: bounded catch-up)
+    ladder_only = [t for t in timeline(view) if t not in ("at_risk", "repeats_skipped")]
+    assert ladder_only[:8] == ["received", "triaged", "acknowledged", "escalated", "voucher_issued",
+                               "escalated", "escalated", "escalated"]
+    # the owning team is warned at 0.75 of each window of a running clock, once per window: before
+    # the breach, unless a starved machine triaged after that moment (then the breach comes first)
+    warned = [e["detail"] for e in view["timeline"] if e["type"] == "at_risk"]
+    assert len({(w["clock"], w["due"]) for w in warned}) == len(warned)
+    triaged_at = parse(next(e["at"] for e in view["timeline"] if e["type"] == "triaged"))
+    if triaged_at < parse(view["created_at"]) + timedelta(seconds=0.75 * 1800):
+        assert warned and timeline(view).index("at_risk") < timeline(view).index("escalated")
+        assert (warned[0]["clock"], warned[0]["level"]) == ("first_contact", 0)
     ladder = [e["detail"] for e in view["timeline"] if e["type"] == "escalated"]
     assert [(d["clock"], d["level"], d["repeat"]) for d in ladder[:4]] == [
         ("first_contact", 1, False), ("first_contact", 2, False), ("first_contact", 3, False), ("first_contact", 3, True)]
@@ -55,13 +67,15 @@ def test_p1_safety_complaint_nobody_touches_climbs_the_ladder(local_system: Any,
                                  "issued_at": view["vouchers"][0]["issued_at"]}]
     # alerts: team lead (team topic) at level 1, manager at 2, director/on-call at 3 and again
     alerts = sys.wait_for(lambda: (a := inbox.about(cid)) and len(a.get("level:3", [])) >= 2 and a)
-    assert len(alerts["team:product"]) == 1 and "[L1]" in alerts["team:product"][0]
+    breaches = [a for a in alerts["team:product"] if not a.startswith("[at risk]")]
+    assert len(breaches) == 1 and "[L1]" in breaches[0]
+    assert len(alerts["team:product"]) <= 1 + len(warned)  # the at-risk warnings go to the team too
     assert len(alerts["level:2"]) == 1 and "[L2]" in alerts["level:2"][0]
     assert all("[L3]" in a for a in alerts["level:3"])
     assert "team:logistics" not in alerts and "team:service" not in alerts
     # the customer sees the voucher, never the escalations
     seen = timeline(customer_view(sys, cid, "C-P1"))
-    assert "escalated" not in seen and "triaged" not in seen and "voucher_issued" in seen
+    assert "escalated" not in seen and "triaged" not in seen and "at_risk" not in seen and "voucher_issued" in seen
     # contact stops the first-contact clock: no more first-contact escalations
     assert act(sys, cid, "contact", {"note": "called, apologised"}).status == 200
     stopped = staff_view(sys, cid)

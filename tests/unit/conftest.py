@@ -18,6 +18,8 @@ from infra.resources import load_asl
 T0 = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
 # The policy table as the state machine hands it to the triage step.
 POLICY: dict[str, Any] = load_asl("lifecycle")["States"]["ServiceLevelPolicy"]["Result"]
+# the same policy with at-risk warnings off: for tests whose premise is the breach itself
+WITHOUT_AT_RISK: dict[str, Any] = {**POLICY, "escalation": {**POLICY["escalation"], "at_risk_fraction": None}}
 BODY: dict[str, Any] = {
     "customer_id": "C-1001", "order_id": "O-1", "channel": "app", "desired_outcome": "refund",
     "description": "快递到的时候杯子碎了", "contact": {"locale": "zh-CN", "phone": "+8613800000000"},

@@ -14,7 +14,7 @@ from chalicelib.adapters.memory import MemoryAttachments, MemoryEventBus
 from chalicelib.integration import outbox
 from chalicelib.integration.events import DETAIL_TYPES
 from chalicelib.models import ContactIn, EscalateIn, RatingIn, ResolveIn
-from tests.unit.conftest import AGENT, CUSTOMER, Fakes
+from tests.unit.conftest import AGENT, CUSTOMER, WITHOUT_AT_RISK, Fakes
 
 PERSONAL = ("+8613800000000", "快递到的时候杯子碎了", "called the customer about", "secret@example.com", "refund in full")
 
@@ -48,16 +48,16 @@ def happy_life(fakes: Fakes, **complaint: Any) -> str:
     answer = fakes.triage(cid)
     fakes.wait(cid, answer)
     actions.contact(fakes.services, cid, AGENT, ContactIn(note="called the customer about the mug"))
-    answer = fakes.step("resumed", cid)
-    fakes.wait(cid, answer)
+    fakes.wait(cid, fakes.workflow.resumes[-1][1])  # the wait resumed with the next plan, entered again
     actions.resolve(fakes.services, cid, AGENT, ResolveIn.model_validate(
         {"resolution": "refund", "note": "refund in full", "refund": {"amount": "129.00", "currency": "CNY"}}))
-    answer = fakes.step("resumed", cid)
+    answer = fakes.workflow.resumes[-1][1]
+    fakes.wait(cid, answer)
     fakes.clock.advance(seconds=answer["wait_s"])
-    answer = fakes.step("send_survey", cid)
+    answer = fakes.step("timeout", cid)  # the survey
     fakes.wait(cid, answer)
     actions.rate(fakes.services, cid, CUSTOMER, RatingIn(score=5))
-    fakes.step("resumed", cid)
+    fakes.wait(cid, fakes.workflow.resumes[-1][1])  # closed: the wait ends itself
     return cid
 
 
@@ -79,9 +79,9 @@ def test_a_happy_life_is_received_triaged_resolved_closed_in_order(fakes: Fakes)
 
 def test_escalations_and_vouchers_are_published_with_the_amount(fakes: Fakes) -> None:
     cid = fakes.file()
-    answer = fakes.triage(cid)
-    fakes.clock.advance(seconds=answer["wait_s"])
-    fakes.step("clock_expired", cid)
+    answer = fakes.step("triage", cid, policy=WITHOUT_AT_RISK)
+    fakes.clock.advance(seconds=answer["wait_s"])  # to the breach
+    fakes.step("timeout", cid)
     actions.escalate(fakes.services, cid, AGENT, EscalateIn(reason="customer threatens to call 12315 +8613800000000"))
     deliver(fakes)
     published = bus(fakes).published

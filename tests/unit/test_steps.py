@@ -15,7 +15,7 @@ from chalicelib import actions, steps
 from chalicelib.adapters.memory import MemoryNotifier, MemoryTicketStore
 from chalicelib.models import ContactIn, RatingIn, ResolveIn, Status
 from chalicelib.notifications import Notification
-from tests.unit.conftest import AGENT, CUSTOMER, POLICY, Fakes
+from tests.unit.conftest import AGENT, CUSTOMER, POLICY, WITHOUT_AT_RISK, Fakes
 
 
 class FlakyNotifier(MemoryNotifier):
@@ -52,8 +52,13 @@ def test_triage_classifies_starts_the_clocks_and_acknowledges(fakes: Fakes) -> N
     assert ticket.severity in POLICY and ticket.team == "logistics"
     due = ticket.clocks["first_contact"].due
     assert due == fakes.clock.now + timedelta(seconds=POLICY[ticket.severity]["first_contact_s"])
-    # the workflow waits until the soonest clock; the step sent the acknowledgement itself
-    assert answer == {"next": "await_agent", "wait_s": POLICY[ticket.severity]["first_contact_s"],
+    # the whole policy is kept on the ticket (running complaints keep theirs)
+    assert ticket.policy is not None and ticket.policy.severity(ticket.severity).first_contact_s == \
+        POLICY[ticket.severity]["first_contact_s"]
+    # the workflow waits until the soonest moment: the first-contact clock's at-risk warning;
+    # the step sent the acknowledgement itself
+    window = POLICY[ticket.severity]["first_contact_s"]
+    assert answer == {"next": "await_agent", "wait_s": round(POLICY["escalation"]["at_risk_fraction"] * window),
                       "version": ticket.version}
     (message,) = fakes.notifier.sent
     assert (message.route, message.address, message.message.template) == ("sms", "+8613800000000", "acknowledged")
@@ -94,9 +99,10 @@ def test_await_registers_the_token_or_resumes_at_once_with_a_fresh_plan_if_the_t
     assert fakes.step("await", cid, version=answer["version"], token=late)["outcome"] == "resumed"
     ticket = fakes.store.get_ticket(cid)
     assert ticket is not None and ticket.wait_token is None
-    resolution_due = ticket.clocks["resolution"].due
+    at_risk = ticket.clocks["resolution"].at_risk_at  # the soonest moment left: the resolution clock's warning
+    assert at_risk is not None
     assert fakes.workflow.resumes[-1] == (late, {"next": "await_agent", "version": ticket.version,
-                                                 "wait_s": int((resolution_due - fakes.clock.now).total_seconds())})
+                                                 "wait_s": int((at_risk - fakes.clock.now).total_seconds())})
 
 
 def test_an_action_resumes_the_wait_with_the_next_plan_and_the_next_wait_sends_what_it_queued(fakes: Fakes) -> None:
@@ -137,8 +143,12 @@ def test_a_clock_that_ran_out_escalates_apologises_and_issues_a_voucher(fakes: F
     answer = fakes.triage(cid)
     fakes.wait(cid, answer)
     fakes.clock.advance(seconds=answer["wait_s"])
+    warned = fakes.step("timeout", cid)  # first the at-risk warning to the owning team
+    assert [(s.message.to, getattr(s.message, "topic", None), s.message.template) for s in fakes.notifier.sent[1:]] == [
+        ("staff", "team:logistics", "at_risk")]
+    fakes.clock.advance(seconds=warned["wait_s"])
     expired = fakes.step("timeout", cid)
-    sent_now = [(s.message.to, getattr(s.message, "topic", None), s.message.template) for s in fakes.notifier.sent[1:]]
+    sent_now = [(s.message.to, getattr(s.message, "topic", None), s.message.template) for s in fakes.notifier.sent[2:]]
     assert sent_now == [("staff", "team:logistics", "breach"), ("customer", None, "apology"),
                         ("customer", None, "voucher")]
     ticket = fakes.store.get_ticket(cid)
@@ -197,8 +207,8 @@ def test_a_message_that_keeps_failing_is_recorded_and_the_step_goes_on(fakes: Fa
     flaky = FlakyNotifier(failing=frozenset({"apology"}))
     services = dataclasses.replace(fakes.services, notifier=flaky)
     cid = fakes.file()
-    answer = steps.run(services, {"action": "triage", "complaint_id": cid, "policy": POLICY})
-    fakes.clock.advance(seconds=answer["wait_s"])
+    answer = steps.run(services, {"action": "triage", "complaint_id": cid, "policy": WITHOUT_AT_RISK})
+    fakes.clock.advance(seconds=answer["wait_s"])  # to the breach
     plan = steps.run(services, {"action": "timeout", "complaint_id": cid})
     assert plan["next"] == "await_agent"  # the workflow goes on
     # the apology was tried three times with a short back-off; the messages after it went out
@@ -216,8 +226,8 @@ def test_a_message_that_keeps_failing_is_recorded_and_the_step_goes_on(fakes: Fa
 
 def test_a_step_that_crashed_half_way_through_its_outbox_sends_only_what_is_left_when_retried(fakes: Fakes) -> None:
     cid = fakes.file()
-    answer = fakes.triage(cid)
-    fakes.clock.advance(seconds=answer["wait_s"])
+    answer = fakes.step("triage", cid, policy=WITHOUT_AT_RISK)
+    fakes.clock.advance(seconds=answer["wait_s"])  # to the breach
     dying = FlakyNotifier(crash_at=2)  # breach sent, the process dies sending the apology
     with pytest.raises(LambdaDied):
         steps.run(dataclasses.replace(fakes.services, notifier=dying), {"action": "timeout", "complaint_id": cid})
