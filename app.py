@@ -30,8 +30,22 @@ from chalicelib.operations import PUBLIC, Operations
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 
-    from chalicelib.models import Caller, ComplaintIn, ContactIn, EscalateIn, NoteIn, ProfileIn, RatingIn, ResolveIn
+    from chalicelib.models import (
+        Caller,
+        ComplaintIn,
+        ContactIn,
+        EscalateIn,
+        NoteIn,
+        PauseIn,
+        ProfileIn,
+        RatingIn,
+        ReplyIn,
+        ResolveIn,
+        ResumeIn,
+        TriageIn,
+    )
     from chalicelib.responses import CustomerPageQuery, QueuePageQuery
+    from chalicelib.uploads import UploadIn
 
 app = Chalice(app_name="complaints")  # app.log is Powertools' logger: POWERTOOLS_LOG_LEVEL sets its level
 app.api.cors = ConsoleCors()  # every route: the agent console's origin only (CONSOLE_ORIGIN)
@@ -95,6 +109,22 @@ def get_complaint(complaint_id: str, caller: Caller) -> Response:
     return json_response(queries.complaint(services(), complaint_id, caller))
 
 
+@api.route("POST", "/complaints/uploads", "Ask where to upload an attachment", groups=CUSTOMERS,
+           body="chalicelib.uploads:UploadIn", answers={201: "chalicelib.uploads:UploadOut"})
+def new_upload(caller: Caller, body: UploadIn) -> Response:
+    from chalicelib import attachments
+
+    return json_response(attachments.new_upload(services(), caller, body).model_dump(), 201)
+
+
+@api.route("GET", "/orders/{order_id}/prefill", "What the complaint form shows of one's order", groups=CUSTOMERS,
+           answers={200: "chalicelib.orders:OrderPrefill"}, errors=(404,))
+def order_prefill(order_id: str, caller: Caller) -> Response:
+    from chalicelib import queries
+
+    return json_response(queries.order_prefill(services(), order_id, caller))
+
+
 @api.route("GET", "/customers/{customer_id}/complaints", "A customer's complaints, newest first", groups=READERS,
            query=R + "CustomerPageQuery", answers={200: R + "ComplaintPage"},
            description="Customers: their own (another's list is a 403). Staff: anyone's.")
@@ -112,6 +142,14 @@ def rate_complaint(complaint_id: str, caller: Caller, body: RatingIn) -> Respons
     from chalicelib import actions
 
     return json_response(actions.rate(services(), complaint_id, caller, body).summary())
+
+
+@api.route("POST", "/complaints/{complaint_id}/reply", "Answer what an agent asked", groups=CUSTOMERS,
+           body=M + "ReplyIn", answers={200: R + "Summary"}, errors=(404, 409))
+def reply(complaint_id: str, caller: Caller, body: ReplyIn) -> Response:
+    from chalicelib import actions
+
+    return json_response(actions.reply(services(), complaint_id, caller, body).summary())
 
 
 # -- staff -----------------------------------------------------------------------------------
@@ -150,6 +188,30 @@ def escalate(complaint_id: str, caller: Caller, body: EscalateIn) -> Response:
     return json_response(actions.escalate(services(), complaint_id, caller, body).summary())
 
 
+@api.route("POST", "/complaints/{complaint_id}/pause", "Pause the clocks to ask the customer", groups=STAFF,
+           body=M + "PauseIn", answers={200: R + "Summary"}, errors=(404, 409))
+def pause(complaint_id: str, caller: Caller, body: PauseIn) -> Response:
+    from chalicelib import actions
+
+    return json_response(actions.pause(services(), complaint_id, caller, body).summary())
+
+
+@api.route("POST", "/complaints/{complaint_id}/resume", "Resume paused clocks", groups=STAFF,
+           body=M + "ResumeIn", answers={200: R + "Summary"}, errors=(404, 409))
+def resume(complaint_id: str, caller: Caller, body: ResumeIn) -> Response:
+    from chalicelib import actions
+
+    return json_response(actions.resume(services(), complaint_id, caller, body).summary())
+
+
+@api.route("POST", "/complaints/{complaint_id}/triage", "Correct the triage", groups=STAFF,
+           body=M + "TriageIn", answers={200: R + "Summary"}, errors=(404, 409))
+def retriage(complaint_id: str, caller: Caller, body: TriageIn) -> Response:
+    from chalicelib import actions
+
+    return json_response(actions.retriage(services(), complaint_id, caller, body).summary())
+
+
 @api.route("POST", "/complaints/{complaint_id}/notes", "Add an internal note", groups=STAFF,
            body=M + "NoteIn", answers={201: R + "TimelineEvent"}, errors=(404, 409))
 def add_note(complaint_id: str, caller: Caller, body: NoteIn) -> Response:
@@ -172,13 +234,6 @@ def lifecycle_step(event: dict[str, Any], context: Any) -> Any:
     from chalicelib import steps
 
     return steps.run(services(), event)
-
-
-@app.lambda_function(name="notify")
-def notify(event: dict[str, Any], context: Any) -> Any:
-    from chalicelib import notify as notifications
-
-    return notifications.send(services(), event)
 
 
 @app.on_sqs_message(queue=IMPORT_QUEUE_NAME, batch_size=10, name="import_batch")
@@ -228,6 +283,16 @@ def analytics(event: DynamoDBEvent) -> dict[str, Any]:
     from chalicelib.reports import handlers
 
     return handlers.handle_stream(services(), event.to_dict())
+
+
+# The tickets table's stream (its new timeline items: the outbox) -> the integration events on
+# the event bus (docs/integration.md; infra.template binds the stream and its filter).
+@app.on_dynamodb_record(stream_arn=STREAM_ARN_PLACEHOLDER, batch_size=100, starting_position="TRIM_HORIZON",
+                        name="integration")
+def integration(event: DynamoDBEvent) -> dict[str, Any]:
+    from chalicelib.integration import outbox
+
+    return outbox.handle_stream(services(), event.to_dict())
 
 
 coldstart.app_loaded(_collector_was_on)

@@ -25,6 +25,7 @@ from bench._support import REPO, RESULTS_DIR, fmt, table, write_result
 BENCHMARKS = ("intake", "lifecycle", "imports", "engine", "triage_speed", "policy", "coldstart", "simulate")
 TIMEOUT_S = 240
 TIMEOUTS_S = {"engine": 1800,  # two revisions under load, twice each, and 10,000-item tables
+              "lifecycle": 900,  # two revisions, one after the other
               "coldstart": 900,  # builds two bundles, then ~25 fresh processes per round
               "simulate": 900}  # a week twice two ways, and the cross-check on the local system
 
@@ -84,8 +85,15 @@ def intake_rows(r: dict[str, Any]) -> list[Row]:
     return rows
 
 
-def lifecycle_rows(r: dict[str, Any]) -> list[Row]:
+def lifecycle_rows(result: dict[str, Any]) -> list[Row]:
     rows: list[Row] = []
+    r = result["after"]  # this revision (the before revision's figures: bench.lifecycle's own report)
+    for name, s in r["scenarios"].items():
+        before = result["before"]["scenarios"].get(name)
+        if before:
+            rows.append(["lifecycle", f"{name}: billed transitions, this revision vs {result['before_revision']}",
+                         str(s["billed_transitions"]), f"before {before['billed_transitions']}",
+                         fmt(result["ratios"][name]["billed_transitions"], 2)])
     scenarios = r["scenarios"]
     happy = scenarios.get("happy")
     for name, s in scenarios.items():
@@ -98,7 +106,7 @@ def lifecycle_rows(r: dict[str, Any]) -> list[Row]:
                      f"{s['workflow_lambda_invocations']} + {s['api_requests']}",
                      f"happy {happy['lambda_invocations_total']}" if happy else "-",
                      fmt(s["lambda_invocations_total"] / happy["lambda_invocations_total"], 2) if happy else "-"])
-        rows.append(["lifecycle", f"{name}: $ per 1,000 complaints (SFN + λ est.)", fmt(cost, 3),
+        rows.append(["lifecycle", f"{name}: $ per 1,000 complaints (SFN + λ est. + DynamoDB)", fmt(cost, 3),
                      f"happy ${fmt(happy['cost_per_1000_complaints']['total_usd'], 3)}" if happy else "-",
                      fmt(cost / happy["cost_per_1000_complaints"]["total_usd"], 2) if happy else "-"])
     for name, error in r.get("errors", {}).items():

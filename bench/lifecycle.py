@@ -1,12 +1,15 @@
-"""Lifecycle (issue 3): what one complaint costs in Step Functions transitions and Lambda
-invocations, per path through ``state_machines/lifecycle.asl.json``, and the resulting cost
-per 1,000 complaints at published prices.
+"""Lifecycle (issues 3 and 11): what one complaint costs in Step Functions transitions,
+Lambda invocations and DynamoDB request units, per path through
+``state_machines/lifecycle.asl.json``, and the resulting cost per 1,000 complaints at
+published prices - this revision against the revision before the lean state machine
+(``--before``), each in a fresh process, one after the other.
 
-    python -m bench.lifecycle [--time-scale 1200]
+    python -m bench.lifecycle [--time-scale 300] [--before c2cb6e9]
+    python bench/lifecycle.py --repo <checkout> --out <file.json>   # one revision (what the above runs twice)
 
-Four complaints run at once through the whole local system (``LocalSystem``: the real ASL on
-moto's interpreter, the real Lambda handlers in-process), driven through the API in-process
-(``chalice.test.Client``) like the e2e tests drive it over HTTP:
+Four complaints run at once through the whole local system of the checkout (``LocalSystem``:
+its ASL on moto's interpreter, its Lambda handlers in-process), driven through its API
+in-process (``chalice.test.Client``) like the e2e tests drive it over HTTP:
 
 - ``happy``:  contacted and resolved in time, rated 4.
 - ``breach``: first contact missed once (level-1 escalation + voucher), then contacted,
@@ -18,23 +21,30 @@ moto's interpreter, the real Lambda handlers in-process), driven through the API
 Per complaint, from the execution history: states entered (every ``*StateEntered`` event,
 Map iterations' states included), what AWS bills as state transitions (those, plus every
 retry of a task), Lambda invocations by the workflow (``LambdaFunctionScheduled`` +
-``TaskScheduled``), plus the API requests (each one an invocation of the API function).
-Lambda durations are measured in-process around each handler (moto answers in microseconds
-where AWS answers in milliseconds): the GB-s cost is an estimate.
+``TaskScheduled``), plus the API requests (each one an invocation of the API function); from
+the app's DynamoDB client, the read and write request units of every call about the complaint
+(on-demand: 1 KB per write unit, transactions twice; 4 KB per read unit, eventually
+consistent reads half). Lambda durations are measured in-process around each handler (moto
+answers in microseconds where AWS answers in milliseconds): the GB-s cost is an estimate.
 
 The time scale is a trade-off: SLA time must pass fast, but a ladder window (225 s for P1 at
-level 3) must stay longer than one trip ClockExpired -> Notify -> AwaitAgent on this machine,
-and the intake -> Triage delay must stay well inside the P1 first-contact window, otherwise
-two breaches collapse into one step (fewer transitions than on AWS). Every scenario checks
-its timeline and the number of timer expiries against what AWS would do, and says
-``faithful: false`` with the difference if the machine was too slow for the scale.
+level 3) must stay longer than one trip Timeout -> Await on this machine, and the intake ->
+Triage delay must stay well inside the P1 first-contact window, otherwise two breaches
+collapse into one step (fewer transitions than on AWS). Every scenario checks its timeline
+and its states (the lean machine: the exact sequence AWS would run; the machine before it:
+the number of timer expiries and resumes) and says ``faithful: false`` with the difference if
+the machine was too slow for the scale.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
+import re
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -46,16 +56,23 @@ from pathlib import Path
 from typing import Any
 from unittest import mock
 
-from bench._support import REPO, cheap_transaction_rollback, fmt, quiet, table, write_result
+if __name__ == "__main__":  # python bench/lifecycle.py --repo <checkout>: that checkout's code runs
+    sys.path[0:1] = [sys.argv[sys.argv.index("--repo") + 1] if "--repo" in sys.argv else str(Path(__file__).parents[1])]
+
+from bench._support import REPO, cheap_transaction_rollback, fmt, quiet, ratio, table, write_result
 
 NAME = "lifecycle"
+BEFORE = "c2cb6e9"  # the last commit before the lean state machine (Notify map, Route, 9 states)
 DEFAULT_TIME_SCALE = 300.0
+RUN_TIMEOUT_S = 420  # one revision's run
 POLL_S = 0.1  # polling the table costs the interpreter threads CPU: not faster
 
 # Published prices (us-east-1, November 2026): Step Functions Standard, Lambda x86.
 PRICE_PER_TRANSITION = 0.025 / 1000
 PRICE_PER_LAMBDA_REQUEST = 0.20 / 1_000_000
 PRICE_PER_GB_SECOND = 0.0000166667
+PRICE_PER_WRITE_UNIT = 0.625 / 1_000_000  # DynamoDB on-demand
+PRICE_PER_READ_UNIT = 0.125 / 1_000_000
 
 BODIES: dict[str, dict[str, Any]] = {
     "P1": {"description": "充电器用的时候冒烟起火了", "product": {"sku": "SKU-C1", "kind": "electronics"}},
@@ -107,6 +124,109 @@ class Invocations:
             return Counter(fn for fn, cid, _, _ in self.rows if cid is None)
 
 
+# -- instrumentation: DynamoDB request units of every call about a complaint ----------------------
+_COMPLAINT_ID = re.compile(r"CMP-[0-9A-Za-z]+")
+_READS = {"GetItem", "Query", "BatchGetItem", "Scan"}
+
+
+def item_size(value: Any) -> int:
+    """DynamoDB's size of an item or attribute value (names + values, UTF-8)."""
+    if isinstance(value, dict) and len(value) == 1:
+        (kind, inner), = value.items()
+        if kind in ("S", "B"):
+            return len(str(inner).encode())
+        if kind == "N":
+            return 1 + (len(str(inner)) + 1) // 2
+        if kind in ("BOOL", "NULL"):
+            return 1
+        if kind == "M":
+            return 3 + sum(len(k.encode()) + item_size(v) for k, v in inner.items())
+        if kind == "L":
+            return 3 + sum(1 + item_size(v) for v in inner)
+        if kind in ("SS", "NS", "BS"):
+            return sum(len(str(v).encode()) for v in inner)
+    if isinstance(value, dict):  # an item: name -> attribute value
+        return sum(len(k.encode()) + item_size(v) for k, v in value.items())
+    return 0
+
+
+def _key(item: dict[str, Any]) -> str:
+    return f"{item.get('pk', {}).get('S')}|{item.get('sk', {}).get('S')}"
+
+
+@dataclass
+class DynamoDBMeter:
+    """Request units per complaint: requests seen at ``before-parameter-build``, their items'
+    sizes (written, or returned) at ``after-call``."""
+
+    writes: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))  # complaint -> write units
+    reads: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
+    calls: Counter[str] = field(default_factory=Counter)  # complaint -> requests
+    sizes: dict[str, int] = field(default_factory=dict)  # item key -> last size seen
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    _pending: threading.local = field(default_factory=threading.local)
+
+    def attach(self, client: Any) -> None:
+        client.meta.events.register("before-parameter-build.dynamodb.*", self._request)
+        client.meta.events.register("after-call.dynamodb.*", self._response)
+
+    def _request(self, params: dict[str, Any], model: Any, **_: Any) -> None:
+        self._pending.call = (model.name, json.loads(json.dumps(params, default=str)))
+
+    def _units_written(self, item: dict[str, Any], factor: int) -> float:
+        size = item_size(item)
+        self.sizes[_key(item)] = size
+        return factor * max(1, math.ceil(size / 1024))
+
+    def _known(self, key: dict[str, Any]) -> int:
+        return self.sizes.get(_key(key), 1)
+
+    def _response(self, parsed: dict[str, Any], model: Any, **_: Any) -> None:
+        call = getattr(self._pending, "call", None)
+        if call is None or call[0] != model.name or "Error" in parsed:
+            return
+        operation, params = call
+        found = _COMPLAINT_ID.search(json.dumps(params))
+        cid = found.group(0) if found else "-"
+        consistent = 1.0 if params.get("ConsistentRead") else 0.5
+        with self.lock:
+            w = r = 0.0
+            if operation == "PutItem":
+                w = self._units_written(params["Item"], 1)
+            elif operation in ("UpdateItem", "DeleteItem"):
+                w = max(1, math.ceil(self._known(params["Key"]) / 1024))
+            elif operation == "TransactWriteItems":
+                for entry in params["TransactItems"]:
+                    if "Put" in entry:
+                        w += self._units_written(entry["Put"]["Item"], 2)
+                    elif "Update" in entry or "Delete" in entry:
+                        w += 2 * max(1, math.ceil(self._known((entry.get("Update") or entry["Delete"])["Key"]) / 1024))
+                    elif "ConditionCheck" in entry:
+                        r += 2 * max(1, math.ceil(self._known(entry["ConditionCheck"]["Key"]) / 4096))
+            elif operation == "BatchWriteItem":
+                for requests in params["RequestItems"].values():
+                    w += sum(self._units_written(q["PutRequest"]["Item"], 1) for q in requests if "PutRequest" in q)
+            elif operation == "GetItem":
+                item = parsed.get("Item") or {}
+                if item:
+                    self.sizes[_key(item)] = item_size(item)
+                r = consistent * max(1, math.ceil(item_size(item) / 4096))
+            elif operation in ("Query", "Scan"):
+                r = consistent * max(1, math.ceil(sum(item_size(i) for i in parsed.get("Items", [])) / 4096))
+            elif operation == "BatchGetItem":
+                r = sum(0.5 * max(1, math.ceil(item_size(i) / 4096))
+                        for items in parsed.get("Responses", {}).values() for i in items)
+            if operation in _READS or w or r:
+                self.writes[cid] += w
+                self.reads[cid] += r
+                self.calls[cid] += 1
+
+    def of(self, complaint_id: str) -> dict[str, float]:
+        with self.lock:
+            return {"requests": self.calls[complaint_id], "write_units": self.writes[complaint_id],
+                    "read_units": self.reads[complaint_id]}
+
+
 # -- driving complaints --------------------------------------------------------------------------
 class Driver:
     """The API in-process (one request at a time: chalice.test swaps ``os.environ`` per
@@ -119,7 +239,7 @@ class Driver:
 
         self.system = system
         self.book = book
-        self.client = Client(system.app, stage_name="dev", project_dir=str(REPO))
+        self.client = Client(system.app, stage_name="dev", project_dir=str(REPO))  # the checkout under test
         self.api_lock = threading.Lock()
         self.store = DynamoDBTicketStore(system.client("dynamodb", in_process=True), system.env["TABLE_NAME"])
         self.sfn = system.client("stepfunctions", in_process=True)
@@ -203,7 +323,8 @@ class Scenario:
     story: str
     drive: Callable[[Driver, str, str, float], None]
     expected_timeline: tuple[str, ...]
-    expected_wakeups: int  # waits that end: timers that fire (ClockExpired) + actions (Resumed)
+    expected_states: tuple[str, ...]  # what AWS runs on the lean machine, in order
+    before_wakeups: int  # the machine before it: waits that end (ClockExpired + Resumed + SurveyTimedOut)
 
 
 def _close_after_resolve(d: Driver, cid: str, customer: str, t: float, surveys: int = 1) -> None:
@@ -230,8 +351,10 @@ def drive_breach(d: Driver, cid: str, customer: str, t: float) -> None:
 
 
 def drive_climb(d: Driver, cid: str, customer: str, t: float) -> None:
-    d.wait_event(cid, "escalated", 5, t)  # levels 1, 2, 3 and two repeats of 3 = third level-3 alert
-    d.act(cid, "resolve", {"resolution": "refund"})  # at once: the next level-3 window is 225 s
+    # levels 1, 2, 3 and two repeats of 3 = the third level-3 alert; resolved as soon as the
+    # workflow waits again (the next level-3 window is 225 s)
+    d.wait(cid, lambda tk, k: k.count("escalated") >= 5 and tk.wait_token is not None, "the 5th escalation", t)
+    d.act(cid, "resolve", {"resolution": "refund"})
     _close_after_resolve(d, cid, customer, t)
 
 
@@ -249,17 +372,26 @@ def drive_reopen(d: Driver, cid: str, customer: str, t: float) -> None:
 
 
 _CLOSE = ("survey_sent", "rated", "closed")
+_START = ("ServiceLevelPolicy", "Triage")
+_TIMER = ("Await", "Timeout")  # a wait the timer ends, and the step that does what is due
+# after the last resolve: the survey delay's wait and the survey, the rating's wait, the wait
+# that finds the complaint closed
+_FOLLOW_UP = (*_TIMER, "Await", "Await", "Closed")
 SCENARIOS = (
     Scenario("happy", "P3", "contact + resolve in time, rated 4", drive_happy,
-             ("triaged", "acknowledged", "contacted", "resolved", *_CLOSE), 3),
+             ("triaged", "acknowledged", "contacted", "resolved", *_CLOSE),
+             (*_START, "Await", "Await", *_FOLLOW_UP), 3),
     Scenario("breach", "P2", "first contact missed once, then contacted, resolved, rated 4", drive_breach,
-             ("triaged", "acknowledged", "escalated", "voucher_issued", "contacted", "resolved", *_CLOSE), 4),
+             ("triaged", "acknowledged", "escalated", "voucher_issued", "contacted", "resolved", *_CLOSE),
+             (*_START, *_TIMER, "Await", "Await", *_FOLLOW_UP), 4),
     Scenario("climb", "P1", "nobody acts until the third level-3 alert, then resolved, rated 4", drive_climb,
              ("triaged", "acknowledged", "escalated", "voucher_issued", "escalated", "escalated", "escalated",
-              "escalated", "resolved", *_CLOSE), 7),
+              "escalated", "resolved", *_CLOSE),
+             (*_START, *_TIMER * 5, "Await", *_FOLLOW_UP), 7),
     Scenario("reopen", "P3", "resolved, rated 1 (reopened), resolved again, rated 4", drive_reopen,
              ("triaged", "acknowledged", "contacted", "resolved", "survey_sent", "rated", "reopened", "resolved",
-              *_CLOSE), 5),
+              *_CLOSE),
+             (*_START, "Await", "Await", *_TIMER, "Await", "Await", *_FOLLOW_UP), 5),
 )
 
 
@@ -281,6 +413,7 @@ def history_figures(events: list[dict[str, Any]]) -> dict[str, Any]:
             in_map = False
     return {
         "history_events": len(events),
+        "sequence": [e["stateEnteredEventDetails"]["name"] for e in entered],
         "states_entered": len(entered),
         "retries": retries,
         "billed_transitions": len(entered) + retries,
@@ -297,7 +430,7 @@ def memory_mb() -> dict[str, int]:
     default = int(config.get("lambda_memory_size", 128))
     stage = config.get("stages", {}).get("dev", {})
     functions = stage.get("lambda_functions", {})
-    names = {"lifecycle_step", "notify", "import_batch", "api_handler", *functions}
+    names = {"lifecycle_step", "import_batch", "api_handler", *functions}
     return {n: int(functions.get(n, {}).get("lambda_memory_size", stage.get("lambda_memory_size", default))) for n in names}
 
 
@@ -306,16 +439,18 @@ def _short(function_name: str) -> str:
     return function_name.split("-", 2)[-1] if function_name.count("-") >= 2 else function_name
 
 
-def cost_per_1000(transitions: int, invocations: dict[str, int], gb_seconds: float) -> dict[str, float]:
+def cost_per_1000(transitions: int, invocations: dict[str, int], gb_seconds: float,
+                  dynamodb: dict[str, float]) -> dict[str, float]:
     sfn = transitions * PRICE_PER_TRANSITION * 1000
     requests = sum(invocations.values()) * PRICE_PER_LAMBDA_REQUEST * 1000
     compute = gb_seconds * PRICE_PER_GB_SECOND * 1000
+    ddb = (dynamodb["write_units"] * PRICE_PER_WRITE_UNIT + dynamodb["read_units"] * PRICE_PER_READ_UNIT) * 1000
     return {"step_functions_usd": sfn, "lambda_requests_usd": requests, "lambda_compute_usd_estimate": compute,
-            "total_usd": sfn + requests + compute}
+            "dynamodb_usd": ddb, "total_usd": sfn + requests + compute + ddb}
 
 
-def figures(scenario: Scenario, d: Driver, book: Invocations, cid: str, timeline: list[str], status: str,
-            wall_s: float, severity: str | None) -> dict[str, Any]:
+def figures(scenario: Scenario, d: Driver, book: Invocations, meter: DynamoDBMeter, cid: str, timeline: list[str],
+            status: str, wall_s: float, severity: str | None) -> dict[str, Any]:
     mem = memory_mb()
     hist = history_figures(d.history(cid))
     runs = book.of(cid)
@@ -329,15 +464,18 @@ def figures(scenario: Scenario, d: Driver, book: Invocations, cid: str, timeline
         durations[fn] += billed_ms
         gb_seconds += billed_ms / 1000 * mem.get(fn, 128) / 1024
         gb_seconds_cpu += max(1, math.ceil(cpu * 1000)) / 1000 * mem.get(fn, 128) / 1024
-    # An action that lands just as a timer fires is picked up by ClockExpired instead of Resumed
-    # (same transitions and invocations), so the two are counted together.
-    wakeups = sum(hist["states"].get(k, 0) for k in ("ClockExpired", "Resumed", "SurveyTimedOut"))
     problems = []
     if tuple(timeline) != scenario.expected_timeline:
         problems.append(f"timeline {timeline} != expected {list(scenario.expected_timeline)}")
-    if wakeups != scenario.expected_wakeups:
-        problems.append(f"{wakeups} waits ended (ClockExpired + Resumed), AWS would end {scenario.expected_wakeups}: "
-                        "two breaches handled in one step, or a timer that woke early")
+    if "Await" in hist["states"]:  # the lean machine: the exact sequence
+        if tuple(hist["sequence"]) != scenario.expected_states:
+            problems.append(f"states {hist['sequence']} != what AWS would run {list(scenario.expected_states)}: "
+                            "two breaches handled in one step, or a timer that woke early")
+    else:  # the machine before: an action that lands as a timer fires is picked up by ClockExpired
+        # instead of Resumed (same transitions and invocations), so the two are counted together
+        wakeups = sum(hist["states"].get(k, 0) for k in ("ClockExpired", "Resumed", "SurveyTimedOut"))
+        if wakeups != scenario.before_wakeups:
+            problems.append(f"{wakeups} waits ended (ClockExpired + Resumed), AWS would end {scenario.before_wakeups}")
     if severity != scenario.severity:
         problems.append(f"triaged {severity}, the scenario needs {scenario.severity}")
     if status != "SUCCEEDED":
@@ -361,7 +499,8 @@ def figures(scenario: Scenario, d: Driver, book: Invocations, cid: str, timeline
         "lambda_billed_ms": dict(sorted(durations.items())),
         "lambda_gb_seconds_estimate": gb_seconds,
         "lambda_gb_seconds_from_thread_cpu": gb_seconds_cpu,
-        "cost_per_1000_complaints": cost_per_1000(hist["billed_transitions"], invocations, gb_seconds),
+        "dynamodb": meter.of(cid),
+        "cost_per_1000_complaints": cost_per_1000(hist["billed_transitions"], invocations, gb_seconds, meter.of(cid)),
     }
 
 
@@ -376,9 +515,12 @@ def warm_up(d: Driver, timeout: float) -> None:
 
 
 def run(time_scale: float = DEFAULT_TIME_SCALE, timeout: float = 90.0) -> dict[str, Any]:
+    """The scenarios on the checkout this process imports (``REPO``)."""
+    from chalicelib.adapters import aws
     from local.runtime import LocalSystem
 
     book = Invocations()
+    meter = DynamoDBMeter()
     results: dict[str, Any] = {}
     errors: dict[str, str] = {}
     started = time.perf_counter()
@@ -386,6 +528,7 @@ def run(time_scale: float = DEFAULT_TIME_SCALE, timeout: float = 90.0) -> dict[s
         system = LocalSystem(port=0, aws_port=0, time_scale=time_scale, secret_path=Path(tmp) / "secret")
         with system, cheap_transaction_rollback():
             driver = Driver(system, book)
+            meter.attach(aws.client("dynamodb"))  # the app's client (API and Lambda steps), not the driver's
             warm_up(driver, timeout)
 
             def play(scenario: Scenario) -> None:
@@ -397,7 +540,7 @@ def run(time_scale: float = DEFAULT_TIME_SCALE, timeout: float = 90.0) -> dict[s
                     status = driver.wait_execution_end(cid, timeout)
                     wall = time.perf_counter() - begin
                     ticket, timeline = driver.timeline(cid)
-                    results[scenario.name] = figures(scenario, driver, book, cid, timeline, status, wall,
+                    results[scenario.name] = figures(scenario, driver, book, meter, cid, timeline, status, wall,
                                                      ticket.severity if ticket else None)
                 except Exception as exc:  # reported, never hidden
                     errors[scenario.name] = f"{type(exc).__name__}: {exc}"
@@ -409,10 +552,12 @@ def run(time_scale: float = DEFAULT_TIME_SCALE, timeout: float = 90.0) -> dict[s
                 thread.join()
             other = {_short(k): v for k, v in book.unattributed().items()}
     return {
+        "repo": str(REPO),
         "time_scale": time_scale,
         "wall_s": time.perf_counter() - started,
         "prices": {"per_state_transition": PRICE_PER_TRANSITION, "per_lambda_request": PRICE_PER_LAMBDA_REQUEST,
-                   "per_gb_second": PRICE_PER_GB_SECOND},
+                   "per_gb_second": PRICE_PER_GB_SECOND, "per_write_unit": PRICE_PER_WRITE_UNIT,
+                   "per_read_unit": PRICE_PER_READ_UNIT},
         "memory_mb": memory_mb(),
         "scenarios": {s.name: results[s.name] for s in SCENARIOS if s.name in results},
         "errors": errors,
@@ -420,33 +565,85 @@ def run(time_scale: float = DEFAULT_TIME_SCALE, timeout: float = 90.0) -> dict[s
     }
 
 
-def report(result: dict[str, Any]) -> str:
-    lines = [f"== lifecycle: per complaint, time scale x{result['time_scale']:g} (Standard workflow, published prices)"]
+# -- both revisions ----------------------------------------------------------------------------------
+@contextlib.contextmanager
+def worktree(revision: str) -> Iterator[Path]:
+    """A detached ``git worktree`` of ``revision`` in a temporary directory (removed after)."""
+    with tempfile.TemporaryDirectory(prefix="lifecycle-before-") as tmp:
+        path = Path(tmp) / "checkout"
+        subprocess.run(["git", "worktree", "add", "--detach", "--quiet", str(path), revision], cwd=REPO, check=True)
+        try:
+            yield path
+        finally:
+            subprocess.run(["git", "worktree", "remove", "--force", str(path)], cwd=REPO, check=False)
+
+
+def run_checkout(repo: Path, time_scale: float, timeout: float) -> dict[str, Any]:
+    """:func:`run` on ``repo``'s code, in a fresh process (this file drives it)."""
+    with tempfile.TemporaryDirectory(prefix="lifecycle-run-") as tmp:
+        out = Path(tmp) / "result.json"
+        command = [sys.executable, str(Path(__file__).resolve()), "--repo", str(repo), "--out", str(out),
+                   "--time-scale", str(time_scale), "--timeout", str(timeout)]
+        proc = subprocess.run(command, cwd=repo, capture_output=True, text=True, timeout=RUN_TIMEOUT_S)
+        if proc.returncode != 0:
+            raise RuntimeError(f"the run on {repo} failed ({proc.returncode}): {proc.stderr[-2000:]}")
+        result: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
+        return result
+
+
+def compare(before: str, time_scale: float, timeout: float) -> dict[str, Any]:
+    with worktree(before) as checkout:
+        runs = {"before": run_checkout(checkout, time_scale, timeout), "after": run_checkout(REPO, time_scale, timeout)}
+    ratios: dict[str, dict[str, float]] = {}
+    for name in runs["after"]["scenarios"]:
+        b, a = runs["before"]["scenarios"].get(name), runs["after"]["scenarios"][name]
+        if b is None:
+            continue
+        ratios[name] = {
+            "billed_transitions": ratio(a["billed_transitions"], b["billed_transitions"]),
+            "workflow_lambda_invocations": ratio(a["workflow_lambda_invocations"], b["workflow_lambda_invocations"]),
+            "dynamodb_write_units": ratio(a["dynamodb"]["write_units"], b["dynamodb"]["write_units"]),
+            "total_usd": ratio(a["cost_per_1000_complaints"]["total_usd"], b["cost_per_1000_complaints"]["total_usd"]),
+        }
+    return {"before_revision": before, **runs, "ratios": ratios}
+
+
+def _scenario_rows(label: str, result: dict[str, Any]) -> list[list[str]]:
     rows = []
     for name, r in result["scenarios"].items():
         cost = r["cost_per_1000_complaints"]
-        rows.append([name, r["severity"], str(r["states_entered"]), str(r["billed_transitions"]),
-                     str(r["workflow_lambda_invocations"]), str(r["api_requests"]),
-                     fmt(r["lambda_gb_seconds_estimate"] * 1000, 1),
-                     fmt(cost["step_functions_usd"], 3), fmt(cost["lambda_requests_usd"] + cost["lambda_compute_usd_estimate"], 4),
-                     fmt(cost["total_usd"], 3), "yes" if r["faithful"] else "NO"])
-    lines.append(table(rows, ["scenario", "sev", "states entered", "billed transitions", "workflow λ", "API λ",
-                              "GB-ms (est.)", "SFN $/1k", "λ $/1k (est.)", "total $/1k", "faithful"]))
-    happy = result["scenarios"].get("happy")
-    if happy:
-        lines.append("  ratios to the happy path (transitions / workflow λ):")
-        for name, r in result["scenarios"].items():
-            lines.append(f"    {name:8s} {r['billed_transitions'] / happy['billed_transitions']:5.2f} x   "
-                         f"{r['workflow_lambda_invocations'] / happy['workflow_lambda_invocations']:5.2f} x")
-    for name, r in result["scenarios"].items():
-        states = ", ".join(f"{k} {v}" for k, v in r["states"].items())
-        lines.append(f"  {name}: {states} (empty Notify maps: {r['empty_maps']}); λ {r['lambda_invocations']}")
-        for problem in r["problems"]:
-            lines.append(f"    NOT FAITHFUL: {problem}")
-    for name, error in result["errors"].items():
-        lines.append(f"  {name}: FAILED {error}")
-    if result["other_invocations_not_per_complaint"]:
-        lines.append(f"  other invocations during the run (not per complaint): {result['other_invocations_not_per_complaint']}")
+        rows.append([label, name, r["severity"], str(r["billed_transitions"]), str(r["workflow_lambda_invocations"]),
+                     str(r["api_requests"]), fmt(r["dynamodb"]["write_units"], 0), fmt(r["dynamodb"]["read_units"], 1),
+                     fmt(cost["step_functions_usd"], 3),
+                     fmt(cost["lambda_requests_usd"] + cost["lambda_compute_usd_estimate"], 4),
+                     fmt(cost["dynamodb_usd"], 3), fmt(cost["total_usd"], 3), "yes" if r["faithful"] else "NO"])
+    return rows
+
+
+def report(result: dict[str, Any]) -> str:
+    lines = [f"== lifecycle: per complaint, this revision vs {result['before_revision']}, time scale "
+             f"x{result['after']['time_scale']:g} (Standard workflow, on-demand DynamoDB, published prices)"]
+    rows = [*_scenario_rows("before", result["before"]), *_scenario_rows("after", result["after"])]
+    lines.append(table(rows, ["rev", "scenario", "sev", "billed transitions", "workflow λ", "API λ", "DDB WRU",
+                              "DDB RRU", "SFN $/1k", "λ $/1k (est.)", "DDB $/1k", "total $/1k", "faithful"]))
+    lines.append("  after / before:")
+    for name, r in result["ratios"].items():
+        lines.append(f"    {name:8s} transitions {r['billed_transitions']:.2f} x   workflow λ "
+                     f"{r['workflow_lambda_invocations']:.2f} x   DDB writes {r['dynamodb_write_units']:.2f} x   "
+                     f"$ {r['total_usd']:.2f} x")
+    after = result["after"]["scenarios"]
+    if "happy" in after and "breach" in after:
+        extra = after["breach"]["billed_transitions"] - after["happy"]["billed_transitions"]
+        lines.append(f"  one more due moment (a breach; likewise an at-risk warning, a reminder, a pause that "
+                     f"expires): +{extra} transitions (Await ended by its timer, Timeout)")
+    for label in ("before", "after"):
+        for name, r in result[label]["scenarios"].items():
+            states = ", ".join(f"{k} {v}" for k, v in r["states"].items())
+            lines.append(f"  {label} {name}: {states}; λ {r['lambda_invocations']}")
+            for problem in r["problems"]:
+                lines.append(f"    NOT FAITHFUL: {problem}")
+        for name, error in result[label]["errors"].items():
+            lines.append(f"  {label} {name}: FAILED {error}")
     return "\n".join(lines)
 
 
@@ -454,8 +651,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.lifecycle", description=__doc__.split("\n\n")[0])
     parser.add_argument("--time-scale", type=float, default=DEFAULT_TIME_SCALE)
     parser.add_argument("--timeout", type=float, default=90.0, help="per wait, wall-clock seconds")
+    parser.add_argument("--before", default=BEFORE, help="the revision to compare with (default %(default)s)")
+    parser.add_argument("--repo", type=Path, help="run one checkout's scenarios in this process (internal)")
+    parser.add_argument("--out", type=Path, help="with --repo: where to write its figures")
     args = parser.parse_args(argv)
-    result = run(args.time_scale, args.timeout)
+    if args.repo is not None:
+        one = run(args.time_scale, args.timeout)
+        (args.out or Path("lifecycle-run.json")).write_text(json.dumps(one, indent=2, default=str), encoding="utf-8")
+        return 0
+    result = compare(args.before, args.time_scale, args.timeout)
     print(report(result))
     print(f"\nwritten: {write_result(NAME, result).relative_to(REPO)}")
     return 0

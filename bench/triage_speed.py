@@ -13,6 +13,10 @@
   case) — in µs and as a ratio.
 * **Report**: ``triage_report`` (accuracy, confusion, proposals) over every labelled complaint
   posing as a correction.
+* **A rule edit's cost** (``--baseline-rules OLD.toml``, e.g. ``git show
+  main:chalicelib/triage/rules.toml > /tmp/old.toml``): building the rules (read, validate,
+  index) and ``triage()`` per complaint with the old file and the deployed one, interleaved in
+  one process, as ratios — the figure to quote on a loaded machine.
 """
 
 from __future__ import annotations
@@ -30,10 +34,11 @@ from typing import Any, cast
 from bench._support import REPO, fmt, median, table, write_result
 from bench.triage_accuracy import DATASETS
 from chalicelib.models import Category
-from chalicelib.triage import RULES_PATH, load_rules, normalize, triage
+from chalicelib.triage import RULES_PATH, Rules, load_rules, normalize, triage
 from chalicelib.triage.corrections import Correction
 from chalicelib.triage.replay import LabelledCase, read_examples
 from chalicelib.triage.report import triage_report
+from chalicelib.triage.rules import build_rules, read_toml
 
 _CHILD = """
 import json, time
@@ -101,6 +106,40 @@ def per_complaint(cases: Sequence[LabelledCase], rounds: int) -> dict[str, Any]:
     }
 
 
+def _build(path: Path) -> tuple[Rules, float]:
+    c0 = time.process_time()
+    rules = build_rules(read_toml(path))
+    return rules, time.process_time() - c0
+
+
+def compare_rules(baseline: Path, cases: Sequence[LabelledCase], rounds: int, builds: int = 15) -> dict[str, Any]:
+    """The deployed rule file against ``baseline`` in one process: build CPU ms and triage CPU µs."""
+    paths = {"baseline": baseline, "current": RULES_PATH}
+    build_ms: dict[str, list[float]] = {name: [] for name in paths}
+    for _ in range(builds):  # interleaved, so a busy moment hits both
+        for name, path in paths.items():
+            build_ms[name].append(_build(path)[1] * 1000)
+    rules = {name: _build(path)[0] for name, path in paths.items()}
+    inputs = [case.to_input() for case in cases]
+    per_us: dict[str, list[float]] = {name: [] for name in paths}
+    for name in paths:
+        triage(inputs[0], rules[name])  # the speller's word list read
+    for _ in range(rounds):
+        for name in paths:
+            c0 = time.process_time()
+            for item in inputs:
+                triage(item, rules[name])
+            per_us[name].append((time.process_time() - c0) / len(inputs) * 1e6)
+    result: dict[str, Any] = {
+        name: {"build_cpu_ms": median(build_ms[name]), "triage_cpu_us": median(per_us[name]),
+               "phrases": sum(len(s) for s in _phrase_sets(rules[name]))}
+        for name in paths
+    }
+    result["build_ratio"] = result["current"]["build_cpu_ms"] / result["baseline"]["build_cpu_ms"]
+    result["triage_ratio"] = result["current"]["triage_cpu_us"] / result["baseline"]["triage_cpu_us"]
+    return result
+
+
 def report_cost(cases: Sequence[LabelledCase]) -> dict[str, Any]:
     """``triage_report`` over every labelled complaint as if staff had corrected it to its label."""
     now = datetime(2026, 12, 1, tzinfo=UTC)
@@ -123,8 +162,21 @@ def main(argv: Sequence[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.triage_speed", description=__doc__.split("\n\n")[0])
     parser.add_argument("--cold-runs", type=int, default=7)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--baseline-rules", type=Path, help="an older rules.toml to compare the deployed one with")
     args = parser.parse_args(argv)
     cases = [case for path in DATASETS if path.exists() for case in read_examples(Path(path))]
+    if args.baseline_rules is not None:
+        cmp = compare_rules(args.baseline_rules, cases, args.rounds)
+        old, new = cmp["baseline"], cmp["current"]
+        print(table([
+            ["phrases", str(old["phrases"]), str(new["phrases"]), "-"],
+            ["build rules (read, validate, index)", f"{fmt(old['build_cpu_ms'], 1)} ms CPU",
+             f"{fmt(new['build_cpu_ms'], 1)} ms CPU", fmt(cmp["build_ratio"], 3)],
+            [f"triage() per complaint ({len(cases)})", f"{fmt(old['triage_cpu_us'], 0)} µs CPU",
+             f"{fmt(new['triage_cpu_us'], 0)} µs CPU", fmt(cmp["triage_ratio"], 3)],
+        ], ["figure", str(args.baseline_rules), "deployed rules.toml", "ratio"]))
+        write_result("triage_speed_rules", cmp)
+        return 0
     load_rules()
     result = {
         "cold_start": cold_start(args.cold_runs),
@@ -149,8 +201,8 @@ def main(argv: Sequence[str]) -> int:
     return 0
 
 
-def _phrase_sets() -> list[Any]:
-    rules = load_rules()
+def _phrase_sets(rules: Rules | None = None) -> list[Any]:
+    rules = rules or load_rules()
     return [rules.category_phrases, rules.severity_phrases, *(t.phrases for t in rules.together)]
 
 

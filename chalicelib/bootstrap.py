@@ -23,7 +23,10 @@ if TYPE_CHECKING:
 def services() -> Services:
     """The process's ``Services`` on DynamoDB, Step Functions and SNS/SES. The clients are
     created when an adapter first calls them, so a function pays only for those it uses."""
+    from chalicelib.adapters.attachments import S3AttachmentStore
+    from chalicelib.adapters.events import EventBridgePublisher
     from chalicelib.adapters.notifier import SnsSesNotifier
+    from chalicelib.adapters.orders import DynamoDBOrderDirectory
     from chalicelib.adapters.store import DynamoDBTicketStore
     from chalicelib.adapters.workflow import StepFunctionsWorkflow
 
@@ -38,7 +41,17 @@ def services() -> Services:
         idempotency=idempotency_store,
         aggregator=aggregates,
         aggregates=aggregates,
+        orders=DynamoDBOrderDirectory(ddb, cfg.orders_table_name),
+        attachments=S3AttachmentStore(aws.LazyClient("s3"), LazyPresigner("s3"), cfg.uploads_bucket),
+        events=EventBridgePublisher(aws.LazyClient("events"), cfg.event_bus_name),
     )
+
+
+class LazyPresigner(aws.LazyClient):
+    """``aws.presigner(service)``, created on first use."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(aws.presigner(self.service), name)
 
 
 class ReportAggregates:

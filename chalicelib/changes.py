@@ -6,7 +6,7 @@ notification (the ticket's outbox) and measured the same way."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from chalicelib.adapters.ports import VersionConflict
@@ -32,15 +32,14 @@ class KeptChanging(Exception):
 @dataclass
 class Applied:
     ticket: Ticket  # as saved
-    drained: list[CustomerMessage | StaffAlert] = field(default_factory=list)  # notifications handed over
     token: str | None = None  # the workflow's task token taken off the ticket
 
 
-def apply(services: Services, complaint_id: str, rule: Rule, *, drain: bool = False, take_token: bool = False,
+def apply(services: Services, complaint_id: str, rule: Rule, *, take_token: bool = False,
           check: Callable[[Ticket], None] | None = None) -> Applied:
-    """Apply ``rule`` to the complaint. ``drain`` hands the outbox to the caller (a workflow
-    step, which sends it); ``take_token`` removes the waiting workflow's token (an action that
-    will resume it)."""
+    """Apply ``rule`` to the complaint. ``take_token`` removes the waiting workflow's token (an
+    action that will resume it, or the step that runs when its wait ran out). The outbox is
+    sent by the workflow's steps (:mod:`chalicelib.outbox`)."""
     store = services.store
     for _ in range(MAX_ATTEMPTS):
         ticket = store.get_ticket(complaint_id)
@@ -52,17 +51,17 @@ def apply(services: Services, complaint_id: str, rule: Rule, *, drain: bool = Fa
         changed = out.ticket
         changed.outbox = [*changed.outbox, *(addressed(changed, n) for n in out.notifications)]
         result = Applied(ticket=ticket)
-        if drain:
-            result.drained, changed.outbox = changed.outbox, []
-        if drain or take_token:
+        if take_token:
             result.token, changed.wait_token = ticket.wait_token, None
         if not out.events and changed == ticket:
             return result
         try:
-            result.ticket = store.save(changed, out.events, ticket.version)
+            result.ticket = store.save(changed, out.events, ticket.version, corrections=out.corrections)
         except VersionConflict:
             continue
         emit_metrics(result.ticket, out.events)
+        if out.unconfirmed_dues:  # ops add that year's dates to closed/open (docs/policy.md)
+            count("DueTimesOnUnconfirmedHolidays", value=out.unconfirmed_dues)
         return result
     raise KeptChanging(f"complaint {complaint_id} kept changing; try again")
 
@@ -82,6 +81,10 @@ def emit_metrics(ticket: Ticket, events: list[Event]) -> None:
             count("Escalations", level=e.detail.get("level"), manual=bool(e.detail.get("manual")))
             if e.detail.get("level") == 1 and not e.detail.get("manual"):
                 count("SlaBreaches", clock=e.detail.get("clock"), severity=ticket.severity)
+        elif e.type in ("at_risk", "paused", "pause_expired", "retriaged", "repeats_skipped"):
+            count({"at_risk": "AtRiskWarnings", "paused": "ComplaintsPaused", "pause_expired": "PausesExpired",
+                   "retriaged": "ComplaintsRetriaged", "repeats_skipped": "EscalationRepeatsSkipped"}[e.type],
+                  value=e.detail.get("count", 1) if e.type == "repeats_skipped" else 1)
         elif e.type == "voucher_issued":
             count("VouchersIssued", severity=ticket.severity)
         elif e.type == "triaged":

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import timedelta
 from functools import cache
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -17,6 +18,11 @@ IMPORT_QUEUE_NAME = "complaints-import"
 # Receives of an import message before its queue's redrive policy dead-letters it (the
 # template's RedrivePolicy; the import handler counts the last one as dead-lettered).
 IMPORT_MAX_RECEIVE_COUNT = 5
+# How long before intake a complaint may have been raised (an imported record's raised_at):
+# older records are rejected with the reason in the import report (docs/import.md), so no
+# clock starts years overdue. Later than intake (plus clock skew) is rejected too.
+RAISED_AT_HORIZON = timedelta(days=30)
+RAISED_AT_SKEW = timedelta(minutes=5)
 # Replaced by the user pool's ARN in the deployment template (infra/).
 USER_POOL_ARN_PLACEHOLDER = "arn:aws:cognito-idp:us-east-1:000000000000:userpool/us-east-1_placeholder"
 # Chalice binds the stream handler at import time; the deployment template replaces this ARN
@@ -30,6 +36,12 @@ class Settings(BaseModel):
     stage: str = "dev"
     table_name: str = "complaints-dev-tickets"
     idempotency_table_name: str = "complaints-dev-idempotency"
+    orders_table_name: str = "complaints-dev-orders"  # the order directory (docs/integration.md)
+    uploads_bucket: str = "complaints-dev-uploads"  # customers' photos and videos
+    event_bus_name: str = "complaints-dev"  # the integration events (docs/integration.md)
+    # where presigned upload/download URLs point (the endpoint customers' apps reach): the
+    # local system's moto endpoint; unset in AWS (S3's regional endpoint)
+    uploads_endpoint_url: str | None = None
     lifecycle_state_machine_arn: str = ""
     # staff alert topics: {"team:product": arn, "team:logistics": arn, "team:service": arn,
     #                      "level:2": arn, "level:3": arn}
@@ -57,6 +69,10 @@ _ENV = {
     "stage": "STAGE",
     "table_name": "TABLE_NAME",
     "idempotency_table_name": "IDEMPOTENCY_TABLE_NAME",
+    "orders_table_name": "ORDERS_TABLE_NAME",
+    "uploads_bucket": "UPLOADS_BUCKET",
+    "event_bus_name": "EVENT_BUS_NAME",
+    "uploads_endpoint_url": "UPLOADS_ENDPOINT_URL",
     "lifecycle_state_machine_arn": "LIFECYCLE_STATE_MACHINE_ARN",
     "staff_alert_topics": "STAFF_ALERT_TOPICS",
     "customer_push_topic_arn": "CUSTOMER_PUSH_TOPIC_ARN",

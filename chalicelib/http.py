@@ -170,11 +170,19 @@ def handled(view: Callable[..., Response]) -> Callable[..., Response]:
         from chalicelib.changes import KeptChanging, NotFound
         from chalicelib.intake import IdempotencyConflict
         from chalicelib.lifecycle import ActionNotAllowed
+        from chalicelib.orders import OrderNotFound
+        from chalicelib.uploads import AttachmentRejected
 
         try:
             return view(*args, **kwargs)
         except HttpError as err:
             return error_response(err)
+        except OrderNotFound:  # unknown, or another customer's: the same answer
+            return error_response(HttpError(404, "not_found", "no such order",
+                                            [{"field": "order_id", "message": "no such order of yours"}]))
+        except AttachmentRejected as exc:
+            return error_response(HttpError(400, "validation_error", f"attachment {exc.key!r} cannot be attached",
+                                            [{"field": f"attachments.{exc.index}", "message": exc.reason}]))
         except NotFound:
             return error_response(HttpError(404, "not_found", "no such complaint"))
         except (ActionNotAllowed, IdempotencyConflict, KeptChanging) as exc:

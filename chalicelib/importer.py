@@ -1,7 +1,8 @@
 """Marketplace batch import: one SQS message = one batch of one marketplace (docs/import.md).
 
 Per message: map every record through its adapter (a bad record is rejected with its reason,
-the others go on), create the new complaints with conditional writes in transactions of up
+the others go on), verify them against the order directory (one ``BatchGetItem``: a known
+order gives the amount and product, another customer's order rejects the record), create the new complaints with conditional writes in transactions of up
 to 100 (a complaint's identity is ``source + dispute id``, so a redelivered or overlapping
 batch creates nothing twice), start one lifecycle execution per new complaint (named after
 it: never two), and write the batch's import report. A message that is not a batch, or that
@@ -14,16 +15,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from chalicelib import attachments
 from chalicelib.adapters.ports import WorkflowUnavailable
 from chalicelib.clock import iso
-from chalicelib.config import IMPORT_MAX_RECEIVE_COUNT
+from chalicelib.config import IMPORT_MAX_RECEIVE_COUNT, RAISED_AT_HORIZON, RAISED_AT_SKEW
 from chalicelib.ids import imported_complaint_id
 from chalicelib.intake import new_ticket
 from chalicelib.marketplaces import BatchInvalid, ImportedComplaint, RecordRejected, map_record, parse_batch
-from chalicelib.models import Status
+from chalicelib.models import Attachment, OrderCheck, Status
 from chalicelib.observability import count, logger
+from chalicelib.orders import OrderNotFound, verify
 from chalicelib.services import Services
 from chalicelib.ticket import Ticket
+from chalicelib.uploads import AttachmentRejected
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
@@ -39,13 +43,15 @@ class ImportIncomplete(Exception):
 def import_batch(services: Services, body: str) -> dict[str, Any]:
     batch = parse_batch(body)
     store = services.store
-    mapped: list[ImportedComplaint] = []
+    mapped: list[tuple[int, ImportedComplaint]] = []
     rejected: list[dict[str, Any]] = []
     seen: set[str] = set()
     in_batch_duplicates = 0
+    at = services.clock()
     for index, raw in enumerate(batch.records):
         try:
             record = map_record(batch.source, index, raw)
+            _within_horizon(record, at)
         except RecordRejected as exc:
             rejected.append({"index": index, "external_id": exc.external_id, "reason": exc.reason})
             continue
@@ -53,10 +59,22 @@ def import_batch(services: Services, body: str) -> dict[str, Any]:
             in_batch_duplicates += 1
             continue
         seen.add(record.external_id)
-        mapped.append(record)
+        mapped.append((index, record))
 
-    at = services.clock()
-    tickets = [_ticket(r, batch.batch_id, at) for r in mapped]
+    tickets: list[Ticket] = []
+    known = services.orders.get_many([r.complaint.order_id for _, r in mapped]) if mapped else {}
+    for index, record in mapped:
+        try:  # the order directory's amount and product, where it knows the order
+            complaint, check = verify(record.complaint, known.get(record.complaint.order_id))
+            files = attachments.checked(services, complaint.customer_id, complaint.attachments)
+        except OrderNotFound:
+            rejected.append({"index": index, "external_id": record.external_id,
+                             "reason": "order_id: no such order of this customer in the order directory"})
+            continue
+        except AttachmentRejected as exc:
+            rejected.append({"index": index, "external_id": record.external_id, "reason": str(exc)})
+            continue
+        tickets.append(_ticket(record.model_copy(update={"complaint": complaint}), batch.batch_id, at, check, files))
     existing_ids: set[str] = set()
     for start in range(0, len(tickets), TRANSACTION_SIZE):
         existing_ids |= store.create_many(tickets[start:start + TRANSACTION_SIZE])
@@ -72,7 +90,7 @@ def import_batch(services: Services, body: str) -> dict[str, Any]:
     report = {
         "batch_id": batch.batch_id, "source": batch.source, "exported_at": iso(batch.exported_at),
         "received": len(batch.records), "created": len(created) + len(ours_before), "duplicates": duplicates,
-        "rejected": rejected, "pending_workflows": len(failed_starts), "imported_at": iso(services.clock()),
+        "rejected": sorted(rejected, key=lambda r: r["index"]), "pending_workflows": len(failed_starts), "imported_at": iso(services.clock()),
     }
     store.put_import_report(report)
     count("ImportRecordsReceived", value=len(batch.records), source=batch.source)
@@ -83,10 +101,22 @@ def import_batch(services: Services, body: str) -> dict[str, Any]:
     return report
 
 
-def _ticket(record: ImportedComplaint, batch_id: str, at: datetime) -> Ticket:
+def _within_horizon(record: ImportedComplaint, at: datetime) -> None:
+    """A complaint raised long before intake would start its clocks years overdue; one
+    raised after intake is a wrong clock or zone. Both are rejected with the reason."""
+    if record.raised_at < at - RAISED_AT_HORIZON:
+        raise RecordRejected(f"raised_at: {iso(record.raised_at)} is more than {RAISED_AT_HORIZON.days} days before "
+                             f"intake ({iso(at)}); older complaints are not imported", record.external_id)
+    if record.raised_at > at + RAISED_AT_SKEW:
+        raise RecordRejected(f"raised_at: {iso(record.raised_at)} is after intake ({iso(at)})", record.external_id)
+
+
+def _ticket(record: ImportedComplaint, batch_id: str, at: datetime, check: OrderCheck,
+            files: list[Attachment]) -> Ticket:
     return new_ticket(record.complaint, complaint_id=imported_complaint_id(record.source, record.external_id),
                       received_by=f"import:{record.source}", source=record.source, at=at,
-                      external_id=record.external_id, batch_id=batch_id, raised_at=record.raised_at)
+                      external_id=record.external_id, batch_id=batch_id, raised_at=record.raised_at, order=check,
+                      attachments=files)
 
 
 def _start(services: Services, ticket: Ticket) -> bool:

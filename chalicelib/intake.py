@@ -1,6 +1,8 @@
 """Intake: a validated complaint becomes a stored ticket with a running workflow.
 
-Order of work: the ticket (status ``received``; its ``received`` event is implied by it) is
+Order of work: the complaint's order is looked up in the order directory (one read) and the
+complaint takes the order's amount and product (:func:`chalicelib.orders.verify`), its
+attachments are checked (one ``HeadObject`` each), then the ticket (status ``received``; its ``received`` event is implied by it) is
 written with one conditional ``PutItem``, then the lifecycle execution (named after the
 complaint) is started. If the
 start fails, the ticket is deleted again and the caller gets a retryable 503: no complaint
@@ -14,8 +16,9 @@ from datetime import datetime
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
+from chalicelib import attachments, orders
 from chalicelib.adapters.ports import WorkflowUnavailable
-from chalicelib.models import ComplaintIn
+from chalicelib.models import Attachment, ComplaintIn, OrderCheck
 from chalicelib.observability import count, logger
 from chalicelib.services import Services
 from chalicelib.ticket import Ticket
@@ -33,12 +36,14 @@ class IdempotencyConflict(Exception):
 
 
 def new_ticket(complaint: ComplaintIn, *, complaint_id: str, received_by: str, at: datetime, source: str = "api",
-               external_id: str | None = None, batch_id: str | None = None, raised_at: datetime | None = None) -> Ticket:
+               external_id: str | None = None, batch_id: str | None = None, raised_at: datetime | None = None,
+               order: OrderCheck | None = None, attachments: list[Attachment] | None = None) -> Ticket:
     """A received complaint as a ticket, created ``at``; imported ones keep when the customer
     complained (``raised_at``, never later than ``at``)."""
     locale = complaint.contact.locale if complaint.contact else "zh-CN"  # triage applies the profile's
     return Ticket(complaint_id=complaint_id, complaint=complaint, source=source, external_id=external_id,
-                  received_by=received_by, batch_id=batch_id, locale=locale,
+                  received_by=received_by, batch_id=batch_id, locale=locale, order=order,
+                  attachments=attachments or [],
                   created_at=at, raised_at=min(raised_at or at, at), updated_at=at)
 
 
@@ -58,8 +63,11 @@ def register(services: Services, ticket: Ticket) -> bool:
 
 def _submit(services: Services, request: dict[str, Any]) -> dict[str, Any]:
     complaint = ComplaintIn.model_validate(request["body"])
+    # another customer's order: OrderNotFound, answered like an unknown id (reveals nothing)
+    complaint, check = orders.verify(complaint, services.orders.get(complaint.order_id))
+    files = attachments.checked(services, complaint.customer_id, complaint.attachments)  # AttachmentRejected: 400
     ticket = new_ticket(complaint, complaint_id=services.new_id(), received_by=f"customer:{request['caller']}",
-                        at=services.clock())
+                        at=services.clock(), order=check, attachments=files)
     register(services, ticket)
     location = f"/complaints/{ticket.complaint_id}"
     return {"status": 202, "location": location,

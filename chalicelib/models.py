@@ -22,6 +22,7 @@ from pydantic import (
     ValidationInfo,
     WithJsonSchema,
     field_serializer,
+    model_validator,
 )
 
 from chalicelib.clock import iso
@@ -165,6 +166,31 @@ class ComplaintIn(Strict):
     contact: Contact | None = None
 
 
+class OrderCheck(BaseModel):
+    """What intake found when it checked a complaint against the order directory (the staff
+    view's ``order``): verified = the amount and product are the directory's; ``differences``
+    = what the customer sent that the order contradicts (staff only)."""
+
+    verified: bool
+    amount: Money | None = None
+    product: Product | None = None
+    delivered_at: datetime | None = None
+    carrier: str | None = None
+    differences: list[str] = []
+
+    @field_serializer("delivered_at")
+    def _delivered(self, at: datetime | None) -> str | None:
+        return iso(at) if at else None
+
+
+class Attachment(BaseModel):
+    """An uploaded photo or video on a complaint, as it was when attached (``head_object``)."""
+
+    key: str
+    content_type: str
+    size: int
+
+
 class ProfileIn(Strict):
     tier: Tier = "standard"
     locale: Locale = "zh-CN"
@@ -184,6 +210,40 @@ class EscalateIn(Strict):
     reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 
 
+class PauseIn(Strict):
+    """``POST /complaints/{id}/pause``: wait for the customer. ``note`` is internal; ``ask``
+    (optional) is what the customer is asked for, in the message and on their timeline."""
+
+    reason: Literal["awaiting_customer"] = "awaiting_customer"
+    note: Annotated[str, StringConstraints(max_length=5000)] = ""
+    ask: Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)] = ""
+
+
+class ReplyIn(Strict):
+    """``POST /complaints/{id}/reply``: the customer's answer."""
+
+    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
+    attachments: Annotated[list[Annotated[str, StringConstraints(min_length=1, max_length=1024)]], Field(max_length=3)] = []
+
+
+class ResumeIn(Strict):
+    note: Annotated[str, StringConstraints(max_length=5000)] = ""
+
+
+class TriageIn(Strict):
+    """``POST /complaints/{id}/triage``: staff correct the category and/or the severity."""
+
+    category: Category | None = None
+    severity: Severity | None = None
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+
+    @model_validator(mode="after")
+    def _something_to_change(self) -> TriageIn:
+        if self.category is None and self.severity is None:
+            raise ValueError("give category, severity or both")
+        return self
+
+
 class NoteIn(Strict):
     text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
 
@@ -197,18 +257,21 @@ class Status(StrEnum):
     RECEIVED = "received"
     AWAITING_CONTACT = "awaiting_contact"
     IN_PROGRESS = "in_progress"
+    PENDING_CUSTOMER = "pending_customer"  # paused: waiting for the customer's reply
     RESOLVED = "resolved"
     CLOSED = "closed"
     CLOSED_UNSATISFIED = "closed_unsatisfied"
 
 
-OPEN_STATUSES = frozenset({Status.RECEIVED, Status.AWAITING_CONTACT, Status.IN_PROGRESS})
+OPEN_STATUSES = frozenset({Status.RECEIVED, Status.AWAITING_CONTACT, Status.IN_PROGRESS, Status.PENDING_CUSTOMER})
 CUSTOMER_EVENTS = frozenset(
     {
         "received",
         "acknowledged",
         "contacted",
         "voucher_issued",
+        "paused",  # shown to the customer as "waiting for your reply" (without the internal note)
+        "customer_replied",
         "resolved",
         "survey_sent",
         "survey_reminder",

@@ -1,8 +1,7 @@
 """What the lifecycle tells people: a customer message or a staff alert, as typed models.
 
-The rules (``lifecycle.py``) decide them; the ticket keeps them in its outbox until the
-workflow step hands them to the state machine, whose ``Notify`` map gives each one to the
-``notify`` function. Which route a customer message takes (push, SMS, e-mail, or only the
+The rules (``lifecycle.py``) decide them; the ticket keeps them in its outbox until the next
+workflow step sends them (``outbox.py``). Which route a customer message takes (push, SMS, e-mail, or only the
 in-app timeline) follows from the complaint's channel and the contact details it carries.
 Pure: no boto3.
 """

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from chalicelib import attachments
 from chalicelib.changes import NotFound
 from chalicelib.clock import iso
 from chalicelib.models import Caller, ProfileIn
+from chalicelib.orders import prefill_of
 from chalicelib.services import Services
 from chalicelib.ticket import Ticket
 
@@ -19,7 +21,9 @@ def complaint(services: Services, complaint_id: str, caller: Caller) -> dict[str
     ticket, timeline = found
     if not caller.is_staff and ticket.complaint.customer_id != caller.username:
         raise NotFound(complaint_id)  # never reveal that someone else's complaint exists
-    return ticket.public(timeline, staff=caller.is_staff)
+    body = ticket.public(timeline, staff=caller.is_staff)
+    body["attachments"] = attachments.views(services, ticket)  # with short-lived download links
+    return body
 
 
 def customer_complaints(services: Services, customer_id: str, limit: int, cursor: str | None) -> dict[str, Any]:
@@ -54,3 +58,8 @@ def put_profile(services: Services, customer_id: str, body: ProfileIn) -> dict[s
 
 def import_report(services: Services, batch_id: str) -> dict[str, Any] | None:
     return services.store.get_import_report(batch_id)
+
+
+def order_prefill(services: Services, order_id: str, caller: Caller) -> dict[str, Any]:
+    """What the complaint form shows of the caller's order before they type (one read)."""
+    return prefill_of(services.orders.get(order_id), order_id, caller.username).model_dump(mode="json")

@@ -115,7 +115,7 @@ class VoucherView(Document):
 class ClockView(Document):
     window_s: int
     started_at: Time
-    due: Time
+    due: Time | None = Field(description="null while paused, or once a ladder without repeat ended")
     level: int
     breached: bool
     stopped_at: Time | None

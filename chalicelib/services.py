@@ -20,7 +20,14 @@ from chalicelib import clock, ids
 if TYPE_CHECKING:  # types only: importing them costs cold start in functions that never use them
     from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
 
-    from chalicelib.adapters.ports import Notifier, TicketStore, Workflow
+    from chalicelib.adapters.ports import (
+        AttachmentStore,
+        EventPublisher,
+        Notifier,
+        OrderDirectory,
+        TicketStore,
+        Workflow,
+    )
     from chalicelib.reports.aggregates import AggregateWriter
     from chalicelib.reports.figures import AggregateSource
 
@@ -35,6 +42,9 @@ class Services:
     idempotency: Callable[[], BasePersistenceLayer]
     aggregator: AggregateWriter  # the report aggregates, as the stream changes them
     aggregates: AggregateSource  # ... as the reports read them
+    orders: OrderDirectory  # the platform's orders: complaints are filled and verified from them
+    attachments: AttachmentStore  # customers' photos and videos (presigned uploads, downloads)
+    events: EventPublisher  # the integration event bus the platform's systems subscribe to
     clock: Callable[[], datetime] = clock.now  # the system time every record carries
     sleep: Callable[[float], None] = time.sleep  # back-off between retries
     new_id: Callable[[], str] = ids.new_complaint_id  # id of a complaint filed through the API

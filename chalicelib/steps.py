@@ -1,35 +1,34 @@
 """The lifecycle Lambda's steps: what each state of ``state_machines/lifecycle.asl.json``
 asks the code to do (the typed events of :mod:`chalicelib.workflow_events`). Each step loads
-the ticket, applies a rule of ``lifecycle.py``, saves it with a version condition, and answers
-the workflow with where to go next (``plan``) and the notifications to send (the ticket's
-outbox, drained)."""
+the ticket, applies a rule of ``lifecycle.py`` (``apply_triage``, ``on_timer``), saves it with
+a version condition, sends the ticket's outbox itself (:mod:`chalicelib.outbox`) and answers
+the workflow with its next wait (``plan``)."""
 
 from __future__ import annotations
 
+import functools
+import json
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from chalicelib import changes, lifecycle
+from chalicelib import changes, lifecycle, outbox
 from chalicelib.adapters.aws import is_retryable
 from chalicelib.changes import Rule
 from chalicelib.lifecycle import Outcome
-from chalicelib.models import Event
 from chalicelib.observability import count, logger
+from chalicelib.policy import ServiceLevelPolicy
 from chalicelib.services import Services
-from chalicelib.ticket import Policy, Ticket
+from chalicelib.ticket import Ticket
 from chalicelib.triage import TriageInput, triage
 from chalicelib.workflow_events import (
+    COMPLAINT_CLOSED,
     STEP_EVENT,
     AwaitStep,
-    ClockExpiredStep,
-    NotificationFailedStep,
     Recorded,
     Registered,
-    ResumedStep,
-    SendSurveyStep,
     StepResult,
-    SurveyTimeoutStep,
+    TimeoutStep,
     TriageStep,
     WorkflowFailedStep,
     dump,
@@ -52,31 +51,44 @@ def run(services: Services, event: dict[str, Any]) -> dict[str, Any]:
     step = STEP_EVENT.validate_python(event)
     try:
         return dump(STEPS[action](services, step))
+    except changes.KeptChanging as exc:  # the ticket changed under every attempt (a drain's write too)
+        raise TransientError(str(exc)) from exc
+    except changes.NotFound as exc:
+        raise UnknownComplaint(event.get("complaint_id")) from exc
     except Exception as exc:
         if is_retryable(exc):
             raise TransientError(str(exc)) from exc  # the ASL Retry backs off and tries again
         raise
 
 
-def _commit(services: Services, complaint_id: str, rule: Rule, *, drain: bool) -> changes.Applied:
+def _commit(services: Services, complaint_id: str, rule: Rule, *, take_token: bool = False) -> changes.Applied:
     try:
-        return changes.apply(services, complaint_id, rule, drain=drain)
+        return changes.apply(services, complaint_id, rule, take_token=take_token)
     except changes.NotFound as exc:
         raise UnknownComplaint(complaint_id) from exc
     except changes.KeptChanging as exc:
         raise TransientError(str(exc)) from exc
 
 
-def _moved(services: Services, complaint_id: str, rule: Rule) -> StepResult:
-    """Apply the rule, then tell the workflow where to go and what to send."""
-    applied = _commit(services, complaint_id, rule, drain=True)
-    plan = lifecycle.plan(applied.ticket, services.clock())
-    return StepResult(next=plan.next, wait_s=plan.wait_s, version=applied.ticket.version,
-                      notifications=applied.drained)
+def _planned(services: Services, ticket: Ticket) -> StepResult:
+    """Send the outbox of the ticket just saved, then tell the workflow how long to wait."""
+    drained = outbox.drain(services, ticket)
+    return StepResult.of(drained.ticket, services.clock())
 
 
 def _unchanged(ticket: Ticket, at: datetime) -> Outcome:
     return Outcome(ticket.model_copy(deep=True))
+
+
+@functools.lru_cache(maxsize=8)
+def _parsed_policy(text: str) -> ServiceLevelPolicy:
+    return ServiceLevelPolicy.parse(json.loads(text), source="workflow input policy")
+
+
+def workflow_policy(raw: dict[str, Any]) -> ServiceLevelPolicy:
+    """The whole ``ServiceLevelPolicy`` state's output, validated (``PolicyError`` names the
+    key); parsed once per warm Lambda and definition."""
+    return _parsed_policy(json.dumps(raw, sort_keys=True))
 
 
 # -- steps ---------------------------------------------------------------------------------------
@@ -88,6 +100,8 @@ def step_triage(services: Services, event: TriageStep) -> StepResult:
     # the tier comes from the profile the service holds, never from the complaint itself
     profile = store.get_profile(ticket.complaint.customer_id) or {}
     other_open = store.open_on_order(ticket.complaint.order_id, exclude=ticket.complaint_id) > 0
+
+    policy = workflow_policy(event.policy)
 
     def rule(ticket: Ticket, at: datetime) -> Outcome:
         if ticket.severity is not None:  # a retried step: already triaged
@@ -103,48 +117,39 @@ def step_triage(services: Services, event: TriageStep) -> StepResult:
             tier=tier,
             other_open_on_order=other_open,
         ))
-        policy = Policy(follow_up=event.policy["follow_up"], **event.policy[result.severity])
-        return lifecycle.apply_triage(ticket.model_copy(update={"tier": tier, "locale": locale}), result, policy, at)
+        facts = {"tier": tier, "locale": locale, "other_open_on_order": other_open}
+        return lifecycle.apply_triage(ticket.model_copy(update=facts), result, policy, at)
 
-    return _moved(services, event.complaint_id, rule)
+    return _planned(services, _commit(services, event.complaint_id, rule).ticket)
 
 
 def step_await(services: Services, event: AwaitStep) -> Registered:
-    """Register the workflow's task token on the ticket. If the ticket moved since the
-    workflow last saw it (an action landed in between), resume the workflow at once."""
-    if services.store.set_wait_token(event.complaint_id, event.token, event.version):
-        return Registered(registered=True)
-    services.workflow.resume(event.token, {"resumed": "changed_before_wait"})
-    return Registered(registered=False)
+    """Entering a wait: send what the last action queued, then put the wait's task token on
+    the ticket - only if the ticket is still as the plan saw it. If it moved since (an action
+    landed in between), the wait ends at once with a fresh plan; if the complaint is closed,
+    it ends with ``ComplaintClosed`` (the workflow's end, not a Lambda error)."""
+    ticket = services.store.get_ticket(event.complaint_id)
+    if ticket is None:
+        raise UnknownComplaint(event.complaint_id)
+    moved = ticket.version != event.version
+    drained = outbox.drain(services, ticket)
+    sent = {"sent": drained.sent, "failed": drained.failed}
+    plan = StepResult.of(drained.ticket, services.clock())
+    if plan.next == "closed":
+        services.workflow.fail(event.token, COMPLAINT_CLOSED, f"complaint is {drained.ticket.status.value}")
+        return Registered(outcome="closed", **sent)
+    if not (moved or drained.moved) and services.store.set_wait_token(event.complaint_id, event.token, plan.version):
+        return Registered(outcome="waiting", **sent)
+    fresh = services.store.get_ticket(event.complaint_id) or drained.ticket
+    services.workflow.resume(event.token, dump(StepResult.of(fresh, services.clock())))
+    return Registered(outcome="resumed", **sent)
 
 
-def step_resumed(services: Services, event: ResumedStep) -> StepResult:
-    return _moved(services, event.complaint_id, _unchanged)
-
-
-def step_clock_expired(services: Services, event: ClockExpiredStep) -> StepResult:
-    return _moved(services, event.complaint_id, lifecycle.clock_expired)
-
-
-def step_send_survey(services: Services, event: SendSurveyStep) -> StepResult:
-    return _moved(services, event.complaint_id, lifecycle.send_survey)
-
-
-def step_survey_timeout(services: Services, event: SurveyTimeoutStep) -> StepResult:
-    return _moved(services, event.complaint_id, lifecycle.survey_timeout)
-
-
-def step_notification_failed(services: Services, event: NotificationFailedStep) -> Recorded:
-    message = event.message
-    kind, cause = event.error.brief()  # the class and a short message, never a stack trace
-    detail = {"template": message.get("template"), "to": message.get("to"), "topic": message.get("topic"),
-              "error": kind, "cause": cause}
-    services.store.add_events(event.complaint_id, [Event(at=services.clock(), type="notification_failed",
-                                                         actor="system:notify",
-                                                         detail={k: v for k, v in detail.items() if v})])
-    count("NotificationsFailed", audience=str(message.get("to")), template=str(message.get("template")))
-    logger.warning("notification failed", extra={"complaint_id": event.complaint_id, **detail})
-    return Recorded()
+def step_timeout(services: Services, event: TimeoutStep) -> StepResult:
+    """The wait ran out: do whatever is due (an action that raced the timer is already on the
+    ticket, and ``on_timer`` sees it), send it, plan the next wait."""
+    # the token of the wait that ended goes too: the ticket no longer says it is waiting
+    return _planned(services, _commit(services, event.complaint_id, lifecycle.on_timer, take_token=True).ticket)
 
 
 def step_workflow_failed(services: Services, event: WorkflowFailedStep) -> Recorded:
@@ -157,7 +162,7 @@ def step_workflow_failed(services: Services, event: WorkflowFailedStep) -> Recor
         out.event(at, "workflow_failed", "system:workflow", error=reason)
         return out
 
-    _commit(services, event.complaint_id, rule, drain=False)
+    _commit(services, event.complaint_id, rule)
     count("WorkflowFailed")
     logger.error("complaint workflow failed", extra={"complaint_id": event.complaint_id, "error": kind,
                                                      "cause": cause})
@@ -167,11 +172,7 @@ def step_workflow_failed(services: Services, event: WorkflowFailedStep) -> Recor
 STEPS: dict[str, Callable[[Services, Any], Any]] = {
     "triage": step_triage,
     "await": step_await,
-    "resumed": step_resumed,
-    "clock_expired": step_clock_expired,
-    "send_survey": step_send_survey,
-    "survey_timeout": step_survey_timeout,
-    "notification_failed": step_notification_failed,
+    "timeout": step_timeout,
     "workflow_failed": step_workflow_failed,
 }
 

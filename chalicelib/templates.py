@@ -28,6 +28,10 @@ CUSTOMER: dict[str, dict[str, tuple[str, str]]] = {
         "zh-CN": ("处理进度", "您的投诉（编号 {complaint_id}）已由客服经理跟进，我们会尽快给您答复。"),
         "en": ("An update on your complaint", "Your complaint {complaint_id} is now being followed by our customer-service manager."),
     },
+    "pending_customer": {
+        "zh-CN": ("需要您补充信息", "您好，为了继续处理您的投诉（编号 {complaint_id}），我们需要您补充一些信息：{ask}请直接在投诉页面回复我们。收到回复后我们会马上继续处理；如 {expires_at} 前未收到回复，我们也会继续跟进。"),
+        "en": ("We need a little more from you", "To keep working on your complaint {complaint_id} we need a little more from you: {ask}Please reply on the complaint's page. We will carry on as soon as you answer, and by {expires_at} at the latest even without an answer."),
+    },
     "resolved": {
         "zh-CN": ("投诉已处理", "您的投诉（编号 {complaint_id}）已处理完毕。稍后我们会邀请您评价本次服务。"),
         "en": ("Your complaint has been resolved", "Your complaint {complaint_id} has been resolved. We will ask you shortly how we did."),
@@ -50,7 +54,14 @@ CUSTOMER: dict[str, dict[str, tuple[str, str]]] = {
     },
 }
 
+# what a customer is asked for when the agent gave no text of their own (``ask``)
+GENERIC_ASK = {"zh-CN": "客服人员向您询问的信息或照片。", "en": "the details or photos our agent asked you for. "}
+
 STAFF = {
+    "at_risk": "[at risk] {severity} complaint {complaint_id} ({team}): its {clock} window is due {due} (level {level}).",
+    "pause_expired": "{severity} complaint {complaint_id} ({team}) waited for the customer since {paused_at} without a reply; its clock runs again, due {resolution_due}.",
+    "customer_replied": "The customer of {severity} complaint {complaint_id} ({team}) replied; its clock runs again, due {resolution_due}.",
+    "retriaged": "{severity} complaint {complaint_id} was re-triaged to {team} by {by}: {reason}",
     "breach": "[L{level}] {severity} complaint {complaint_id} ({team}) missed its {clock} window; next due {next_due}.",
     "manual_escalation": "[L{level}] {severity} complaint {complaint_id} ({team}) escalated by {by}: {reason}",
     "reopened": "Complaint {complaint_id} ({team}, {severity}) reopened after a score of {score} (reopen {reopen_count}).",
@@ -63,10 +74,22 @@ class _Missing(dict[str, Any]):
         return "-"
 
 
+def _sentence(ask: str, locale: str) -> str:
+    """The agent's question as the sentence the template expects (ends with its stop)."""
+    ask = ask.strip()
+    if not ask:
+        return GENERIC_ASK.get(locale, GENERIC_ASK["zh-CN"])
+    if not ask.endswith(("。", ".", "？", "?", "！", "!")):
+        ask += "。" if locale == "zh-CN" else "."
+    return ask if locale == "zh-CN" else ask + " "
+
+
 def customer_message(template: str, locale: str, params: dict[str, Any]) -> tuple[str, str]:
     texts = CUSTOMER[template].get(locale) or CUSTOMER[template]["zh-CN"]
     names = TEAM_NAMES.get(locale, TEAM_NAMES["zh-CN"])
     values = _Missing(params, team_name=names.get(str(params.get("team")), params.get("team", "")))
+    if "ask" in params:
+        values["ask"] = _sentence(str(params["ask"] or ""), locale)
     return texts[0].format_map(values), texts[1].format_map(values)
 
 

@@ -6,67 +6,94 @@ Pure domain: no I/O. The store persists it; the lifecycle rules (`lifecycle.py`)
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_serializer
+from pydantic import BaseModel, BeforeValidator, ConfigDict, computed_field, field_serializer
 
 from chalicelib.clock import iso
 from chalicelib.models import (
     CUSTOMER_EVENTS,
     OPEN_STATUSES,
+    Attachment,
     ComplaintIn,
     Event,
+    OrderCheck,
     Status,
     Voucher,
 )
 from chalicelib.notifications import Notification
+from chalicelib.policy.hours import Hours
+from chalicelib.policy.model import ServiceLevelPolicy
 
 # Details of customer-facing events that only staff see.
 INTERNAL_DETAIL = frozenset({"note", "reason", "level", "error"})
 
 
 class Clock(BaseModel):
-    """One service-level clock and its place on the escalation ladder."""
+    """One service-level clock, in the working time of its ``hours``, and its place on the
+    escalation ladder. Its moments (``due``, ``at_risk_at``) are computed with the policy's
+    calendar exactly when it starts, moves, pauses or resumes (``chalicelib.sla_clocks``)."""
 
-    window_s: int  # the severity's original window
+    window_s: int  # the severity's original window (working seconds)
+    hours: Hours = "24x7"  # the working time it runs on (the severity's hours)
     started_at: datetime
-    due: datetime  # current deadline (moves one ladder window per breach)
-    level: int = 0  # 0 = not breached, 1..3 = escalation level of this clock
+    due: datetime | None = None  # the current deadline; None while paused or once the ladder has ended
+    current_window_s: int | None = None  # the window that runs now (the original, then the level's)
+    level: int = 0  # 0 = not breached, 1..n = the ladder level this clock reached
     breached: bool = False  # the original window was missed
-    stopped_at: datetime | None = None
+    paused_at: datetime | None = None
+    remaining_s: int | None = None  # working seconds left of the current window, while paused
+    spent_s: int = 0  # working seconds used of the original window, as of the last pause/stop/retriage
+    at_risk_at: datetime | None = None  # when the owning team is warned about the current window
+    at_risk_warned: bool = False  # ... and whether it was (once per window)
     voucher_issued: bool = False
+    stopped_at: datetime | None = None
 
     @property
     def running(self) -> bool:
         return self.stopped_at is None
 
-    @field_serializer("started_at", "due")
-    def _t(self, at: datetime) -> str:
-        return iso(at)
+    @computed_field  # type: ignore[prop-decorator]  # pydantic's documented computed_field usage
+    @property
+    def paused(self) -> bool:
+        return self.paused_at is not None
 
-    @field_serializer("stopped_at")
-    def _t2(self, at: datetime | None) -> str | None:
+    @property
+    def ticking(self) -> bool:
+        """Running and not paused: only such a clock breaches, warns or escalates."""
+        return self.stopped_at is None and self.paused_at is None
+
+    @property
+    def window_now_s(self) -> int:
+        return self.current_window_s or self.window_s
+
+    @field_serializer("started_at", "due", "stopped_at", "paused_at", "at_risk_at")
+    def _t(self, at: datetime | None) -> str | None:
         return iso(at) if at else None
 
 
-class FollowUpPolicy(BaseModel):
-    survey_delay_s: int
-    reminder_after_s: int
-    answer_window_s: int
+def _policy_in(value: Any) -> Any:
+    """A ticket keeps its policy as the compact JSON string of ``ServiceLevelPolicy.to_ticket``
+    (exact fractions, which a DynamoDB map of floats would not keep)."""
+    if isinstance(value, str):
+        return ServiceLevelPolicy.from_ticket(value)
+    return value
 
 
-class Policy(BaseModel):
-    """The service-level policy for this ticket, as read from the state machine definition."""
+TicketPolicy = Annotated[ServiceLevelPolicy, BeforeValidator(_policy_in)]
 
-    first_contact_s: int = Field(gt=0)
-    resolution_s: int = Field(gt=0)
-    voucher_cny: Decimal
-    follow_up: FollowUpPolicy
 
-    @field_serializer("voucher_cny")
-    def _v(self, amount: Decimal) -> str:
-        return f"{amount:.2f}"
+class Pause(BaseModel):
+    """The complaint waits for the customer (status ``pending_customer``)."""
+
+    at: datetime
+    expires_at: datetime  # resumes by itself then (``pause_expired``)
+    reason: str
+    by: str
+
+    @field_serializer("at", "expires_at")
+    def _t(self, at: datetime) -> str:
+        return iso(at)
 
 
 class Satisfaction(BaseModel):
@@ -102,6 +129,10 @@ class Ticket(BaseModel):
     external_id: str | None = None
     batch_id: str | None = None
     received_by: str = "customer"  # actor of the (implied) ``received`` event
+    # what the order directory said of the complaint's order at intake (None: filed before
+    # the directory existed); the complaint's amount and product are the directory's if verified
+    order: OrderCheck | None = None
+    attachments: list[Attachment] = []  # the uploads the complaint carries, as checked at intake
     tier: str = "standard"
     locale: str = "zh-CN"
     created_at: datetime
@@ -115,10 +146,12 @@ class Ticket(BaseModel):
     team: str | None = None
     category_source: str | None = None
     triage_reasons: list[str] = []
-    policy: Policy | None = None
+    other_open_on_order: bool = False  # what triage saw (kept for the corrections it may get)
+    policy: TicketPolicy | None = None  # the policy it was triaged under (kept while it runs)
     # clocks and escalation
     clocks: dict[str, Clock] = {}
     manual_level: int = 0
+    pause: Pause | None = None
     vouchers: list[Voucher] = []
     contacted_at: datetime | None = None
     resolved_at: datetime | None = None
@@ -140,6 +173,10 @@ class Ticket(BaseModel):
     def _t2(self, at: datetime | None) -> str | None:
         return iso(at) if at else None
 
+    @field_serializer("policy")
+    def _p(self, policy: ServiceLevelPolicy | None) -> str | None:
+        return policy.to_ticket() if policy else None
+
     # -- derived ---------------------------------------------------------------------------
     @property
     def is_open(self) -> bool:
@@ -152,13 +189,17 @@ class Ticket(BaseModel):
     def running_clocks(self) -> dict[str, Clock]:
         return {name: c for name, c in self.clocks.items() if c.running}
 
+    def ticking_clocks(self) -> dict[str, Clock]:
+        """The clocks that run and are not paused (only these breach, warn, escalate)."""
+        return {name: c for name, c in self.clocks.items() if c.ticking}
+
     def next_due(self) -> datetime | None:
-        running = [c.due for c in self.running_clocks().values()]
+        running = [c.due for c in self.ticking_clocks().values() if c.due is not None]
         return min(running) if running else None
 
     def due_of(self, name: str) -> datetime | None:
         clock = self.clocks.get(name)
-        return clock.due if clock and clock.running else None
+        return clock.due if clock and clock.ticking else None
 
     def received_event(self) -> Event:
         """The first timeline entry is implied by the ticket itself (one write per intake)."""
@@ -193,9 +234,10 @@ class Ticket(BaseModel):
         fc, rs = self.clocks.get("first_contact"), self.clocks.get("resolution")
         body.update(
             {
-                "first_contact_due": iso(fc.due) if fc else None,
-                "resolution_due": iso(rs.due) if rs else None,
+                "first_contact_due": iso(fc.due) if fc and fc.due else None,
+                "resolution_due": iso(rs.due) if rs and rs.due else None,
                 "source": self.source,
+                "order_verified": bool(self.order and self.order.verified),
                 "triage": {"category_source": self.category_source, "reasons": self.triage_reasons}
                 if staff
                 else {"category_source": self.category_source},
@@ -213,6 +255,8 @@ class Ticket(BaseModel):
             body["tier"] = self.tier
             body["external_id"] = self.external_id
             body["clocks"] = {k: v.model_dump(mode="json") for k, v in self.clocks.items()}
+            body["order"] = self.order.model_dump(mode="json") if self.order else {"verified": False, "differences": []}
+            body["pause"] = self.pause.model_dump(mode="json") if self.pause else None
             if self.failure:
                 body["failure"] = self.failure
         return body

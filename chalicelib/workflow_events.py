@@ -1,21 +1,28 @@
 """The contract between ``state_machines/lifecycle.asl.json`` and the Lambda functions it
 calls, as pydantic models: what each ``action`` of the ``lifecycle_step`` function receives
-(the state's ``Parameters``/``Payload``), what a step answers (the ``Route`` choice reads
-``$.step.next``), and what the ``notify`` function receives from the ``Notify`` map.
+(the state's ``Parameters``/``Payload``), what a step answers (``$.step``: the next wait),
+the error that ends a closed complaint's wait (``COMPLAINT_CLOSED``, caught by the ``Await``
+state).
 
-``tests/unit/test_workflow_contract.py`` binds every ``action`` and every ``Choice`` value of
-the ASL to these models, so a renamed state or field fails one named test.
+``tests/unit/test_workflow_contract.py`` binds every ``action``, every ``$.step`` field and the
+errors the ASL catches to these models, so a renamed state or field fails one named test.
 """
 
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
+from chalicelib import lifecycle
 from chalicelib.lifecycle import Next
-from chalicelib.notifications import Notification
+from chalicelib.ticket import Ticket
+
+# The error the ``await`` step ends a closed complaint's wait with (SendTaskFailure, not a
+# Lambda error: the Errors alarm stays quiet); the ``Await`` state catches it -> ``Closed``.
+COMPLAINT_CLOSED = "ComplaintClosed"
 
 
 class _Event(BaseModel):
@@ -70,26 +77,10 @@ class AwaitStep(_Event):
     token: str
 
 
-class ResumedStep(_Event):
-    action: Literal["resumed"]
+class TimeoutStep(_Event):
+    """The wait ended without an action: do whatever is due (``lifecycle.on_timer``)."""
 
-
-class ClockExpiredStep(_Event):
-    action: Literal["clock_expired"]
-
-
-class SendSurveyStep(_Event):
-    action: Literal["send_survey"]
-
-
-class SurveyTimeoutStep(_Event):
-    action: Literal["survey_timeout"]
-
-
-class NotificationFailedStep(_Event):
-    action: Literal["notification_failed"]
-    message: dict[str, Any]  # as it was handed to the Notify map (recorded, not re-sent)
-    error: TaskError = TaskError()
+    action: Literal["timeout"]
 
 
 class WorkflowFailedStep(_Event):
@@ -98,44 +89,45 @@ class WorkflowFailedStep(_Event):
 
 
 StepEvent = Annotated[
-    TriageStep | AwaitStep | ResumedStep | ClockExpiredStep | SendSurveyStep | SurveyTimeoutStep
-    | NotificationFailedStep | WorkflowFailedStep,
+    TriageStep | AwaitStep | TimeoutStep | WorkflowFailedStep,
     Field(discriminator="action"),
 ]
 STEP_EVENT: TypeAdapter[StepEvent] = TypeAdapter(StepEvent)
 
 
 class StepResult(BaseModel):
-    """A step that moved the complaint: where to go next (``Route``), for how long the next
-    state may wait, the ticket version it saved, and the notifications to send (``Notify``)."""
+    """The workflow's next wait (at ``$.step``): at most ``wait_s`` seconds (the ``Await``
+    state's ``TimeoutSecondsPath``), from the ticket at ``version``; ``next`` says what it
+    waits for (ops read it in the execution history). Answered by the ``triage`` and
+    ``timeout`` steps, and sent as the task's output by whoever ends a wait (an API action,
+    or the ``await`` step itself when the ticket moved)."""
 
     model_config = ConfigDict(frozen=True)
 
     next: Next
     wait_s: int
     version: int
-    notifications: list[Notification] = []
+
+    @classmethod
+    def of(cls, ticket: Ticket, now: datetime) -> StepResult:
+        plan = lifecycle.plan(ticket, now)
+        return cls(next=plan.next, wait_s=plan.wait_s, version=ticket.version)
 
 
 class Registered(BaseModel):
-    """The ``await`` step: was the token put on the ticket (else the workflow was resumed)."""
+    """The ``await`` step: ``waiting`` - the token is on the ticket; ``resumed`` - the ticket
+    moved since the plan, the wait was ended at once with a fresh one; ``closed`` - the
+    complaint is closed, the wait was failed with ``ComplaintClosed``."""
 
-    registered: bool
+    outcome: Literal["waiting", "resumed", "closed"]
+    sent: int = 0
+    failed: int = 0
 
 
 class Recorded(BaseModel):
     """A failure step: the failure is on the ticket's timeline."""
 
     recorded: bool = True
-
-
-class NotifyEvent(BaseModel):
-    """One item of the ``Notify`` map (its ``ItemSelector``)."""
-
-    model_config = ConfigDict(frozen=True)
-
-    complaint_id: str
-    message: Notification
 
 
 def dump(result: BaseModel) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.models import TEAMS
+from chalicelib.topics import ALERT_LEVELS
 from infra.resources import FUNCTION_IDS, TICKET_INDEXES, function_names
 
 # Actions that AWS authorizes only against "*" (no resource ARN exists for them).
@@ -22,7 +23,7 @@ WILDCARD_RESOURCE_ACTIONS = frozenset({
     # X-Ray: no resource-level permissions.
     "xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules", "xray:GetSamplingTargets",
     # Callbacks are authorized by the opaque task token, not by a state machine ARN.
-    "states:SendTaskSuccess",
+    "states:SendTaskSuccess", "states:SendTaskFailure",
     # SMS straight to a phone number: the "resource" is the number, which has no ARN.
     "sns:Publish",
     # Vended log delivery of Step Functions (see infra/resources.py).
@@ -32,6 +33,8 @@ WILDCARD_RESOURCE_ACTIONS = frozenset({
 
 TABLE_ARN: dict[str, Any] = {"Fn::GetAtt": ["TicketsTable", "Arn"]}
 IDEMPOTENCY_TABLE_ARN: dict[str, Any] = {"Fn::GetAtt": ["IdempotencyTable", "Arn"]}
+ORDERS_TABLE_ARN: dict[str, Any] = {"Fn::GetAtt": ["OrdersTable", "Arn"]}
+UPLOADS: dict[str, Any] = {"Fn::Sub": "${UploadsBucket.Arn}/uploads/*"}
 
 # DynamoDBTicketStore method -> (DynamoDB action, index or None for the base table) it needs.
 STORE_METHOD_ACCESS: dict[str, tuple[tuple[str, str | None], ...]] = {
@@ -51,15 +54,16 @@ STORE_METHOD_ACCESS: dict[str, tuple[tuple[str, str | None], ...]] = {
     "put_profile": (("dynamodb:PutItem", None),),
     "put_import_report": (("dynamodb:PutItem", None),),
     "get_import_report": (("dynamodb:GetItem", None),),
+    "corrections_between": (("dynamodb:Query", None),),  # one key query per month bucket
 }
 
 # Chalice function -> the chalicelib modules its entry point runs, and the store methods they call.
 FUNCTION_MODULES: dict[str, tuple[str, ...]] = {
     "api_handler": ("intake", "actions", "changes", "queries", "reports"),
-    "lifecycle_step": ("steps", "changes"),
-    "notify": ("notify",),
+    "lifecycle_step": ("steps", "changes", "outbox"),
     "import_batch": ("importer",),
     "analytics": ("reports",),
+    "integration": ("integration",),
 }
 FUNCTION_STORE_METHODS: dict[str, frozenset[str]] = {
     "api_handler": frozenset({
@@ -68,9 +72,9 @@ FUNCTION_STORE_METHODS: dict[str, frozenset[str]] = {
         "get_with_timeline", "by_customer", "team_queue", "put_profile", "get_import_report",  # queries
     }),
     "lifecycle_step": frozenset({"get_ticket", "get_profile", "save", "add_events", "set_wait_token", "open_on_order"}),
-    "notify": frozenset(),
     "import_batch": frozenset({"create_many", "get_tickets", "put_import_report"}),
     "analytics": frozenset(),  # reads the stream, writes only the report aggregates (below)
+    "integration": frozenset(),  # reads the stream, puts events (below)
 }
 # Powertools' DynamoDB idempotency persistence layer (intake's Idempotency-Key).
 IDEMPOTENCY_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
@@ -116,7 +120,7 @@ def _state_machine_arn() -> dict[str, Any]:
 
 
 def _topic_arns() -> list[dict[str, Any]]:
-    topics = [f"Alerts{team.capitalize()}Topic" for team in TEAMS] + ["AlertsLevel2Topic", "AlertsLevel3Topic"]
+    topics = [f"Alerts{team.capitalize()}Topic" for team in TEAMS] + [f"AlertsLevel{n}Topic" for n in ALERT_LEVELS]
     return [{"Ref": t} for t in [*topics, "CustomerPushTopic"]]
 
 
@@ -126,6 +130,10 @@ def function_statements(function: str) -> list[dict[str, Any]]:
     if function == "api_handler":
         statements += [
             _statement("IdempotencyTable", IDEMPOTENCY_ACTIONS, [IDEMPOTENCY_TABLE_ARN]),
+            # intake verifies the order, GET /orders/{id}/prefill reads it (adapters/orders.py)
+            _statement("ReadOrders", ["dynamodb:GetItem"], [ORDERS_TABLE_ARN]),
+            # presigned POST (PutObject with its tag) and GET of uploads; HeadObject at intake
+            _statement("SignAndCheckUploads", ["s3:GetObject", "s3:PutObject", "s3:PutObjectTagging"], [UPLOADS]),
             _statement("StartLifecycle", ["states:StartExecution"], [_state_machine_arn()]),
             _statement("ResumeLifecycle", ["states:SendTaskSuccess"], "*"),
             # GET /reports/*: Queries of the aggregate items (chalicelib/reports/dynamodb.py)
@@ -135,6 +143,8 @@ def function_statements(function: str) -> list[dict[str, Any]]:
         statements += [
             _statement("StartLifecycle", ["states:StartExecution"], [_state_machine_arn()]),
             _statement("ReadImportQueue", IMPORT_QUEUE_ACTIONS, [{"Fn::GetAtt": ["ImportQueue", "Arn"]}]),
+            _statement("ReadOrders", ["dynamodb:BatchGetItem"], [ORDERS_TABLE_ARN]),
+            _statement("CheckUploads", ["s3:GetObject"], [UPLOADS]),
         ]
     elif function == "analytics":
         statements += [
@@ -142,9 +152,18 @@ def function_statements(function: str) -> list[dict[str, Any]]:
             _statement("KeepReportAggregates", ["dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
                        [TABLE_ARN], Condition=AGGREGATE_KEYS),
         ]
-    elif function == "notify":
+    elif function == "integration":
+        statements += [
+            _statement("ReadTheTicketStream", STREAM_READ_ACTIONS, [{"Fn::GetAtt": ["TicketsTable", "StreamArn"]}]),
+            _statement("PutIntegrationEvents", ["events:PutEvents"], [{"Fn::GetAtt": ["EventBus", "Arn"]}]),
+            _statement("KeepAttachedUploads", ["s3:PutObjectTagging"], [UPLOADS]),
+            _statement("RecordGivenUpBatches", ["sqs:SendMessage"], [{"Fn::GetAtt": ["IntegrationFailureQueue", "Arn"]}]),
+        ]
+    elif function == "lifecycle_step":  # sends each step's notifications itself (chalicelib/outbox.py)
         sender_domain = {"Fn::Select": [1, {"Fn::Split": ["@", {"Ref": "EmailSender"}]}]}
         statements += [
+            # the await step ends its own wait (the ticket moved, or the complaint is closed)
+            _statement("AnswerOwnWait", ["states:SendTaskSuccess", "states:SendTaskFailure"], "*"),
             _statement("PublishToTheTopics", ["sns:Publish"], _topic_arns()),
             _statement("SendSmsToPhoneNumbers", ["sns:Publish"], "*"),
             _statement(

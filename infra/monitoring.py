@@ -25,13 +25,19 @@ ALARMS = {
     "ImportDeadLetterAlarm": "import messages reached the dead-letter queue",
     "Api5xxRateAlarm": "share of API requests answered with 5xx",
     "SlaBreachRateAlarm": "service-level breaches per hour",
+    "IntegrationEventsFailedAlarm": "integration events the event bus did not take (retried)",
+    "IntegrationIteratorAgeAlarm": "integration events falling behind the ticket changes",
+    "IntegrationFailureQueueAlarm": "stream records the integration function gave up on",
 }
+INTEGRATION_FUNCTION = "Integration"
+INTEGRATION_DLQ = "IntegrationFailureQueue"
+INTEGRATION_MAX_AGE_MS = 5 * 60 * 1000  # events more than 5 minutes behind: ops look
 # Metric names of the app the dashboard and alarms read (a test checks the app emits them).
 APP_METRICS = (
     "ComplaintsReceived", "ComplaintsTriaged", "Escalations", "SlaBreaches", "VouchersIssued",
     "ComplaintsResolved", "ComplaintsReopened", "ComplaintsClosed", "SatisfactionScore", "Ratings",
     "NotificationsFailed", "WorkflowFailed", "ImportRecordsReceived", "ImportRecordsRejected",
-    "ImportMessagesDeadLettered",
+    "ImportMessagesDeadLettered", "IntegrationEventsPublished", "IntegrationEventsFailed",
 )
 # Alarm thresholds that are CloudFormation parameters (ops may change them on deploy).
 THRESHOLD_PARAMETERS: dict[str, dict[str, Any]] = {
@@ -148,6 +154,42 @@ def alarms(stage: str, api_stage: str) -> dict[str, Any]:
             ComparisonOperator="GreaterThanThreshold", Threshold={"Ref": "SlaBreachesPerHourThreshold"},
             EvaluationPeriods=1, DatapointsToAlarm=1,
         ),
+        **integration_alarms(stage),
+    }
+
+
+def integration_alarms(stage: str) -> dict[str, Any]:
+    """The event bus refusing events (they are retried, in order: the platform hears late),
+    the stream mapping falling behind, and records it gave up on (older than the stream)."""
+    function = [{"Name": "FunctionName", "Value": {"Ref": INTEGRATION_FUNCTION}}]
+    return {
+        "IntegrationEventsFailedAlarm": _alarm(
+            stage, "integration-events-failed",
+            "The event bus did not take integration events (PutEvents failed or entries were refused). "
+            "They are retried from the tickets table's stream in order, so nothing is lost, but the "
+            "platform hears of changes late; see the integration function's logs.",
+            Namespace=NAMESPACE, MetricName="IntegrationEventsFailed", Dimensions=[{"Name": "service", "Value": SERVICE}],
+            Statistic="Sum", Period=300, EvaluationPeriods=1, DatapointsToAlarm=1,
+            ComparisonOperator="GreaterThanOrEqualToThreshold", Threshold=1,
+        ),
+        "IntegrationIteratorAgeAlarm": _alarm(
+            stage, "integration-iterator-age",
+            "The integration function is more than 5 minutes behind the ticket changes (the bus "
+            "keeps refusing, or the function keeps failing).",
+            Namespace="AWS/Lambda", MetricName="IteratorAge", Dimensions=function,
+            Statistic="Maximum", Period=60, EvaluationPeriods=5, DatapointsToAlarm=3,
+            ComparisonOperator="GreaterThanThreshold", Threshold=INTEGRATION_MAX_AGE_MS,
+        ),
+        "IntegrationFailureQueueAlarm": _alarm(
+            stage, "integration-failures-not-empty",
+            "The integration function's stream mapping gave up on records (older than the stream's "
+            "24 h): their events were not published. The queue holds the shard and sequence range: "
+            "re-publish them from the tickets table's timeline items.",
+            Namespace="AWS/SQS", MetricName="ApproximateNumberOfMessagesVisible",
+            Dimensions=[{"Name": "QueueName", "Value": {"Fn::GetAtt": [INTEGRATION_DLQ, "QueueName"]}}],
+            Statistic="Maximum", Period=300, EvaluationPeriods=1, DatapointsToAlarm=1,
+            ComparisonOperator="GreaterThanOrEqualToThreshold", Threshold=1,
+        ),
     }
 
 
@@ -225,6 +267,9 @@ def dashboard_body(stage: str, api_stage: str) -> str:
             [".", "4XXError", ".", ".", ".", "."],
             [".", "5XXError", ".", ".", ".", "."],
         ], x=16, y=23, period=300),
+        _widget("Integration events published / failed", [
+            _search("IntegrationEventsPublished", "Sum"), _search("IntegrationEventsFailed", "Sum"),
+        ], x=0, y=29, period=300),
         _widget("API latency p90 (ms)", [["AWS/ApiGateway", "Latency", *api, {"stat": "p90"}]],
                 x=16, y=29, stat="p90", period=300),
     ]

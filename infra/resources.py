@@ -17,8 +17,8 @@ from typing import Any
 
 from chalicelib.adapters.layout import INDEXES
 from chalicelib.config import IMPORT_MAX_RECEIVE_COUNT, IMPORT_QUEUE_NAME
-from chalicelib.lifecycle import ALERT_LEVELS
 from chalicelib.models import TEAMS
+from chalicelib.topics import ALERT_LEVELS
 
 STATE_MACHINES_DIR = Path(__file__).resolve().parent.parent / "state_machines"
 APP_NAME = "complaints"
@@ -32,15 +32,14 @@ _PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
 # Chalice lambda_function name -> logical id Chalice gives it in the packaged template.
 FUNCTION_IDS = {
     "lifecycle_step": "LifecycleStep",
-    "notify": "Notify",
     "import_batch": "ImportBatch",
     "analytics": "Analytics",  # the tickets table's stream -> report aggregates
+    "integration": "Integration",  # the tickets table's stream (timeline items) -> the event bus
     "api_handler": "APIHandler",
 }
 # ${Placeholder} in the ASL files -> Chalice function name whose ARN replaces it.
 ASL_FUNCTION_PLACEHOLDERS = {
     "LifecycleStepFunctionArn": "lifecycle_step",
-    "NotifyFunctionArn": "notify",
 }
 
 
@@ -50,6 +49,10 @@ def names(stage: str) -> dict[str, str]:
     return {
         "table": f"{prefix}-tickets",
         "idempotency_table": f"{prefix}-idempotency",
+        "orders_table": f"{prefix}-orders",
+        "uploads_bucket": f"{prefix}-uploads",  # + -<account>-<region>: bucket names are global
+        "event_bus": prefix,  # the integration events (docs/integration.md)
+        "integration_dlq": f"{prefix}-integration-failures",  # the integration mapping's on-failure destination
         "import_dlq": f"{prefix}-import-dlq",
         "lifecycle_state_machine": f"{prefix}-lifecycle",
         "customer_push_topic": f"{prefix}-customer-push",
@@ -116,12 +119,66 @@ def _table(name: str, key: tuple[str, str], gsis: dict[str, tuple[str, str]], tt
 TICKET_INDEXES = INDEXES
 
 
+# Uploads still tagged unattached are deleted after this many days (see uploads_bucket).
+UNATTACHED_UPLOAD_DAYS = 7
+UPLOADS_PREFIX = "uploads/"
+
+
+def uploads_bucket_name(stage: str, account_id: str, region: str) -> str:
+    return f"{names(stage)['uploads_bucket']}-{account_id}-{region}"
+
+
+def uploads_bucket(stage: str) -> dict[str, Any]:
+    """Customers' photos and videos (chalicelib/adapters/attachments.py): private, encrypted,
+    TLS only. Every upload is tagged ``state=unattached`` by its presigned POST's policy and
+    expires after UNATTACHED_UPLOAD_DAYS unless a complaint attached it, which retags it
+    ``state=attached`` (no rule expires those: they are kept as long as the complaint, like the
+    tickets table, and the bucket is retained with the stack's data)."""
+    arn = {"Fn::GetAtt": ["UploadsBucket", "Arn"]}
+    objects = {"Fn::Sub": "${UploadsBucket.Arn}/*"}
+    return {
+        "UploadsBucket": {
+            "Type": "AWS::S3::Bucket",
+            "DeletionPolicy": "Retain",
+            "UpdateReplacePolicy": "Retain",
+            "Properties": {
+                "BucketName": {"Fn::Sub": names(stage)["uploads_bucket"] + "-${AWS::AccountId}-${AWS::Region}"},
+                "PublicAccessBlockConfiguration": {"BlockPublicAcls": True, "BlockPublicPolicy": True,
+                                                   "IgnorePublicAcls": True, "RestrictPublicBuckets": True},
+                "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
+                "BucketEncryption": {"ServerSideEncryptionConfiguration": [
+                    {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}, "BucketKeyEnabled": True}]},
+                "LifecycleConfiguration": {"Rules": [
+                    {"Id": "expire-unattached-uploads", "Status": "Enabled", "Prefix": UPLOADS_PREFIX,
+                     "TagFilters": [{"Key": "state", "Value": "unattached"}],
+                     "ExpirationInDays": UNATTACHED_UPLOAD_DAYS},
+                    {"Id": "abort-incomplete-uploads", "Status": "Enabled",
+                     "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1}},
+                ]},
+            },
+        },
+        "UploadsBucketPolicy": {
+            "Type": "AWS::S3::BucketPolicy",
+            "Properties": {
+                "Bucket": {"Ref": "UploadsBucket"},
+                "PolicyDocument": {"Version": "2012-10-17", "Statement": [{
+                    "Sid": "TlsOnly", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+                    "Resource": [arn, objects], "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                }]},
+            },
+        },
+    }
+
+
 def resources(stage: str) -> dict[str, Any]:
     """CloudFormation ``Resources`` for one stage (Lambda ARNs via ``Fn::GetAtt``)."""
     n = names(stage)
     res: dict[str, Any] = {
         "TicketsTable": _table(n["table"], ("pk", "sk"), TICKET_INDEXES, ttl="expires_at"),
         "IdempotencyTable": _table(n["idempotency_table"], ("id", ""), {}, ttl="expiration"),
+        # the order directory the platform's order sync keeps (chalicelib/adapters/orders.py)
+        # (TTL on expires_at: the sync may let an order go once no complaint can be filed on it)
+        "OrdersTable": _table(n["orders_table"], ("order_id", ""), {}, ttl="expires_at"),
         "ImportDeadLetterQueue": {
             "Type": "AWS::SQS::Queue",
             "Properties": {"QueueName": n["import_dlq"], "MessageRetentionPeriod": 1209600, "SqsManagedSseEnabled": True},
@@ -139,6 +196,15 @@ def resources(stage: str) -> dict[str, Any]:
             },
         },
         "CustomerPushTopic": {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": n["customer_push_topic"]}},
+        **uploads_bucket(stage),
+        "EventBus": {"Type": "AWS::Events::EventBus", "Properties": {"Name": n["event_bus"]}},
+        # where the integration function's stream mapping records a batch it gave up on (it
+        # retries without limit, so only records older than the stream's 24 h land here)
+        "IntegrationFailureQueue": {
+            "Type": "AWS::SQS::Queue",
+            "Properties": {"QueueName": n["integration_dlq"], "MessageRetentionPeriod": 1209600,
+                           "SqsManagedSseEnabled": True},
+        },
     }
     # Every ticket change, for the analytics function that keeps the report aggregates
     # (chalicelib/reports/): the new image is all it needs.

@@ -42,6 +42,17 @@ IMPORT_EVENT = "ImportBatchSqsEventSource"
 ANALYTICS_EVENT = "AnalyticsDynamodbEventSource"
 # Only ticket items reach the analytics function (not timeline events, nor its own aggregates).
 ANALYTICS_FILTER = {"dynamodb": {"Keys": {"sk": {"S": ["TICKET"]}}}}
+INTEGRATION_EVENT = "IntegrationDynamodbEventSource"
+# Only new timeline items reach the integration function: the outbox (chalicelib/integration/).
+INTEGRATION_FILTER = {"eventName": ["INSERT"], "dynamodb": {"Keys": {"sk": {"S": [{"prefix": "EV#"}]}}}}
+# Stream mapping settings the local system honours too (local/streams.py): function -> settings.
+STREAM_MAPPINGS: dict[str, dict[str, Any]] = {
+    # redelivery is harmless (per-ticket version guard)
+    "analytics": {"filter": ANALYTICS_FILTER, "max_retries": 20},
+    # an event is never dropped: retried until the bus takes it (-1 = no limit; a record older
+    # than the stream's 24 h retention is reported to the failure queue, with an alarm)
+    "integration": {"filter": INTEGRATION_FILTER, "max_retries": -1},
+}
 GROUPS: tuple[str, ...] = get_args(Group)  # customers, agents, supervisors, ops
 GROUP_PRECEDENCE = {"ops": 0, "supervisors": 1, "agents": 2, "customers": 3}  # lower wins
 GROUP_DESCRIPTIONS = {
@@ -71,6 +82,9 @@ def environment(stage: str) -> dict[str, Any]:
     return {
         "TABLE_NAME": {"Ref": "TicketsTable"},
         "IDEMPOTENCY_TABLE_NAME": {"Ref": "IdempotencyTable"},
+        "ORDERS_TABLE_NAME": {"Ref": "OrdersTable"},
+        "UPLOADS_BUCKET": {"Ref": "UploadsBucket"},
+        "EVENT_BUS_NAME": {"Ref": "EventBus"},
         # built from the name: a Ref would make the functions the machine invokes depend on it (a cycle)
         "LIFECYCLE_STATE_MACHINE_ARN": {
             "Fn::Sub": f"arn:${{AWS::Partition}}:states:${{AWS::Region}}:${{AWS::AccountId}}:stateMachine:{n['lifecycle_state_machine']}"
@@ -124,8 +138,22 @@ def function_patches(stage: str) -> dict[str, Any]:
                 "Stream": {"Fn::GetAtt": ["TicketsTable", "StreamArn"]},
                 "FunctionResponseTypes": ["ReportBatchItemFailures"],
                 "BisectBatchOnFunctionError": True,
-                "MaximumRetryAttempts": 20,  # redelivery is harmless (per-ticket version guard)
+                "MaximumRetryAttempts": STREAM_MAPPINGS["analytics"]["max_retries"],
                 "FilterCriteria": {"Filters": [{"Pattern": json.dumps(ANALYTICS_FILTER)}]},
+            }
+        }
+    }
+    patches[FUNCTION_IDS["integration"]]["Properties"]["Events"] = {
+        INTEGRATION_EVENT: {
+            "Properties": {
+                "Stream": {"Fn::GetAtt": ["TicketsTable", "StreamArn"]},
+                # answers the first record to redeliver: the rest of the shard waits, in order
+                "FunctionResponseTypes": ["ReportBatchItemFailures"],
+                "MaximumRetryAttempts": STREAM_MAPPINGS["integration"]["max_retries"],
+                "MaximumRecordAgeInSeconds": -1,
+                "ParallelizationFactor": 1,  # one batch per shard at a time: per-complaint order
+                "DestinationConfig": {"OnFailure": {"Destination": {"Fn::GetAtt": ["IntegrationFailureQueue", "Arn"]}}},
+                "FilterCriteria": {"Filters": [{"Pattern": json.dumps(INTEGRATION_FILTER)}]},
             }
         }
     }
@@ -233,6 +261,11 @@ def outputs(stage: str) -> dict[str, Any]:
         "ImportQueueUrl": out("Marketplace batches are sent here", {"Ref": "ImportQueue"}),
         "ImportDeadLetterQueueUrl": out("Import messages that failed maxReceiveCount times", {"Ref": "ImportDeadLetterQueue"}),
         "LifecycleStateMachineArn": out("The complaint lifecycle workflow", {"Ref": "LifecycleStateMachine"}),
+        "OrdersTableName": out("The order directory the platform's order sync keeps (docs/integration.md)",
+                               {"Ref": "OrdersTable"}),
+        "EventBusName": out("Integration events (source complaints): put a rule on it to subscribe", {"Ref": "EventBus"}),
+        "UploadsBucketName": out("Customers' photos and videos (private; presigned uploads and downloads)",
+                                 {"Ref": "UploadsBucket"}),
         "AlarmTopicArn": out("Subscribe ops here (alarms)", {"Ref": monitoring.ALARM_TOPIC}),
         "StaffAlertTopics": out("Staff alert topics (subscribe team leads and escalation levels)", {
             "Fn::Sub": json.dumps(staff_alert_topics(stage, lambda logical_id: "${" + logical_id + "}"), sort_keys=True)

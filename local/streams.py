@@ -9,10 +9,14 @@ registered with moto's table; one poller thread per mapping does what Lambda doe
 * read the records past its checkpoint, straight from moto's shard (or with
   ``GetShardIterator`` / ``GetRecords``), at most 4 times a second like Lambda, and not at
   all while nothing is added;
-* keep only ticket items, like the template's ``FilterCriteria`` (``sk = TICKET``);
+* keep only the records the template's ``FilterCriteria`` of that function lets through
+  (``infra.template.STREAM_MAPPINGS``: ticket items for ``analytics``, new timeline items for
+  ``integration``);
 * invoke the function with batches of ``BatchSize`` records in Lambda's event shape;
-* a function error retries the batch (back-off, then skipped after ``MAX_RETRIES`` like
-  ``MaximumRetryAttempts``); ``batchItemFailures`` resumes from the lowest failed record.
+* a function error retries the batch (back-off, then skipped after the mapping's
+  ``MaximumRetryAttempts``; -1: never skipped); ``batchItemFailures`` resumes from the lowest
+  failed record, so the records after it wait and come again in order;
+* a record leaves moto's shard only once every mapping has handled it (:class:`Checkpoints`).
 
 The shard itself - contiguous sequence numbers under concurrent writers, delivered records
 forgotten, no records left by a cancelled transaction, a poller woken by every new record - is
@@ -45,7 +49,6 @@ POLL_INTERVAL_SECONDS = 0.25
 IDLE_WAIT_SECONDS = 1.0
 MAX_RETRIES = 20
 RETRY_BACKOFF_SECONDS = 0.2
-TICKET_SK = "TICKET"  # infra.template.ANALYTICS_FILTER: only ticket items reach the function
 READ_LIMIT = 1000
 
 
@@ -67,8 +70,36 @@ def lambda_record(record: dict[str, Any], stream_arn: str) -> dict[str, Any]:
     return {**record, "dynamodb": data, "eventSourceARN": stream_arn}
 
 
-def selected(record: dict[str, Any]) -> bool:
-    return record.get("dynamodb", {}).get("Keys", {}).get("sk", {}).get("S") == TICKET_SK
+def matches(pattern: Any, value: Any) -> bool:
+    """Lambda's event filtering, as far as the template's patterns use it: nested keys, a list
+    of allowed values, ``{"prefix": ...}``."""
+    if isinstance(pattern, dict):
+        return isinstance(value, dict) and all(matches(p, value.get(k)) for k, p in pattern.items())
+    if isinstance(pattern, list):
+        return any(p == value or (isinstance(p, dict) and isinstance(value, str) and "prefix" in p
+                                  and value.startswith(p["prefix"])) for p in pattern)
+    return bool(pattern == value)
+
+
+class Checkpoints:
+    """The mappings of one shard: a record is trimmed from it once all of them are past it."""
+
+    def __init__(self, shard: Callable[[], StreamShard | None]) -> None:
+        self._shard = shard
+        self._after: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def register(self, name: str) -> None:
+        with self._lock:
+            self._after.setdefault(name, -1)
+
+    def advance(self, name: str, sequence: int) -> None:
+        with self._lock:
+            self._after[name] = sequence
+            lowest = min(self._after.values())
+        shard = self._shard()
+        if shard is not None and lowest >= 0:
+            dynamodb.trim(shard, lowest)
 
 
 class DynamoDBStreamPoller(BackgroundLoop):
@@ -83,6 +114,9 @@ class DynamoDBStreamPoller(BackgroundLoop):
         function_name: str,
         batch_size: int = 100,
         shard: Callable[[], StreamShard | None] = lambda: None,
+        filter_pattern: dict[str, Any] | None = None,
+        max_retries: int = MAX_RETRIES,
+        checkpoints: Checkpoints | None = None,
     ) -> None:
         self._streams = streams
         self._lambda = lambda_client
@@ -93,6 +127,10 @@ class DynamoDBStreamPoller(BackgroundLoop):
         self._after: str | None = None  # sequence number of the last record handled
         self._shard_id: str | None = None
         self._attempts = 0
+        self._filter = filter_pattern or {}
+        self._max_retries = max_retries  # -1: retried until it succeeds
+        self._checkpoints = checkpoints or Checkpoints(shard)
+        self._checkpoints.register(function_name)
         self._idle = threading.Event()
         super().__init__(f"stream-poller-{function_name}")
 
@@ -170,7 +208,7 @@ class DynamoDBStreamPoller(BackgroundLoop):
         records = self._read(shard)
         if not records:
             return 0
-        wanted = [r for r in records if selected(r)]
+        wanted = [r for r in records if matches(self._filter, r)]
         for start in range(0, len(wanted), self._batch_size):
             batch = wanted[start:start + self._batch_size]
             if self._deliver(batch) < len(batch):
@@ -180,9 +218,7 @@ class DynamoDBStreamPoller(BackgroundLoop):
 
     def _advance(self, record: dict[str, Any]) -> None:
         self._after = str(record["dynamodb"]["SequenceNumber"])
-        shard = self._shard()
-        if shard is not None:
-            dynamodb.trim(shard, int(self._after))
+        self._checkpoints.advance(self.function_name, int(self._after))
 
     def _deliver(self, batch: list[dict[str, Any]]) -> int:
         """Invoke the function; returns how many records of the batch are done with."""
@@ -195,8 +231,9 @@ class DynamoDBStreamPoller(BackgroundLoop):
             self._advance(batch[-1])
             return len(batch)
         self._attempts += 1
-        if self._attempts > MAX_RETRIES:
-            LOG.error("%s: giving up on %d stream records after %d attempts", self.function_name, len(batch) - failed_at, MAX_RETRIES)
+        if 0 <= self._max_retries < self._attempts:
+            LOG.error("%s: giving up on %d stream records after %d attempts", self.function_name, len(batch) - failed_at,
+                      self._max_retries)
             self._attempts = 0
             self._advance(batch[-1])
             return len(batch)
@@ -240,6 +277,7 @@ def event_sources(system: Any) -> Iterator[list[DynamoDBStreamPoller]]:
     only stream of the system) by its own poller, while the block runs."""
     from moto.dynamodb.models import dynamodb_backends
 
+    from infra.template import STREAM_MAPPINGS
     from local.stack import REGION
 
     configs = [s for s in system.app.event_sources if isinstance(s, DynamoDBEventConfig)]
@@ -255,8 +293,10 @@ def event_sources(system: Any) -> Iterator[list[DynamoDBStreamPoller]]:
             def shard() -> StreamShard | None:
                 return dynamodb_backends[system.account_id][REGION].get_table(table_name).stream_shard
 
+            checkpoints = Checkpoints(shard)
             for config in configs:
                 function_name = f"complaints-{system.stage}-{config.name}"
+                mapping = STREAM_MAPPINGS.get(config.name, {})
                 if function_name not in function_arn:
                     raise RuntimeError(f"stream handler {config.name}: no function {function_name}")
                 poller = DynamoDBStreamPoller(
@@ -266,6 +306,9 @@ def event_sources(system: Any) -> Iterator[list[DynamoDBStreamPoller]]:
                     function_name=function_name,
                     batch_size=config.batch_size,
                     shard=shard,
+                    filter_pattern=mapping.get("filter"),
+                    max_retries=int(mapping.get("max_retries", MAX_RETRIES)),
+                    checkpoints=checkpoints,
                 )
                 poller.start()
                 stack.callback(poller.stop)

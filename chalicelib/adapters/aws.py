@@ -19,17 +19,35 @@ RETRYABLE_ERRORS = frozenset({
 })
 
 
+# Messaging is retried per message by the step that sends it (chalicelib/outbox.py: 3 tries),
+# so the SDK tries once, and briefly: a hung SNS/SES endpoint cannot eat the step's time.
+SEND_ONCE_SERVICES = frozenset({"sns", "ses"})
+
+
 @cache
 def client(service: str) -> Any:
     import boto3
     from botocore.config import Config
 
     cfg = settings()
-    return boto3.client(
-        service,
-        endpoint_url=cfg.aws_endpoint_url,
-        config=Config(retries={"mode": "standard", "max_attempts": 5}, connect_timeout=3, read_timeout=10),
-    )
+    if service in SEND_ONCE_SERVICES:
+        config = Config(retries={"mode": "standard", "max_attempts": 1}, connect_timeout=2, read_timeout=5)
+    else:
+        config = Config(retries={"mode": "standard", "max_attempts": 5}, connect_timeout=3, read_timeout=10)
+    return boto3.client(service, endpoint_url=cfg.aws_endpoint_url, config=config)
+
+
+@cache
+def presigner(service: str) -> Any:
+    """A client that only signs URLs (no call is made with it), for the endpoint customers'
+    apps reach: ``settings().uploads_endpoint_url`` (path-style, so a local endpoint works)."""
+    import boto3
+    from botocore.config import Config
+
+    cfg = settings()
+    endpoint = cfg.uploads_endpoint_url or cfg.aws_endpoint_url
+    return boto3.client(service, endpoint_url=endpoint,
+                        config=Config(signature_version="s3v4", s3={"addressing_style": "path" if endpoint else "auto"}))
 
 
 class LazyClient:
@@ -61,3 +79,4 @@ def is_retryable(exc: BaseException) -> bool:
 def reset() -> None:
     """Forget the clients (tests that change the environment call this)."""
     client.cache_clear()
+    presigner.cache_clear()

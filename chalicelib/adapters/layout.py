@@ -8,6 +8,8 @@ Items of the one ticket table (pk / sk):
 - ``C#<id>`` / ``EV#<time>#<n>``      its timeline, one item per event
 - ``CUST#<customer>`` / ``PROFILE``    the customer's profile (tier, locale)
 - ``IMPORT#<batch>`` / ``REPORT``      an import batch's report
+- ``CORR#<yyyy-mm>`` / ``<time>#<id>`` a re-triage correction (chalicelib.triage.corrections),
+  bucketed by month so a time window is one key query per month
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 from chalicelib.clock import iso
@@ -50,6 +53,24 @@ def report_pk(batch_id: str) -> str:
     return f"IMPORT#{batch_id}"
 
 
+def correction_pk(at: datetime) -> str:
+    return f"CORR#{at.astimezone(UTC):%Y-%m}"
+
+
+def correction_sk(at: datetime, complaint_id: str) -> str:
+    return f"{iso(at)}#{complaint_id}"
+
+
+def correction_months(start: datetime, end: datetime) -> list[str]:
+    """The month buckets (``correction_pk``) that ``[start, end)`` touches, oldest first."""
+    first, last = start.astimezone(UTC), end.astimezone(UTC)
+    months, (year, month) = [], (first.year, first.month)
+    while (year, month) <= (last.year, last.month):  # bounded: one pass per month of the window
+        months.append(f"CORR#{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months
+
+
 def created_sk(ticket: Ticket) -> str:
     """Sort key of the ``by_customer`` index: creation time, then id (listed newest first)."""
     return f"{iso(ticket.created_at)}#{ticket.complaint_id}"
@@ -57,11 +78,12 @@ def created_sk(ticket: Ticket) -> str:
 
 def queue_key(ticket: Ticket) -> tuple[str, str] | None:
     """(team, sort key) in the ``team_queue`` index — soonest due first — or None: only open,
-    triaged tickets with a running clock wait in a team's queue."""
-    due = ticket.next_due()
-    if ticket.status in OPEN_STATUSES and ticket.team and due:
-        return ticket.team, f"{iso(due)}#{ticket.complaint_id}"
-    return None
+    triaged tickets wait in a team's queue. One waiting for the customer sorts by when its
+    pause runs out; one whose ladder has ended (nothing due) by when the customer complained."""
+    if ticket.status not in OPEN_STATUSES or not ticket.team or not ticket.clocks:
+        return None
+    moment = ticket.next_due() or (ticket.pause.expires_at if ticket.pause else ticket.raised_at)
+    return ticket.team, f"{iso(moment)}#{ticket.complaint_id}"
 
 
 def index_attributes(ticket: Ticket) -> dict[str, Any]:

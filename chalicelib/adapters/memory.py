@@ -10,6 +10,9 @@ Functions and SNS/SES adapters (the contract tests in ``tests/contract`` hold th
   that go stale when their wait ends, and starts that fail on request;
 - ``MemoryNotifier``: the messages it sent, each with the route, address and text the real
   notifier would have used; unknown staff topics fail like a missing configuration;
+- ``MemoryOrderDirectory``: the platform's orders in a dict (copies in and out);
+- ``MemoryAttachments``: uploaded objects (type, bytes, tags) and the forms handed out;
+- ``MemoryEventBus``: the integration events published, and an outage on request;
 - ``MemoryIdempotency``: a Powertools persistence layer in a dict.
 
 Thread-safe (one lock per fake), so concurrent callers see the same races as on AWS: a save
@@ -32,13 +35,17 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 )
 from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer, DataRecord
 
-from chalicelib.adapters.layout import BadCursor, created_sk, decode_cursor, encode_cursor, queue_key
+from chalicelib.adapters.layout import BadCursor, correction_sk, created_sk, decode_cursor, encode_cursor, queue_key
 from chalicelib.adapters.ports import NotificationError, VersionConflict, WorkflowUnavailable
+from chalicelib.adapters.store import event_item
 from chalicelib.adapters.workflow import execution_arn
-from chalicelib.lifecycle import STAFF_TOPICS
-from chalicelib.models import OPEN_STATUSES, STORED, Event
+from chalicelib.integration.events import IntegrationEvent, facts
+from chalicelib.models import OPEN_STATUSES, STORED, Attachment, Event
 from chalicelib.notifications import CustomerMessage, StaffAlert
+from chalicelib.orders import Order
 from chalicelib.ticket import Ticket
+from chalicelib.topics import STAFF_TOPICS
+from chalicelib.triage.corrections import Correction
 
 if TYPE_CHECKING:
     from chalicelib.services import Services
@@ -60,13 +67,18 @@ def _copy_event(event: Event) -> Event:
 class MemoryTicketStore:
     """The ``TicketStore`` port in dicts."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, keep_stream: bool = False) -> None:
         self._lock = threading.RLock()
+        self._keep_stream = keep_stream  # off by default: a long simulation would keep them all
         self._tickets: dict[str, Ticket] = {}
         self._events: dict[str, list[tuple[str, int, Event]]] = {}  # id -> (time, seq, event), sorted
         self._profiles: dict[str, dict[str, Any]] = {}
         self._reports: dict[str, dict[str, Any]] = {}
+        self._corrections: dict[str, Correction] = {}
         self._seq = itertools.count()
+        # with ``keep_stream``: the timeline items saved with a ticket change, as stream records
+        # of the table (``NewImage`` as the DynamoDB store writes it): the integration function's input
+        self.stream: list[dict[str, Any]] = []
 
     # -- tickets ----------------------------------------------------------------------------
     def create(self, ticket: Ticket) -> bool:
@@ -100,15 +112,27 @@ class MemoryTicketStore:
                 return None
             return _copy(ticket), [_copy_event(e) for _, _, e in self._events.get(complaint_id, [])]
 
-    def save(self, ticket: Ticket, events: Iterable[Event], expected_version: int) -> Ticket:
+    def save(self, ticket: Ticket, events: Iterable[Event], expected_version: int, *,
+             corrections: Iterable[Correction] = ()) -> Ticket:
         with self._lock:
             current = self._tickets.get(ticket.complaint_id)
             if current is None or current.version != expected_version:
                 raise VersionConflict(ticket.complaint_id)
             saved = _copy(ticket.model_copy(update={"version": expected_version + 1}))
             self._tickets[ticket.complaint_id] = saved
+            events = list(events)
             self._record(ticket.complaint_id, events)
+            for c in corrections:  # keyed like the table: (time, complaint) overwrites
+                self._corrections[correction_sk(c.at, c.complaint_id)] = c
+            for position, event in enumerate(events if self._keep_stream else ()):  # what the table's stream would carry
+                self.stream.append({"eventName": "INSERT", "dynamodb": {
+                    "SequenceNumber": str(len(self.stream) + 1),
+                    "NewImage": event_item(ticket.complaint_id, event, facts(saved, position))}})
             return _copy(saved)
+
+    def corrections_between(self, start: datetime, end: datetime) -> list[Correction]:
+        with self._lock:
+            return [c for _, c in sorted(self._corrections.items()) if start <= c.at < end]
 
     def set_wait_token(self, complaint_id: str, token: str, expected_version: int) -> bool:
         with self._lock:
@@ -197,7 +221,8 @@ class MemoryWorkflow:
     """The ``Workflow`` port: records what a state machine would have been asked.
 
     ``starts`` lists each complaint whose execution started (once: a second start of the
-    same complaint is the same execution); ``resumes`` each accepted ``(token, output)``.
+    same complaint is the same execution); ``resumes`` each accepted ``(token, output)``,
+    ``failures`` each accepted ``(token, error)``.
     A simulator opens a wait with :meth:`wait` (the token the ``await`` step receives) and
     ends it with :meth:`time_out` (the timer won: a later resume is refused).
     ``fail_starts = n`` makes the next n starts raise ``WorkflowUnavailable``."""
@@ -206,6 +231,7 @@ class MemoryWorkflow:
         self.arn = state_machine_arn
         self.starts: list[str] = []
         self.resumes: list[tuple[str, dict[str, Any]]] = []
+        self.failures: list[tuple[str, str]] = []
         self.fail_starts = 0
         self._waiting: dict[str, str] = {}  # open task token -> complaint id
         self._tokens = itertools.count(1)
@@ -225,6 +251,13 @@ class MemoryWorkflow:
             if self._waiting.pop(token, None) is None:
                 return False
             self.resumes.append((token, dict(output)))
+            return True
+
+    def fail(self, token: str, error: str, cause: str) -> bool:
+        with self._lock:
+            if self._waiting.pop(token, None) is None:
+                return False
+            self.failures.append((token, error))
             return True
 
     def wait(self, complaint_id: str) -> str:
@@ -288,6 +321,103 @@ class MemoryNotifier:
         return [s for s in self.sent if isinstance(s.message, StaffAlert)]
 
 
+class MemoryOrderDirectory:
+    """The ``OrderDirectory`` port in a dict; ``reads`` counts the lookups (one per intake)."""
+
+    def __init__(self, orders: Iterable[Order] = ()) -> None:
+        self._lock = threading.Lock()
+        self._orders: dict[str, Order] = {}
+        self.reads = 0
+        for order in orders:
+            self.put(order)
+
+    def get(self, order_id: str) -> Order | None:
+        with self._lock:
+            self.reads += 1
+            found = self._orders.get(order_id)
+            return found.model_copy(deep=True) if found else None
+
+    def get_many(self, order_ids: list[str]) -> dict[str, Order]:
+        with self._lock:
+            self.reads += 1
+            return {i: self._orders[i].model_copy(deep=True) for i in set(order_ids) if i in self._orders}
+
+    def put(self, order: Order) -> None:
+        with self._lock:
+            self._orders[order.order_id] = Order.model_validate(order.model_dump(mode="json"))
+
+
+@dataclass
+class StoredObject:
+    content_type: str
+    body: bytes
+    tags: dict[str, str]
+
+
+class MemoryAttachments:
+    """The ``AttachmentStore`` port: ``upload`` stands for the customer's POST of a form (it
+    enforces nothing, like moto); ``objects`` what is stored, with its tags."""
+
+    URL = "memory://uploads"
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.objects: dict[str, StoredObject] = {}
+        self.forms: dict[str, dict[str, Any]] = {}  # key -> the form's conditions
+
+    def upload_form(self, key: str, content_type: str, max_size: int, expires_s: int) -> tuple[str, dict[str, str]]:
+        with self._lock:
+            self.forms[key] = {"content_type": content_type, "max_size": max_size, "expires_s": expires_s}
+        return self.URL, {"key": key, "Content-Type": content_type, "tagging": "state=unattached"}
+
+    def upload(self, key: str, content_type: str, body: bytes) -> None:
+        with self._lock:
+            self.objects[key] = StoredObject(content_type, bytes(body), {"state": "unattached"})
+
+    def stat(self, key: str) -> Attachment | None:
+        with self._lock:
+            found = self.objects.get(key)
+            return Attachment(key=key, content_type=found.content_type, size=len(found.body)) if found else None
+
+    def download_url(self, key: str, expires_s: int) -> str:
+        return f"{self.URL}/{key}?expires={expires_s}"
+
+    def keep(self, keys: list[str], complaint_id: str) -> None:
+        with self._lock:
+            for key in keys:
+                if key in self.objects:
+                    self.objects[key].tags = {"state": "attached", "complaint": complaint_id}
+
+
+class MemoryEventBus:
+    """The ``EventPublisher`` port: ``published`` in order. ``fail_calls = n`` makes the next n
+    calls raise (the bus unavailable); ``reject = n`` rejects the next n entries (throttled)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.published: list[IntegrationEvent] = []
+        self.fail_calls = 0
+        self.reject = 0
+        self.calls = 0
+
+    def publish(self, events: list[IntegrationEvent]) -> list[int]:
+        if len(events) > 10:
+            raise ValueError("at most 10 events a call")
+        with self._lock:
+            self.calls += 1
+            if self.fail_calls > 0:
+                self.fail_calls -= 1
+                raise ConnectionError("the event bus is unavailable (simulated)")
+            failed = []
+            for index, event in enumerate(events):
+                if self.reject > 0:
+                    self.reject -= 1
+                    failed.append(index)
+                else:
+                    self.published.append(event)
+            return failed
+
+
 class MemoryIdempotency(BasePersistenceLayer):
     """Powertools' idempotency records in a dict, with the DynamoDB layer's rules: a record
     can be taken over only once it expired (or its in-progress lock did); a taken key with
@@ -336,11 +466,12 @@ def memory_services(*, clock: Callable[[], datetime] | None = None, sleep: Calla
     from chalicelib.reports.memory import MemoryAggregates
     from chalicelib.services import Services
 
-    store = MemoryTicketStore()
+    store = MemoryTicketStore(keep_stream=True)
     aggregates = MemoryAggregates()
     options: dict[str, Any] = {k: v for k, v in (("clock", clock), ("sleep", sleep), ("new_id", new_id)) if v}
     return Services(store=store, workflow=MemoryWorkflow(), notifier=MemoryNotifier(),
-                    idempotency=_once(MemoryIdempotency()), aggregator=aggregates, aggregates=aggregates, **options)
+                    idempotency=_once(MemoryIdempotency()), aggregator=aggregates, aggregates=aggregates,
+                    orders=MemoryOrderDirectory(), attachments=MemoryAttachments(), events=MemoryEventBus(), **options)
 
 
 def _once(layer: BasePersistenceLayer) -> Callable[[], BasePersistenceLayer]:

@@ -1,7 +1,7 @@
 """SNS/SES implementation of the ``Notifier`` port: customer messages (push via SNS, SMS via
 SNS, e-mail via SES) and staff alerts (per-team and per-level SNS topics). Raises on a failed
-send: the state machine retries the send and records ``notification_failed`` if it keeps
-failing. Which route a message takes is decided by the message itself
+send: the workflow step sending it tries again and records ``notification_failed`` if it keeps
+failing (``chalicelib/outbox.py``). Which route a message takes is decided by the message itself
 (:meth:`chalicelib.notifications.CustomerMessage.route`).
 
 A failed send raises :class:`NotificationError` naming the route and AWS's error code, never

@@ -10,15 +10,19 @@ in-memory ones of :mod:`chalicelib.adapters.memory`. The contract tests
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any, Protocol
 
 from chalicelib.adapters.layout import BadCursor
-from chalicelib.models import Event
+from chalicelib.integration.events import IntegrationEvent
+from chalicelib.models import Attachment, Event
 from chalicelib.notifications import Notification
+from chalicelib.orders import Order
 from chalicelib.ticket import Ticket
+from chalicelib.triage.corrections import Correction
 
-__all__ = ["BadCursor", "NotificationError", "Notifier", "TicketStore", "VersionConflict", "Workflow",
-           "WorkflowUnavailable"]
+__all__ = ["AttachmentStore", "BadCursor", "EventPublisher", "NotificationError", "Notifier", "OrderDirectory", "TicketStore", "VersionConflict",
+           "Workflow", "WorkflowUnavailable"]
 
 
 class VersionConflict(Exception):
@@ -50,9 +54,14 @@ class TicketStore(Protocol):
     def get_with_timeline(self, complaint_id: str) -> tuple[Ticket, list[Event]] | None:
         """The ticket and its timeline, oldest event first."""
 
-    def save(self, ticket: Ticket, events: Iterable[Event], expected_version: int) -> Ticket:
-        """Write the changed ticket (as version ``expected_version + 1``) and its new events,
-        only if it is still at ``expected_version`` (else ``VersionConflict``, nothing written)."""
+    def save(self, ticket: Ticket, events: Iterable[Event], expected_version: int, *,
+             corrections: Iterable[Correction] = ()) -> Ticket:
+        """Write the changed ticket (as version ``expected_version + 1``), its new events and
+        the re-triage corrections it made, only if it is still at ``expected_version`` (else
+        ``VersionConflict``, nothing written)."""
+
+    def corrections_between(self, start: datetime, end: datetime) -> list[Correction]:
+        """The corrections made in ``[start, end)``, oldest first (key queries, no scan)."""
 
     def set_wait_token(self, complaint_id: str, token: str, expected_version: int) -> bool:
         """Put the workflow's task token on the ticket (its version moves on), only if it is
@@ -92,9 +101,53 @@ class Workflow(Protocol):
     def resume(self, token: str, output: dict[str, Any]) -> bool:
         """Answer the wait that handed out ``token``; False if that wait is already over."""
 
+    def fail(self, token: str, error: str, cause: str) -> bool:
+        """End the wait that handed out ``token`` with ``error`` (which the state machine
+        catches); False if that wait is already over."""
+
 
 class Notifier(Protocol):
     """Customer messages and staff alerts."""
 
     def send(self, message: Notification) -> dict[str, Any]:
         """Send it; what was done (``route``, ids). ``NotificationError`` if it cannot be sent."""
+
+
+class OrderDirectory(Protocol):
+    """The platform's orders, as its order sync keeps them (docs/integration.md)."""
+
+    def get(self, order_id: str) -> Order | None:
+        """The order, None if the directory does not know it (yet)."""
+
+    def get_many(self, order_ids: list[str]) -> dict[str, Order]:
+        """The orders of those ids that the directory knows."""
+
+    def put(self, order: Order) -> None:
+        """Add or replace an order (the platform's sync; ``python -m local orders``)."""
+
+
+class AttachmentStore(Protocol):
+    """The customers' photos and videos (docs/integration.md, "Photos and videos")."""
+
+    def upload_form(self, key: str, content_type: str, max_size: int, expires_s: int) -> tuple[str, dict[str, str]]:
+        """A presigned POST form for one upload under ``key`` of that type and at most
+        ``max_size`` bytes, valid ``expires_s``: its URL and the fields to send with the file."""
+
+    def stat(self, key: str) -> Attachment | None:
+        """The stored object's type and size; None if nothing is stored under ``key``."""
+
+    def download_url(self, key: str, expires_s: int) -> str:
+        """A presigned GET of the object, valid ``expires_s`` (no call is made)."""
+
+    def keep(self, keys: list[str], complaint_id: str) -> None:
+        """Mark the uploads as attached to the complaint: the unattached-upload expiry no
+        longer applies to them (idempotent)."""
+
+
+class EventPublisher(Protocol):
+    """The integration event bus (docs/integration.md, "Vouchers and events")."""
+
+    def publish(self, events: list[IntegrationEvent]) -> list[int]:
+        """Put up to 10 events, in order; the positions of those that were not accepted
+        (throttled, the bus unavailable ...), empty if all were. An error of the whole call
+        raises."""

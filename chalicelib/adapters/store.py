@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -20,6 +21,9 @@ from chalicelib.adapters.layout import (
     REPORT_SK,
     TICKET_SK,
     BadCursor,
+    correction_months,
+    correction_pk,
+    correction_sk,
     decode_cursor,
     encode_cursor,
     index_attributes,
@@ -29,8 +33,10 @@ from chalicelib.adapters.layout import (
 )
 from chalicelib.adapters.ports import VersionConflict
 from chalicelib.clock import iso
+from chalicelib.integration.events import FACTS, facts
 from chalicelib.models import OPEN_STATUSES, STORED, Event
 from chalicelib.ticket import Ticket
+from chalicelib.triage.corrections import Correction
 
 PROFILE_FIELDS = ("customer_id", "tier", "locale", "updated_at")
 _OPEN = frozenset(s.value for s in OPEN_STATUSES)
@@ -54,11 +60,18 @@ def ticket_from(item: dict[str, Any]) -> Ticket:
 _seq = 0
 
 
-def event_item(complaint_id: str, event: Event) -> dict[str, Any]:
+def correction_item(correction: Correction) -> dict[str, Any]:
+    return dump({"pk": correction_pk(correction.at), "sk": correction_sk(correction.at, correction.complaint_id),
+                 **correction.model_dump(mode="json")})
+
+
+def event_item(complaint_id: str, event: Event, facts: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A timeline item; ``facts``: the ticket as of the change it records (the outbox the
+    integration function publishes from, :func:`chalicelib.integration.events.facts`)."""
     global _seq
     _seq = (_seq + 1) % 1000
     sort = f"EV#{iso(event.at)}#{time.time_ns() % 10**12:012d}{_seq:03d}"
-    return dump({"pk": ticket_pk(complaint_id), "sk": sort, **event.model_dump(mode="json")})
+    return dump({"pk": ticket_pk(complaint_id), "sk": sort, **event.model_dump(mode="json"), FACTS: facts})
 
 
 def event_from(item: dict[str, Any]) -> Event:
@@ -119,12 +132,24 @@ class DynamoDBTicketStore:
                 events.append(event_from(item))
         return (ticket, events) if ticket else None
 
-    def save(self, ticket: Ticket, events: Iterable[Event], expected_version: int) -> Ticket:
+    def save(self, ticket: Ticket, events: Iterable[Event], expected_version: int, *,
+             corrections: Iterable[Correction] = ()) -> Ticket:
         ticket = ticket.model_copy(update={"version": expected_version + 1})
-        items = [{"Put": {"TableName": self.table, "Item": ticket_item(ticket),
-                          "ConditionExpression": "version = :v",
-                          "ExpressionAttributeValues": {":v": {"N": str(expected_version)}}}}]
-        items += [{"Put": {"TableName": self.table, "Item": event_item(ticket.complaint_id, e)}} for e in events]
+        put = {"TableName": self.table, "Item": ticket_item(ticket), "ConditionExpression": "version = :v",
+               "ExpressionAttributeValues": {":v": {"N": str(expected_version)}}}
+        new_events = list(events)
+        if not new_events and not corrections:  # the ticket alone (a sent message off the outbox): no transaction, half the write units
+            try:
+                self.ddb.put_item(**put)
+            except ClientError as exc:
+                if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                    raise VersionConflict(ticket.complaint_id) from exc
+                raise
+            return ticket
+        items = [{"Put": put}]
+        items += [{"Put": {"TableName": self.table, "Item": correction_item(c)}} for c in corrections]
+        items += [{"Put": {"TableName": self.table, "Item": event_item(ticket.complaint_id, e, facts(ticket, n))}}
+                  for n, e in enumerate(new_events)]
         for chunk_start in range(0, len(items), TRANSACTION_ITEMS):
             chunk = items[chunk_start:chunk_start + TRANSACTION_ITEMS]
             try:
@@ -202,6 +227,19 @@ class DynamoDBTicketStore:
         data = load(resp["Item"])
         data.pop("pk"), data.pop("sk")
         return data
+
+    # -- corrections ----------------------------------------------------------------------------
+    def corrections_between(self, start: datetime, end: datetime) -> list[Correction]:
+        found: list[Correction] = []
+        for pk in correction_months(start, end):
+            for item in query_items(
+                self.ddb, TableName=self.table, KeyConditionExpression="pk = :pk AND sk BETWEEN :a AND :b",
+                ExpressionAttributeValues={":pk": {"S": pk}, ":a": {"S": iso(start)}, ":b": {"S": iso(end)}},
+            ):
+                correction = Correction.model_validate(load(item))
+                if start <= correction.at < end:
+                    found.append(correction)
+        return found
 
     # -- plumbing ------------------------------------------------------------------------------
     def _page(self, index: str, key: str, value: str, limit: int, cursor: str | None,

@@ -1,9 +1,10 @@
 """Step Functions implementation of the ``Workflow`` port: start a complaint's lifecycle,
-resume it with a task token."""
+end its waits (success with the next plan, or failure with an error it catches)."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -37,8 +38,15 @@ class StepFunctionsWorkflow:
     def resume(self, token: str, output: dict[str, Any]) -> bool:
         """False if the wait already ended (the timer won the race: the workflow reads the
         action from the ticket)."""
+        return self._answer(lambda: self.sfn.send_task_success(taskToken=token, output=json.dumps(output)))
+
+    def fail(self, token: str, error: str, cause: str) -> bool:
+        return self._answer(lambda: self.sfn.send_task_failure(taskToken=token, error=error, cause=cause))
+
+    @staticmethod
+    def _answer(call: Callable[[], Any]) -> bool:
         try:
-            self.sfn.send_task_success(taskToken=token, output=json.dumps(output))
+            call()
         except ClientError as exc:
             if exc.response["Error"]["Code"] in STALE_TOKEN_ERRORS:
                 return False

@@ -12,16 +12,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from chalicelib import topics
 from chalicelib.policy.hours import Due, WorkingTime
 from chalicelib.policy.model import Alert, Escalation, EscalationLevel
 
-# the per-level staff topics (infra creates one per team plus these two)
-LEVEL_TOPICS: dict[str, str] = {"manager": "level:2", "director": "level:3"}
-
 
 def alert_topic(alert: Alert, team: str) -> str:
-    """``team_lead`` is the owning team's staff topic; ``manager``/``director`` their own."""
-    return f"team:{team}" if alert == "team_lead" else LEVEL_TOPICS[alert]
+    """``team_lead`` is the owning team's staff topic; ``manager``/``director`` their own
+    (the names live in :mod:`chalicelib.topics`)."""
+    return topics.alert_topic(alert, team)
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -240,6 +240,10 @@ class ServiceLevelPolicy(_Strict):
             raise problem("calendars", f"{business[0]} runs on business hours but team {missing[0]!r} has no calendar")
         return self
 
+    def __deepcopy__(self, memo: dict[int, Any] | None = None) -> ServiceLevelPolicy:
+        """Frozen: a deep copy of a ticket shares its policy (and the calendars' caches)."""
+        return self
+
     # -- reading it ------------------------------------------------------------------------
     def severity(self, severity: str) -> SeverityPolicy:
         if severity not in SEVERITIES:
@@ -264,12 +268,18 @@ class ServiceLevelPolicy(_Strict):
     # -- on a ticket -----------------------------------------------------------------------
     def to_ticket(self) -> str:
         """The compact JSON a ticket keeps (defaults left out; floats stay exact, which a
-        DynamoDB map would not allow)."""
+        DynamoDB map would not allow). Computed once per policy object."""
+        return self._ticket_json
+
+    @cached_property
+    def _ticket_json(self) -> str:
         return self.model_dump_json(exclude_defaults=True)
 
     @classmethod
     def from_ticket(cls, text: str) -> ServiceLevelPolicy:
-        return cls.model_validate_json(text)
+        """The policy a ticket keeps. Tickets triaged under the same policy share one parsed
+        (frozen) object per process: loading a ticket does not validate its policy again."""
+        return _from_ticket(text)
 
     # -- from ops' file --------------------------------------------------------------------
     @classmethod
@@ -279,6 +289,11 @@ class ServiceLevelPolicy(_Strict):
             return cls.model_validate(data)
         except ValidationError as exc:
             raise from_validation_error(exc, cls, source=source) from None
+
+
+@lru_cache(maxsize=64)
+def _from_ticket(text: str) -> ServiceLevelPolicy:
+    return ServiceLevelPolicy.model_validate_json(text)
 
 
 __all__ = ["SEVERITIES", "Calendar", "ClockName", "Escalation", "EscalationLevel", "FollowUp", "PolicyError",

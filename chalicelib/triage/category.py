@@ -33,14 +33,17 @@ def _superseding(best: str, strong: set[str], rules: Rules) -> str | None:
     return next((winner for winner, loser in rules.supersedes if loser == best and winner in strong), None)
 
 
-def _take_over(text: str, hits: Sequence[Hit], owners: list[str], rules: Rules, notes: list[str]) -> None:
-    """Let a category claim other categories' keywords in its context (``takeover`` in the rules)."""
+def _take_over(
+    text: str, hits: Sequence[Hit], owners: list[str], ignored: Sequence[Hit], rules: Rules, notes: list[str]
+) -> None:
+    """Let a category claim other categories' keywords in its context (``takeover`` in the rules);
+    a context phrase inside an ``[ignore]`` phrase ("not asking for a refund") sets no context."""
     for takeover in rules.takeovers:
         movable = [
             i for i, hit in enumerate(hits)
             if owners[i] in takeover.sources and (not takeover.only or hit.phrase.text in takeover.only)
         ]
-        context = _context(text, takeover) if movable else None
+        context = _context(text, takeover, ignored) if movable else None
         if context is None:
             continue
         for source in sorted({owners[i] for i in movable}):
@@ -49,9 +52,9 @@ def _take_over(text: str, hits: Sequence[Hit], owners: list[str], rules: Rules, 
             owners[i] = takeover.category
 
 
-def _context(text: str, takeover: Takeover) -> str | None:
+def _context(text: str, takeover: Takeover, ignored: Sequence[Hit]) -> str | None:
     """The phrase that puts ``text`` in the takeover's context ("退货"), or None."""
-    hit = takeover.when.first(text)
+    hit = next((h for h in takeover.when.hits(text) if not any(i.start <= h.start and h.end <= i.end for i in ignored)), None)
     if hit is None or takeover.unless.first(text) is not None:
         return None
     return hit.phrase.text
@@ -63,7 +66,7 @@ def classify(text: str, kind: str | None, safety: Sequence[Hit], rules: Rules) -
     found = resolve_overlaps(rules.category_phrases.hits(text), IGNORE)
     hits = live_hits(text, found, rules.negation, notes, IGNORE)
     owners = [hit.phrase.label for hit in hits]  # the category each keyword counts for
-    _take_over(text, hits, owners, rules, notes)
+    _take_over(text, hits, owners, [hit for hit in found if hit.phrase.label == IGNORE], rules, notes)
     scores: dict[str, float] = {}
     for hit, owner in zip(hits, owners, strict=True):
         scores[owner] = scores.get(owner, 0.0) + hit.phrase.weight

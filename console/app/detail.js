@@ -122,7 +122,7 @@ export class DetailView {
     return card("text", t("detail.text"),
       h("p", { class: "complaint-text", lang: doc.contact?.locale ?? null }, doc.description ?? ""),
       doc.attachments?.length
-        ? h("div", {}, h("h4", {}, t("detail.attachments")), h("ul", { class: "plain" }, doc.attachments.map((a) => h("li", {}, h("code", {}, a)))))
+        ? h("div", {}, h("h4", {}, t("detail.attachments")), h("ul", { class: "plain" }, doc.attachments.map((a) => h("li", {}, h("code", {}, a.key ?? a)))))
         : null);
   }
 

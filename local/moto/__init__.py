@@ -7,6 +7,7 @@
 ``dynamodb``           serialized requests, item-level transactions, stream shards,
                        Queries through an index, observed Puts (the console's timeline)
 ``sqs``                scaled visibility timeouts and delays, push delivery detached
+``s3``                 a presigned POST's ``tagging`` field tags the object
 ``awslambda``          invocations run the registered Python handlers
 ``cloudformation``     a stack's state machine in the executing backend, substitutions applied
 ``logs``               moto's and werkzeug's noise kept off the console
@@ -23,7 +24,7 @@ from __future__ import annotations
 
 from contextlib import ExitStack
 
-from local.moto import awslambda, cloudformation, core, dynamodb, logs, sqs, stepfunctions
+from local.moto import awslambda, cloudformation, core, dynamodb, logs, s3, sqs, stepfunctions
 from local.moto._targets import Target
 from local.timescale import TimeScale
 
@@ -34,6 +35,7 @@ TARGETS: tuple[Target, ...] = (
     *stepfunctions.TARGETS,
     *dynamodb.TARGETS,
     *sqs.TARGETS,
+    *s3.TARGETS,
     *awslambda.TARGETS,
     *cloudformation.TARGETS,
 )
@@ -47,6 +49,7 @@ def engine(clock: TimeScale) -> ExitStack:
         stack.enter_context(core.patched())
         stack.enter_context(stepfunctions.patched(clock))
         stack.enter_context(sqs.scaled(clock))
+        stack.enter_context(s3.tagged_posts())
         stack.enter_context(dynamodb.patched())
         stack.enter_context(cloudformation.state_machines())
         stack.enter_context(logs.quiet())
@@ -57,6 +60,6 @@ def engine(clock: TimeScale) -> ExitStack:
 
 
 __all__ = [
-    "MOTO_VERSION", "TARGETS", "Target", "awslambda", "cloudformation", "core", "dynamodb", "engine", "logs", "sqs",
+    "MOTO_VERSION", "TARGETS", "Target", "awslambda", "cloudformation", "core", "dynamodb", "engine", "logs", "s3", "sqs",
     "stepfunctions",
 ]

@@ -173,7 +173,8 @@ def _child(source: PolicySource, arrivals: list[Arrival], staffing: Staffing, se
             progress.put(pending)
             pending = 0
 
-    figures = run_policy(source, arrivals, staffing, seed, horizon, tick)
+    with _quiet_metrics():  # a spawned process has its own stdout
+        figures = run_policy(source, arrivals, staffing, seed, horizon, tick)
     progress.put(pending)
     return figures
 

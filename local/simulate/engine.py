@@ -4,8 +4,8 @@ A virtual clock jumps from event to event (a heap ordered by time, then by the o
 were scheduled — so the same inputs always run the same way). The complaint system is the
 real one on in-memory adapters (:func:`chalicelib.adapters.memory.memory_services`): intake
 and the marketplace importer file the complaints, each execution of the definition is run by
-:mod:`local.simulate.asl` calling the real ``lifecycle_step`` and ``notify`` work
-(:func:`chalicelib.steps.run`, :func:`chalicelib.notify.send`), agents and customers act
+:mod:`local.simulate.asl` calling the real ``lifecycle_step`` work
+(:func:`chalicelib.steps.run`, which sends the notifications too), agents and customers act
 through :mod:`chalicelib.actions` — the functions the API routes call — which resume the
 waiting execution through the ``Workflow`` port with its task token.
 """
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import heapq
 import importlib
 import itertools
@@ -42,7 +43,7 @@ ACTIONABLE = (Status.AWAITING_CONTACT, Status.IN_PROGRESS)
 # The work each Lambda function of the definition does, as ``module:function(services, event)``
 # (what its entry point in app.py calls with the deployed services).
 REPLY_TEXT = "照片已经补充 / here is the photo"
-SERVICE_FUNCTIONS = {"lifecycle_step": "chalicelib.steps:run", "notify": "chalicelib.notify:send"}
+SERVICE_FUNCTIONS = {"lifecycle_step": "chalicelib.steps:run"}
 
 
 @dataclass
@@ -157,11 +158,11 @@ class Simulation:
 
     def run(self) -> Result:
         for arrival in self.arrivals:
-            self.at(int(arrival.at.timestamp()), lambda a=arrival: self._arrive(a))  # type: ignore[misc]
+            self.at(int(arrival.at.timestamp()), functools.partial(self._arrive, arrival))
         start = int(self.arrivals[0].at.timestamp()) if self.arrivals else self.horizon_s
         for team in self.staffing.teams:
             for change in self.staffing.changes(team, start, self.horizon_s):
-                self.at(change, lambda t=team: self._pick(t))  # type: ignore[misc]
+                self.at(change, functools.partial(self._pick, team))
         while self._heap and self._heap[0][0] <= self.horizon_s:
             when, _, action = heapq.heappop(self._heap)
             if when != self.now_s:

@@ -15,9 +15,9 @@ from moto.sns.models import sns_backends
 from chalicelib.adapters.memory import MemoryNotifier
 from chalicelib.adapters.notifier import SnsSesNotifier
 from chalicelib.adapters.ports import NotificationError, Notifier
-from chalicelib.lifecycle import STAFF_TOPICS
 from chalicelib.models import Contact
 from chalicelib.notifications import CustomerMessage, StaffAlert
+from chalicelib.topics import STAFF_TOPICS
 
 SENDER = "no-reply@complaints.example.com"
 CID = "CMP-01TEST"

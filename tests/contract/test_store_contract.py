@@ -5,6 +5,7 @@ tables the template declares (the Chalice todo sample's ``TestTodoDB`` / ``TestD
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -15,6 +16,7 @@ from chalicelib.adapters.store import DynamoDBTicketStore
 from chalicelib.models import ComplaintIn, Contact, Event, Status
 from chalicelib.notifications import CustomerMessage
 from chalicelib.ticket import Clock, Ticket
+from chalicelib.triage.corrections import Correction
 from infra.resources import names
 
 T0 = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
@@ -30,6 +32,13 @@ def ticket(n: int, customer: str = "C-1", team: str | None = None, due_h: float 
     if team:
         t.clocks = {"first_contact": Clock(window_s=3600, started_at=created, due=T0 + timedelta(hours=due_h))}
     return t
+
+
+def correction(complaint_id: str, at: datetime) -> Correction:
+    return Correction(complaint_id=complaint_id, text="杯子是假的", product_kind="home", order_amount=Decimal("129.00"),
+                      predicted_category="damaged_in_transit", predicted_severity="P3",
+                      corrected_category="counterfeit", corrected_severity="P1", actor="supervisor:S-1", at=at,
+                      reason="fake goods")
 
 
 def note(text: str, at: datetime = T0) -> Event:
@@ -94,6 +103,38 @@ class TestMemoryStore:
         assert after is not None
         assert after[0].status is Status.IN_PROGRESS and after[0].version == 1
         assert [e.detail["text"] for e in after[1]] == ["called"]
+
+    def test_save_without_events_is_versioned_too(self, store: TicketStore) -> None:
+        store.create(ticket(1))
+        t = store.get_ticket("CMP-0001")
+        assert t is not None
+        saved = store.save(t.model_copy(update={"status": Status.IN_PROGRESS}), [], t.version)
+        assert saved.version == 1
+        with pytest.raises(VersionConflict):
+            store.save(t.model_copy(update={"status": Status.CLOSED}), [], t.version)
+        after = store.get_ticket("CMP-0001")
+        assert after is not None and after.status is Status.IN_PROGRESS and after.version == 1
+
+    # -- corrections ------------------------------------------------------------------------
+    def test_corrections_are_saved_with_their_ticket_and_queried_by_time_window(self, store: TicketStore) -> None:
+        # Given re-triages on three days across a month boundary, saved with their tickets
+        days = [datetime(2026, 10, 31, 23, 30, tzinfo=UTC), datetime(2026, 11, 1, 0, 30, tzinfo=UTC),
+                datetime(2026, 11, 20, 12, 0, tzinfo=UTC)]
+        for n, at in enumerate(days, start=1):
+            store.create(ticket(n, team="logistics"))
+            t = store.get_ticket(f"CMP-{n:04d}")
+            assert t is not None
+            store.save(t, [], t.version, corrections=[correction(t.complaint_id, at)])
+        # And a save refused for a stale version writes no correction
+        with pytest.raises(VersionConflict):
+            store.save(ticket(1), [], 0, corrections=[correction("CMP-0001", days[2] + timedelta(hours=1))])
+        # When the corrections of a window are asked for
+        window = store.corrections_between(datetime(2026, 10, 31, 23, 0, tzinfo=UTC), datetime(2026, 11, 20, 12, 0, tzinfo=UTC))
+        # Then those inside it come back, oldest first, as they were saved ([start, end))
+        assert [(c.complaint_id, c.at) for c in window] == [("CMP-0001", days[0]), ("CMP-0002", days[1])]
+        assert window[0].corrected_team == "product" and window[0].predicted_severity == "P3"
+        assert window[0].order_amount == Decimal("129.00") and window[0].text == "杯子是假的"
+        assert [c.complaint_id for c in store.corrections_between(days[2], days[2] + timedelta(days=60))] == ["CMP-0003"]
 
     def test_save_of_a_ticket_that_does_not_exist_is_a_conflict(self, store: TicketStore) -> None:
         with pytest.raises(VersionConflict):

@@ -1,6 +1,6 @@
 """One contract, two workflows: ``TestMemoryWorkflow`` runs against the in-memory workflow
 and, subclassed, against Step Functions on moto's executing interpreter (a machine that waits
-for a task token the way ``AwaitAgent`` does, handing it out through SQS)."""
+for a task token the way ``Await`` does, handing it out through SQS)."""
 
 from __future__ import annotations
 
@@ -55,12 +55,20 @@ class TestMemoryWorkflow:
     def test_a_wait_is_answered_once(self, workflow: Workflow) -> None:
         workflow.start("CMP-3")
         token = self.open_wait(workflow, "CMP-3")
-        assert workflow.resume(token, {"resumed": "contact"}) is True
+        assert workflow.resume(token, {"next": "await_agent", "wait_s": 60, "version": 2}) is True
         self.moved_on(workflow, "CMP-3")
-        assert workflow.resume(token, {"resumed": "contact"}) is False  # that wait is over
+        assert workflow.resume(token, {"next": "await_agent", "wait_s": 60, "version": 2}) is False  # that wait is over
+
+    def test_a_wait_can_be_failed_once_with_the_error_the_machine_catches(self, workflow: Workflow) -> None:
+        workflow.start("CMP-4")
+        token = self.open_wait(workflow, "CMP-4")
+        assert workflow.fail(token, "ComplaintClosed", "complaint is closed") is True
+        self.moved_on(workflow, "CMP-4")
+        assert workflow.resume(token, {"next": "closed", "wait_s": 0, "version": 3}) is False  # that wait is over
 
     def test_a_token_nobody_handed_out_is_refused(self, workflow: Workflow) -> None:
-        assert workflow.resume("no-such-token", {"resumed": "contact"}) is False
+        assert workflow.resume("no-such-token", {"next": "closed", "wait_s": 0, "version": 1}) is False
+        assert workflow.fail("no-such-token", "ComplaintClosed", "complaint is closed") is False
 
 
 WAITING_MACHINE = {

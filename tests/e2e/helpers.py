@@ -63,6 +63,31 @@ def execution(sys: Any, cid: str) -> dict[str, Any]:
     return dict(sys.sfn.describe_execution(executionArn=arn))
 
 
+def wait_waiting(sys: Any, cid: str, timeout: float = 30) -> None:
+    """Until the workflow waits for someone (its task token is on the ticket, read directly):
+    an agent who acts then ends that wait, as the console's users do, rather than a step that
+    is still running."""
+
+    def waiting() -> bool:
+        item = sys.dynamodb.get_item(TableName=sys.names["table"], Key={"pk": {"S": f"C#{cid}"}, "sk": {"S": "TICKET"}},
+                                     ConsistentRead=True).get("Item", {})
+        return "wait_token" in item
+
+    sys.wait_for(waiting, timeout=timeout, what=f"the workflow of {cid} to wait")
+
+
+def history(sys: Any, cid: str) -> list[dict[str, Any]]:
+    """The execution's history, oldest event first (what the Step Functions console shows)."""
+    arn = execution(sys, cid)["executionArn"]
+    pages = sys.sfn.get_paginator("get_execution_history").paginate(executionArn=arn)
+    return sorted((e for page in pages for e in page["events"]), key=lambda e: e["id"])
+
+
+def states_entered(events: list[dict[str, Any]]) -> list[str]:
+    """The states an execution went through, in order: one billed transition each."""
+    return [e["stateEnteredEventDetails"]["name"] for e in events if e["type"].endswith("StateEntered")]
+
+
 class AlertInbox:
     """SQS queues subscribed to every staff alert topic, as an on-call tool would be."""
 
@@ -119,14 +144,17 @@ def rolled_out(sys: Any, tmp_path: Path, edit: Callable[[dict[str, Any]], None])
 
 
 def roomy_windows(asl: dict[str, Any]) -> None:
-    """P3 complaints get 30 days for first contact and 60 for resolution: for tests whose
+    """Every severity gets 30 days for first contact and 60 for resolution: for tests whose
     premise is an agent acting in time, which a CPU-starved machine must not turn into a
-    breach (8 h are 8 s at x3600 — less, on a busy machine, than intake to triage may take)."""
-    asl["States"]["ServiceLevelPolicy"]["Result"]["P3"].update(first_contact_s=30 * 86400, resolution_s=60 * 86400)
+    breach (8 h are 8 s at x3600 — less, on a busy machine, than intake to triage may take;
+    and a complaint on an order with another open one is triaged a severity up)."""
+    for severity in ("P1", "P2", "P3"):
+        asl["States"]["ServiceLevelPolicy"]["Result"][severity].update(first_contact_s=30 * 86400,
+                                                                        resolution_s=60 * 86400)
 
 
 class HeldTimers:
-    """While a test runs, every complaint's ``clock_expired`` step waits until the test
+    """While a test runs, every complaint's ``timeout`` step waits until the test
     releases that complaint (or ends)."""
 
     def __init__(self) -> None:
@@ -155,13 +183,13 @@ def agents_act_first(monkeypatch: pytest.MonkeyPatch) -> Iterator[HeldTimers]:
     from the ticket); what a starved machine cannot change is which one the test exercises.
     (What it can still change: a window that ran out before triage is escalated by triage.)"""
     held = HeldTimers()
-    clock_expired = steps.STEPS["clock_expired"]
+    timeout = steps.STEPS["timeout"]
 
     def after_release(services: Any, event: Any) -> Any:
         held.wait(event.complaint_id)
-        return clock_expired(services, event)
+        return timeout(services, event)
 
-    monkeypatch.setitem(steps.STEPS, "clock_expired", after_release)
+    monkeypatch.setitem(steps.STEPS, "timeout", after_release)
     try:
         yield held
     finally:

@@ -54,6 +54,8 @@ def test_an_edited_window_in_the_asl_file_changes_the_behaviour(local_system: An
 
     def one_hour(asl: dict[str, Any]) -> None:
         asl["States"]["ServiceLevelPolicy"]["Result"]["P3"]["first_contact_s"] = 3600
+        # triage validates the whole policy: a more urgent severity never waits longer
+        asl["States"]["ServiceLevelPolicy"]["Result"]["P2"]["first_contact_s"] = 3600
 
     with rolled_out(sys, tmp_path, one_hour):
         cid = file_complaint(sys, "C-OPS", category="after_sales", description="退货申请一直没人审核")

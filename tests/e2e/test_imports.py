@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -32,8 +33,23 @@ def stop_what_the_test_started(local_system: Any) -> Iterator[None]:
         local_system.sfn.stop_execution(executionArn=execution_["executionArn"])
 
 
-def sample(name: str) -> dict[str, Any]:
-    return dict(json.loads((DATA / f"{name}.json").read_text(encoding="utf-8")))
+SAMPLES_EXPORTED = date(2026, 11, 22)  # the day the sample files were exported
+_STAMP = re.compile(r"(\d{4}-\d{2}-\d{2})(?=[ T]\d{2}:\d{2}:\d{2})")
+
+
+def sample(sys: Any, name: str) -> dict[str, Any]:
+    """A sample file with its times moved by whole days to the day before the system's today,
+    so its records stay inside the import horizon (at most 30 days before intake, never after
+    it) whenever the test runs; a date that is invalid on purpose stays as it is."""
+    days = (sys.system.system_now().date() - SAMPLES_EXPORTED).days - 1
+
+    def moved(match: re.Match[str]) -> str:
+        try:
+            return (date.fromisoformat(match.group(1)) + timedelta(days=days)).isoformat()
+        except ValueError:
+            return match.group(1)
+
+    return dict(json.loads(_STAMP.sub(moved, (DATA / f"{name}.json").read_text(encoding="utf-8"))))
 
 
 def send(sys: Any, batch: dict[str, Any]) -> None:
@@ -69,7 +85,7 @@ def imported_ids(sys: Any, customers: list[str]) -> list[str]:
 
 def test_a_marketplace_batch_is_imported_with_rejections_reported(local_system: Any) -> None:
     sys = local_system
-    batch = sample("tmall")
+    batch = sample(sys, "tmall")
     send(sys, batch)
     rep = report(sys, batch["batch_id"])
     assert rep["source"] == "tmall" and rep["received"] == len(batch["records"])

@@ -145,9 +145,6 @@ def run() -> dict[str, Any]:
                                      "dynamodb": {"Keys": {"pk": item["pk"], "sk": item["sk"]}, "NewImage": broken,
                                                   "SequenceNumber": "900000000000000000001", "StreamViewType": "NEW_IMAGE"}}]}
         analytics = client.lambda_.invoke("analytics", stream_event).payload
-        notify = client.lambda_.invoke("notify", {"complaint_id": ids["C-PII-1"], "message": {"to": "customer", "template": "acknowledged", "channel": "app",
-                                                              "contact": {"locale": "en", "push_token": PUSH_TOKEN},
-                                                              "params": {"complaint_id": ids["C-PII-1"]}}}).payload
         emails = system.client("ses").get_send_quota()["SentLast24Hours"]
     return {
         "complaints": ids,
@@ -160,7 +157,6 @@ def run() -> dict[str, Any]:
         "emails_sent": emails,
         "import": {"answer": imported, "created": report.get("created"), "rejected": len(report.get("rejected", []))},
         "analytics": analytics,
-        "notify": {"route": notify.get("route")},
         "xray_modules": sorted(m for m in sys.modules if m.startswith("aws_xray_sdk")),
         "clients": sorted(set(created_clients)),
     }

@@ -63,15 +63,16 @@ from infra.template import AUTHORIZER_NAME, GROUPS
 REPO = Path(__file__).resolve().parents[2]
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
-LOCAL_ONLY_ENV = {"TIME_SCALE", "CLOCK_EPOCH", "AWS_ENDPOINT_URL"}  # the local runtime's knobs
+LOCAL_ONLY_ENV = {"TIME_SCALE", "CLOCK_EPOCH", "AWS_ENDPOINT_URL", "UPLOADS_ENDPOINT_URL"}  # the local runtime's knobs
 # Where a role may say Resource "*": AWS has no resource-level permission for these actions.
 XRAY = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
 ALLOWED_WILDCARD_RESOURCES = {
     "APIHandlerRole": XRAY | {"states:SendTaskSuccess"},  # task-token callbacks
-    "LifecycleStepRole": XRAY,
-    "NotifyRole": XRAY | {"sns:Publish"},  # SMS to a phone number has no ARN
+    # task-token callbacks (its own waits); SMS to a phone number has no ARN
+    "LifecycleStepRole": XRAY | {"states:SendTaskSuccess", "states:SendTaskFailure", "sns:Publish"},
     "ImportBatchRole": XRAY,
     "AnalyticsRole": XRAY,
+    "IntegrationRole": XRAY,
     "LifecycleStateMachineRole": XRAY | {"xray:GetSamplingRules", "xray:GetSamplingTargets"} | {
         "logs:CreateLogDelivery", "logs:GetLogDelivery", "logs:UpdateLogDelivery", "logs:DeleteLogDelivery",
         "logs:ListLogDeliveries", "logs:PutResourcePolicy", "logs:DescribeResourcePolicies", "logs:DescribeLogGroups",
@@ -251,13 +252,21 @@ def test_sam_transform_gives_each_function_its_role_and_the_mapping_partial_fail
         assert functions[lid]["DependsOn"] == [iam.log_group_id(name)]
     mappings = {m["Properties"]["FunctionName"]["Ref"]: m["Properties"]
                 for m in of_type(transformed, "AWS::Lambda::EventSourceMapping").values()}
-    assert set(mappings) == {"ImportBatch", "Analytics"}
+    assert set(mappings) == {"ImportBatch", "Analytics", "Integration"}
     assert mappings["ImportBatch"]["EventSourceArn"] == {"Fn::Sub": "${ImportQueue.Arn}"}
     assert mappings["ImportBatch"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     # the report aggregates: the tickets table's stream, ticket items only, partial batch failures
     assert mappings["Analytics"]["EventSourceArn"] == {"Fn::GetAtt": ["TicketsTable", "StreamArn"]}
     assert mappings["Analytics"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert json.loads(mappings["Analytics"]["FilterCriteria"]["Filters"][0]["Pattern"]) == {"dynamodb": {"Keys": {"sk": {"S": ["TICKET"]}}}}
+    # the integration events: new timeline items only, in order, retried until the bus takes them
+    events = mappings["Integration"]
+    assert events["EventSourceArn"] == {"Fn::GetAtt": ["TicketsTable", "StreamArn"]}
+    assert events["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert events["MaximumRetryAttempts"] == -1 and events["ParallelizationFactor"] == 1
+    assert events["DestinationConfig"]["OnFailure"]["Destination"] == {"Fn::GetAtt": ["IntegrationFailureQueue", "Arn"]}
+    assert json.loads(events["FilterCriteria"]["Filters"][0]["Pattern"]) == {
+        "eventName": ["INSERT"], "dynamodb": {"Keys": {"sk": {"S": [{"prefix": "EV#"}]}}}}
     (api,) = of_type(transformed, "AWS::ApiGateway::RestApi").values()
     authorizer = api["Properties"]["Body"]["securityDefinitions"][AUTHORIZER_NAME]["x-amazon-apigateway-authorizer"]
     assert authorizer["providerARNs"] == [{"Fn::GetAtt": ["UserPool", "Arn"]}]
@@ -336,8 +345,10 @@ def test_iam_has_no_wildcard_where_a_name_is_known(template: dict[str, Any]) -> 
             wildcards.setdefault(role_id, set()).update(actions)
             continue
         for resource in resources_:
-            if "*" in json.dumps(resource):  # only "all streams of this log group" / "all versions of this function"
-                assert _own_log_streams(resource) or _function_versions(resource), f"{role_id}: {resource}"
+            if "*" in json.dumps(resource):  # only "all streams of this log group" / "all versions of this
+                # function" / "the customers' uploads" (object keys are not known in advance)
+                assert _own_log_streams(resource) or _function_versions(resource) or _uploads(resource), \
+                    f"{role_id}: {resource}"
     assert wildcards == ALLOWED_WILDCARD_RESOURCES
     for role in of_type(template, "AWS::IAM::Role").values():
         for trust in role["Properties"]["AssumeRolePolicyDocument"]["Statement"]:
@@ -347,6 +358,10 @@ def test_iam_has_no_wildcard_where_a_name_is_known(template: dict[str, Any]) -> 
 def _own_log_streams(resource: Any) -> bool:
     pattern = r"arn:\$\{AWS::Partition\}:logs:\$\{AWS::Region\}:\$\{AWS::AccountId\}:log-group:/aws/lambda/[^*:]+:\*"
     return isinstance(resource, dict) and set(resource) == {"Fn::Sub"} and re.fullmatch(pattern, resource["Fn::Sub"]) is not None
+
+
+def _uploads(resource: Any) -> bool:
+    return resource == {"Fn::Sub": "${UploadsBucket.Arn}/uploads/*"}
 
 
 def _function_versions(resource: Any) -> bool:
@@ -360,10 +375,11 @@ def test_each_function_runs_with_a_role_of_its_own(template: dict[str, Any]) -> 
     roles = {lid: f["Properties"]["Role"]["Fn::GetAtt"][0] for lid, f in of_type(template, "AWS::Serverless::Function").items()}
     assert len(set(roles.values())) == len(roles) == len(FUNCTION_IDS)
     ses = [(rid, s) for rid, s in role_statements(template) if "ses:SendEmail" in listify(s["Action"])]
-    assert [rid for rid, _ in ses] == ["NotifyRole"]
+    assert [rid for rid, _ in ses] == ["LifecycleStepRole"]  # it sends the notifications
     assert ses[0][1]["Condition"] == {"StringEquals": {"ses:FromAddress": {"Ref": "EmailSender"}}}
     dynamo = {rid for rid, s in role_statements(template) if any(a.startswith("dynamodb:") for a in listify(s["Action"]))}
-    assert dynamo == {"APIHandlerRole", "LifecycleStepRole", "ImportBatchRole", "AnalyticsRole"}  # not Notify, not the machine
+    # not the machine (Integration only reads the stream)
+    assert dynamo == {"APIHandlerRole", "LifecycleStepRole", "ImportBatchRole", "AnalyticsRole", "IntegrationRole"}
 
 
 # The DynamoDB API call -> the IAM action it needs.
@@ -502,7 +518,8 @@ def _alarm_metrics(alarm: dict[str, Any]) -> list[dict[str, Any]]:
 def test_alarms_cover_the_four_conditions_and_page_the_alarm_topic(template: dict[str, Any]) -> None:
     alarms = of_type(template, "AWS::CloudWatch::Alarm")
     assert set(alarms) == set(monitoring.ALARMS)
-    by_metric = {(m["Namespace"], m["MetricName"]): (lid, m["Dimensions"]) for lid, a in alarms.items() for m in _alarm_metrics(a)}
+    by_metric = {(m["Namespace"], m["MetricName"]): (lid, m["Dimensions"]) for lid, a in alarms.items() for m in _alarm_metrics(a)
+                 if lid != "IntegrationFailureQueueAlarm"}
     _, dims = by_metric[("AWS/States", "ExecutionsFailed")]
     assert dims == [{"Name": "StateMachineArn", "Value": {"Ref": "LifecycleStateMachine"}}]
     _, dims = by_metric[("AWS/SQS", "ApproximateNumberOfMessagesVisible")]
@@ -513,10 +530,17 @@ def test_alarms_cover_the_four_conditions_and_page_the_alarm_topic(template: dic
     assert {d["Name"] for d in dims} == {"service", "clock", "severity"}  # what steps._emit_metrics emits
     for alarm in alarms.values():
         assert alarm["Properties"]["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+    # the integration events: refused by the bus, falling behind, given up on
+    assert [m["MetricName"] for m in _alarm_metrics(alarms["IntegrationEventsFailedAlarm"])] == ["IntegrationEventsFailed"]
+    [age] = _alarm_metrics(alarms["IntegrationIteratorAgeAlarm"])
+    assert (age["Namespace"], age["MetricName"]) == ("AWS/Lambda", "IteratorAge")
+    assert age["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": "Integration"}}]
+    [given_up] = _alarm_metrics(alarms["IntegrationFailureQueueAlarm"])
+    assert given_up["Dimensions"] == [{"Name": "QueueName", "Value": {"Fn::GetAtt": ["IntegrationFailureQueue", "QueueName"]}}]
 
 
 def test_dashboard_shows_complaint_metrics_the_app_emits(template: dict[str, Any]) -> None:
-    emitted = set(re.findall(r'count\("(\w+)"', "\n".join(p.read_text(encoding="utf-8") for p in (REPO / "chalicelib").glob("*.py"))))
+    emitted = set(re.findall(r'count\("(\w+)"', "\n".join(p.read_text(encoding="utf-8") for p in (REPO / "chalicelib").rglob("*.py"))))
     assert set(monitoring.APP_METRICS) <= emitted, set(monitoring.APP_METRICS) - emitted
     (board,) = of_type(template, "AWS::CloudWatch::Dashboard").values()
     body = json.loads(re.sub(r"\$\{[^}]+\}", "x", board["Properties"]["DashboardBody"]["Fn::Sub"]))
@@ -620,6 +644,8 @@ def _resolve(node: Any, template: dict[str, Any], physical: dict[str, str]) -> A
     if isinstance(node, dict):
         if set(node) == {"Ref"}:
             ref = node["Ref"]
+            if ref in FUNCTION_IDS.values():  # a Chalice function (not in moto's stack): its logical id
+                return ref
             return template["Parameters"][ref]["Default"] if ref in template["Parameters"] else physical[ref]
         if set(node) == {"Fn::GetAtt"}:
             return physical[node["Fn::GetAtt"][0]].rsplit("/", 1)[-1]  # QueueName of a queue URL
@@ -670,11 +696,11 @@ def test_package_check_rejects_what_a_missed_merge_would_leave(template: dict[st
     event["Queue"]["Fn::GetAtt"] = ["ImportQueue", "Arn"]  # what merging a GetAtt into Chalice's Fn::Sub gives
     del event["FunctionResponseTypes"]
     broken["Resources"]["Typo"] = {"Properties": {}}
-    broken["Resources"]["Notify"]["Properties"]["Role"] = "arn:aws:iam::000000000000:role/replaced-by-infra-merge-template"
+    broken["Resources"]["ImportBatch"]["Properties"]["Role"] = "arn:aws:iam::000000000000:role/replaced-by-infra-merge-template"
     with pytest.raises(PackageError) as raised:
         check(broken)
     message = str(raised.value)
-    for expected in ("merged intrinsic", "ReportBatchItemFailures", "Typo has no Type", "Notify runs with", "placeholder"):
+    for expected in ("merged intrinsic", "ReportBatchItemFailures", "Typo has no Type", "ImportBatch runs with", "placeholder"):
         assert expected in message
 
 
@@ -859,3 +885,23 @@ def test_deploy_publishes_the_console_release_with_its_config(tmp_path: Path) ->
             console.publish(session, tmp_path / "nothing", "dev", outputs)
         with pytest.raises(console.PublishError):
             console.console_config("dev", {**outputs, "UserPoolClientId": ""})
+
+
+def test_the_uploads_bucket_is_private_encrypted_tls_only_and_expires_unattached_uploads(
+        template: dict[str, Any]) -> None:
+    bucket = template["Resources"]["UploadsBucket"]
+    props = bucket["Properties"]
+    assert bucket["DeletionPolicy"] == "Retain"
+    assert all(props["PublicAccessBlockConfiguration"].values()) and len(props["PublicAccessBlockConfiguration"]) == 4
+    assert props["OwnershipControls"]["Rules"] == [{"ObjectOwnership": "BucketOwnerEnforced"}]
+    sse = props["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]
+    assert sse["SSEAlgorithm"] == "AES256"
+    [expire] = [r for r in props["LifecycleConfiguration"]["Rules"] if "ExpirationInDays" in r]
+    assert expire["ExpirationInDays"] == 7 and expire["Prefix"] == "uploads/"
+    assert expire["TagFilters"] == [{"Key": "state", "Value": "unattached"}]
+    [deny] = template["Resources"]["UploadsBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert deny["Effect"] == "Deny" and deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    # presigned POSTs and GETs are signed by the API's role: it may put (with the tag) and get uploads only
+    api_statements = template["Resources"]["APIHandlerRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+    [uploads] = [s for s in api_statements if s["Sid"] == "SignAndCheckUploads"]
+    assert uploads["Resource"] == [{"Fn::Sub": "${UploadsBucket.Arn}/uploads/*"}]

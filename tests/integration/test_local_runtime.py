@@ -1,6 +1,6 @@
 """The local system's mechanics (local/), with a small test app instead of the product's.
 
-The app below has the functions the stack refers to (``lifecycle_step``, ``notify``), the
+The app below has the function the stack refers to (``lifecycle_step``), the
 import queue handler and two routes; each test builds its own small state machine or sends
 its own messages. Time runs x3600: an hour of ASL time is a second. Timing assertions are
 only "well under the real duration" (< 10 s), never tighter.
@@ -89,11 +89,6 @@ def lifecycle_step(event: dict[str, Any], context: Any) -> dict[str, Any]:
         "request_id": context.aws_request_id,
         "remaining_ms": context.get_remaining_time_in_millis(),
     }
-
-
-@app.lambda_function(name="notify")
-def notify(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return {"sent": True}
 
 
 @app.on_sqs_message(queue=infra.IMPORT_QUEUE_NAME, batch_size=10, name="import_batch")

@@ -1,7 +1,7 @@
 """Powertools on every handler, and no personal data in what the functions log or measure.
 
 ``tests/integration/personal_data_run.py`` runs every Lambda handler of the app — the API,
-lifecycle_step, notify, import_batch, analytics — with a customer's phone numbers, e-mail
+lifecycle_step (which sends the notifications), import_batch, analytics — with a customer's phone numbers, e-mail
 addresses and push token, through the local system, with the product's logging as loud as it
 goes (DEBUG, events asked to be logged, metrics on), and through the unhappy paths that carry
 such data into error messages. It runs in a fresh interpreter, so its stdout and stderr are
@@ -42,7 +42,7 @@ def test_the_handlers_did_what_the_personal_data_asked_of_them(output: tuple[str
     assert result["timelines"]["C-PII-3"][-1] == "notification_failed"  # the refused SMS, recorded
     assert result["rejected_body_status"] == 400 and result["workflow_unavailable_status"] == 503
     assert result["import"] == {"answer": {"batchItemFailures": [{"itemIdentifier": "msg-1"}]}, "created": 1, "rejected": 1}
-    assert result["analytics"] == {"batchItemFailures": []} and result["notify"] == {"route": "push"}
+    assert result["analytics"] == {"batchItemFailures": []}
 
 
 def _records(text: str) -> list[dict[str, Any]]:
@@ -76,6 +76,7 @@ def test_every_log_line_and_metric_of_the_run_carries_a_lambda_context(output: t
 CONTEXT_PROBE = """
 import json
 import boto3, jwt
+from botocore.exceptions import ClientError
 from moto import mock_aws
 from infra.resources import resources
 
@@ -85,22 +86,32 @@ with mock_aws():
     import app
     from chalice.test import Client
     from chalicelib.adapters import aws
+    from chalicelib.bootstrap import services
+    from chalicelib.clock import now
+    from chalicelib.models import ComplaintIn
+    from chalicelib.ticket import Ticket
+    from infra.resources import load_asl
 
     def broken(**_):
         raise RuntimeError("disk on fire")
+
+    def refused(**_):
+        raise ClientError({"Error": {"Code": "InternalFailure", "Message": "SMS gateway down"}}, "Publish")
 
     token = jwt.encode({"cognito:username": "C-1", "cognito:groups": ["customers"]}, "k", algorithm="HS256")
     with Client(app.app, stage_name="dev") as client:
         aws.client("dynamodb").meta.events.register_first("before-parameter-build.dynamodb.Query", broken)
         print("API", client.http.get("/customers/C-1/complaints", headers={"Authorization": f"Bearer {token}"}).status_code)
         aws.client("dynamodb").meta.events.unregister("before-parameter-build.dynamodb.Query", broken)
-        client.lambda_.invoke("lifecycle_step", {"action": "notification_failed", "complaint_id": "CMP-1",
-                                                 "message": {"to": "customer", "template": "acknowledged"}, "error": {"Error": "X"}})
-        try:
-            client.lambda_.invoke("notify", {"complaint_id": "CMP-1", "message": {  # a topic no stack declares
-                "to": "staff", "topic": "team:nowhere", "template": "breach", "params": {"complaint_id": "CMP-1"}}})
-        except Exception as exc:
-            print("NOTIFY", type(exc).__name__)
+        # triage a complaint whose acknowledgement SNS refuses: the step logs the send and the failure
+        body = ComplaintIn(customer_id="C-1", order_id="O-1", channel="phone", desired_outcome="refund",
+                           description="碎了", contact={"locale": "zh-CN", "phone": "+8613800000000"})
+        services().store.create(Ticket(complaint_id="CMP-1", complaint=body, created_at=now(), raised_at=now(),
+                                       updated_at=now()))
+        aws.client("sns").meta.events.register_first("before-parameter-build.sns.Publish", refused)
+        policy = load_asl("lifecycle")["States"]["ServiceLevelPolicy"]["Result"]
+        plan = client.lambda_.invoke("lifecycle_step", {"action": "triage", "complaint_id": "CMP-1", "policy": policy})
+        print("TRIAGE", plan.payload["next"])
         event = client.events.generate_sqs_event(queue_name="complaints-import", message_bodies=["not a batch"])
         try:
             client.lambda_.invoke("import_batch", event)
@@ -118,10 +129,10 @@ def test_every_handler_logs_with_its_own_lambda_context() -> None:
     proc = subprocess.run([sys.executable, "-c", CONTEXT_PROBE], cwd=REPO, env=env, capture_output=True, text=True,
                           timeout=120, check=False)
     assert proc.returncode == 0, proc.stderr[-4000:]
-    assert "API 500" in proc.stdout and "NOTIFY NotificationError" in proc.stdout and "IMPORT BatchProcessingError" in proc.stdout
+    assert "API 500" in proc.stdout and "TRIAGE await_agent" in proc.stdout and "IMPORT BatchProcessingError" in proc.stdout
     logs = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith('{"level"')]
     by_message = {r["message"]: r for r in logs}
-    expected = {"unhandled error": "api_handler", "notification failed": "lifecycle_step", "send failed": "notify",
+    expected = {"unhandled error": "api_handler", "notification failed": "lifecycle_step", "send failed": "lifecycle_step",
                 "import message is not a batch": "import_batch", "unreadable ticket image in the stream": "analytics"}
     assert {m: by_message[m]["function_name"] for m in expected if m in by_message} == expected
     assert all(by_message[m]["function_request_id"] and "cold_start" in by_message[m] for m in expected)

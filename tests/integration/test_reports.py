@@ -19,6 +19,7 @@ from chalicelib.reports.dynamodb import AggregateReader, Aggregator
 from chalicelib.reports.figures import report
 from chalicelib.reports.handlers import handle_stream
 from infra.resources import TICKETS_STREAM_VIEW, names, resources
+from infra.template import STREAM_MAPPINGS
 from local.moto import dynamodb
 from local.streams import DynamoDBStreamPoller, streams_client
 from tests.unit.test_analytics import EXPECTED_SUMMARY, WINDOW, Story, contract_view, fixture, on
@@ -164,7 +165,8 @@ def test_local_poller_redelivers_failed_batches_and_trims_the_shard(ddb: Any, pa
     held = len(shard.items)
     fake = FakeLambda(ddb, fail=2, partial=partial)
     poller = DynamoDBStreamPoller(streams=streams_client(REGION), lambda_client=fake, stream_arn=arn,
-                                  function_name="analytics", batch_size=8, shard=lambda: shard)
+                                  function_name="analytics", batch_size=8, shard=lambda: shard,
+                                  filter_pattern=STREAM_MAPPINGS["analytics"]["filter"])
     poller._stop.wait = lambda timeout=None: False  # type: ignore[method-assign]  # no back-off in the test
     while poller.poll_once():
         pass

@@ -1,5 +1,5 @@
 """The service layer on in-memory adapters and a virtual clock: what the unit tests of
-intake, changes, actions, steps, importer, queries and notify share."""
+intake, changes, actions, steps, outbox, importer and queries share."""
 
 from __future__ import annotations
 
@@ -18,6 +18,8 @@ from infra.resources import load_asl
 T0 = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
 # The policy table as the state machine hands it to the triage step.
 POLICY: dict[str, Any] = load_asl("lifecycle")["States"]["ServiceLevelPolicy"]["Result"]
+# the same policy with at-risk warnings off: for tests whose premise is the breach itself
+WITHOUT_AT_RISK: dict[str, Any] = {**POLICY, "escalation": {**POLICY["escalation"], "at_risk_fraction": None}}
 BODY: dict[str, Any] = {
     "customer_id": "C-1001", "order_id": "O-1", "channel": "app", "desired_outcome": "refund",
     "description": "快递到的时候杯子碎了", "contact": {"locale": "zh-CN", "phone": "+8613800000000"},
@@ -68,7 +70,7 @@ class Fakes:
         return self.step("triage", complaint_id, policy=POLICY)
 
     def wait(self, complaint_id: str, answer: dict[str, Any]) -> str:
-        """Enter ``AwaitAgent`` with the version the last step answered; the token."""
+        """Enter ``Await`` with the version the last step answered; the token."""
         token = self.workflow.wait(complaint_id)
         self.step("await", complaint_id, version=answer["version"], token=token)
         return token

@@ -22,21 +22,18 @@ from chalicelib import lifecycle
 from chalicelib.adapters.memory import memory_services
 from chalicelib.adapters.store import ticket_item
 from chalicelib.models import ComplaintIn, Product, ResolveIn
+from chalicelib.policy import from_definition
 from chalicelib.reports.aggregates import AggregateWriter, contribution, decode, difference, encode, split_duration
 from chalicelib.reports.dynamodb import AggregateReader, Aggregator, changes_of
 from chalicelib.reports.figures import ReportParamError, Window, hotspots, nearest_rank, report, window_of
 from chalicelib.reports.handlers import handle_stream
 from chalicelib.services import Services
-from chalicelib.ticket import FollowUpPolicy, Policy, Ticket
+from chalicelib.ticket import Ticket
 from chalicelib.triage import TriageResult
+from infra.resources import load_asl
 
 TABLE = "complaints-test-tickets"
-FOLLOW_UP = FollowUpPolicy(survey_delay_s=7200, reminder_after_s=86400, answer_window_s=259200)
-POLICY = {
-    "P1": Policy(first_contact_s=1800, resolution_s=86400, voucher_cny=Decimal("10.00"), follow_up=FOLLOW_UP),
-    "P2": Policy(first_contact_s=7200, resolution_s=172800, voucher_cny=Decimal("5.00"), follow_up=FOLLOW_UP),
-    "P3": Policy(first_contact_s=28800, resolution_s=259200, voucher_cny=Decimal("5.00"), follow_up=FOLLOW_UP),
-}
+POLICY = from_definition(load_asl("lifecycle"))  # the real file's policy
 TEAM = {"damaged_in_transit": "logistics", "lost_parcel": "logistics", "service_attitude": "service",
         "product_quality": "product", "counterfeit": "product", "delivery_delay": "logistics"}
 NOV2 = datetime(2026, 11, 2, 8, 0, 0, tzinfo=UTC)
@@ -69,7 +66,7 @@ class Story:
     def triage(self, category: str, severity: str) -> Story:
         result = TriageResult(category=category, category_source="customer", severity=severity,
                               team=TEAM[category], reasons=["fixture"])
-        return self.step(lifecycle.apply_triage(self.ticket, result, POLICY[severity], self.created))
+        return self.step(lifecycle.apply_triage(self.ticket, result, POLICY, self.created))
 
     def contact(self, after_s: int) -> Story:
         return self.step(lifecycle.contact(self.ticket, "agent:A-7", "", at(self.created, after_s)))

@@ -90,14 +90,24 @@ def test_history_figures_count_map_iterations_and_retries_as_billed_transitions(
     assert figures["billed_transitions"] == 8
     assert figures["workflow_lambda_invocations"] == 5
     assert figures["states"] == {"Send": 2, "Notify": 2, "Triage": 1, "Route": 1, "AwaitAgent": 1}
+    assert figures["sequence"] == ["Triage", "Notify", "Send", "Send", "Route", "AwaitAgent", "Notify"]
     assert figures["empty_maps"] == 1
 
 
 def test_cost_per_1000_complaints_uses_the_published_prices() -> None:
-    cost = lifecycle.cost_per_1000(transitions=40, invocations={"lifecycle_step": 10, "api_handler": 10}, gb_seconds=0.5)
+    cost = lifecycle.cost_per_1000(transitions=40, invocations={"lifecycle_step": 10, "api_handler": 10}, gb_seconds=0.5,
+                                   dynamodb={"write_units": 80, "read_units": 20})
     assert cost["step_functions_usd"] == pytest.approx(40 * 0.025)
     assert cost["lambda_requests_usd"] == pytest.approx(20 * 0.20 / 1000)
     assert cost["lambda_compute_usd_estimate"] == pytest.approx(0.5 * 0.0000166667 * 1000)
+    assert cost["dynamodb_usd"] == pytest.approx(80 * 0.625 / 1000 + 20 * 0.125 / 1000)
+
+
+def test_dynamodb_item_size_counts_names_and_values_as_dynamodb_does() -> None:
+    # 2 + 5 ("pk" + "C#CMP") + 7 + 1 + (1 + 2) ("version" N "12") + 4 + 3 + (1 + 1) ("tags" L [S "a"])
+    item = {"pk": {"S": "C#CMP"}, "version": {"N": "12"}, "tags": {"L": [{"S": "a"}]}}
+    assert lifecycle.item_size(item) == 7 + 9 + 9
+    assert lifecycle.item_size({"name": {"S": "碎"}}) == 4 + 3  # UTF-8 bytes
 
 
 def test_memory_comes_from_the_chalice_config_with_chalices_default_for_the_api() -> None:
@@ -139,12 +149,11 @@ def test_importtime_rows_keep_the_tree_and_name_who_brought_a_package_in() -> No
 def test_the_cold_start_bench_finds_what_each_handler_imports_in_app_py() -> None:
     modules = coldstart.handler_imports((coldstart.REPO / "app.py").read_text(encoding="utf-8"), coldstart.REPO)
     assert modules["lifecycle_step"] == ("chalicelib.steps",)
-    assert modules["notify"] == ("chalicelib.notify",)
     assert modules["import_batch"] == ("chalicelib.importer",)
     assert modules["analytics"] == ("chalicelib.reports.handlers",)
     assert {"chalicelib.intake", "chalicelib.queries", "chalicelib.actions", "chalicelib.models",
             "chalicelib.reports.handlers"} <= set(modules["api_handler"])
-    assert not {"chalicelib.steps", "chalicelib.importer", "chalicelib.notify"} & set(modules["api_handler"])
+    assert not {"chalicelib.steps", "chalicelib.importer", "chalicelib.outbox"} & set(modules["api_handler"])
 
 
 def test_the_cold_start_bench_sees_template_values_as_the_function_would() -> None:

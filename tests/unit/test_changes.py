@@ -43,15 +43,15 @@ def test_a_change_is_saved_as_the_next_version_with_its_events(fakes: Fakes) -> 
     assert alert.topic == "level:2"
 
 
-def test_drain_hands_the_outbox_over_and_take_token_removes_the_wait(fakes: Fakes) -> None:
+def test_take_token_removes_the_wait_and_the_outbox_stays_until_sent(fakes: Fakes) -> None:
     cid = fakes.file()
     changes.apply(fakes.services, cid, noted("first"))
     assert fakes.store.set_wait_token(cid, "tok-1", expected_version=1)
-    applied = changes.apply(fakes.services, cid, noted("second"), drain=True)
-    assert [m.template for m in applied.drained] == ["progress", "manual_escalation"] * 2
+    applied = changes.apply(fakes.services, cid, noted("second"), take_token=True)
     assert applied.token == "tok-1"
     ticket = fakes.store.get_ticket(cid)
-    assert ticket is not None and ticket.outbox == [] and ticket.wait_token is None
+    assert ticket is not None and ticket.wait_token is None
+    assert [m.template for m in ticket.outbox] == ["progress", "manual_escalation"] * 2
 
 
 def test_a_rule_that_changes_nothing_saves_nothing(fakes: Fakes) -> None:

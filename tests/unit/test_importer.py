@@ -81,3 +81,19 @@ def test_the_sqs_handler_fails_only_the_bad_message(fakes: Fakes) -> None:
                           "messageAttributes": {}} for r in records]}
     assert importer.handle_sqs(fakes.services, event) == {"batchItemFailures": [{"itemIdentifier": "m-bad"}]}
     assert fakes.store.get_import_report(json.loads(good)["batch_id"]) is not None
+
+
+def test_a_record_raised_before_the_horizon_or_after_intake_is_rejected_with_the_reason(fakes: Fakes) -> None:
+    # Given a record raised ten years ago, one from tomorrow, and one 29 days old (intake: 2026-11-22 08:00)
+    body = json.loads(batch("b-h", ["OLD", "FUTURE", "RECENT"]))
+    body["records"][0]["raised_at"] = "2016-11-22T07:00:00Z"
+    body["records"][1]["raised_at"] = "2026-11-23T08:00:00Z"
+    body["records"][2]["raised_at"] = "2026-10-24T08:00:00Z"
+    # When imported
+    report = importer.import_batch(fakes.services, json.dumps(body))
+    # Then the two are rejected with their reason (in the report) and the recent one is created
+    assert report["created"] == 1 and fakes.workflow.starts == [imported_complaint_id("generic", "RECENT")]
+    reasons = {r["external_id"]: r["reason"] for r in report["rejected"]}
+    assert reasons["OLD"].startswith("raised_at: 2016-11-22T07:00:00Z is more than 30 days before intake")
+    assert reasons["FUTURE"] == "raised_at: 2026-11-23T08:00:00Z is after intake (2026-11-22T08:00:00Z)"
+    assert fakes.store.get_ticket(imported_complaint_id("generic", "OLD")) is None

@@ -96,3 +96,16 @@ def test_stream_poller_sleeps_until_a_record_is_written_and_stops() -> None:
         assert [r["dynamodb"]["Keys"]["pk"]["S"] for r in fake.events[0]["Records"]] == ["C#1"]
         assert len(reads) == 1
         assert not poller._thread.is_alive()
+
+
+def test_stream_filters_are_the_templates_patterns() -> None:
+    from infra.template import STREAM_MAPPINGS
+    from local.streams import matches
+
+    ticket = {"eventName": "MODIFY", "dynamodb": {"Keys": {"pk": {"S": "C#1"}, "sk": {"S": "TICKET"}}}}
+    event = {"eventName": "INSERT", "dynamodb": {"Keys": {"pk": {"S": "C#1"}, "sk": {"S": "EV#2026-11-22T08:00:00Z#1"}}}}
+    removed = {**event, "eventName": "REMOVE"}
+    analytics, integration = (STREAM_MAPPINGS[f]["filter"] for f in ("analytics", "integration"))
+    assert [matches(analytics, r) for r in (ticket, event, removed)] == [True, False, False]
+    assert [matches(integration, r) for r in (ticket, event, removed)] == [False, True, False]
+    assert matches({}, removed)  # no filter: every record

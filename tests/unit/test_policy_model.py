@@ -25,7 +25,6 @@ from chalicelib.policy import (
     policy_result,
 )
 from chalicelib.policy.__main__ import main as policy_cli
-from chalicelib.ticket import Policy
 from infra.resources import load_asl, state_machine_files
 
 
@@ -77,14 +76,6 @@ def test_the_real_definition_warns_about_the_unpublished_year_only() -> None:
     assert today.ok
     for line in today.warnings:
         warnings.warn(line, UserWarning, stacklevel=1)
-
-
-def test_todays_lifecycle_still_reads_its_per_severity_policy_from_the_new_shape() -> None:
-    # Given the new Result / When the triage step builds the ticket's policy as it does today
-    table = policy_result(load_asl("lifecycle"))
-    policy = Policy(follow_up=table["follow_up"], **table["P3"])
-    # Then the windows are read and the new keys are ignored
-    assert (policy.first_contact_s, policy.resolution_s, policy.follow_up.answer_window_s) == (28800, 259200, 259200)
 
 
 # -- invalid edits: each names its key --------------------------------------------------------------

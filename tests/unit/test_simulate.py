@@ -255,3 +255,21 @@ def test_executions_that_fail_are_reported_not_hidden(capsys: pytest.CaptureFixt
     assert policy["failed_executions"] == 24
     assert any("no_such_step" in reason for reason in policy["failures"])
     assert "WARNING" in captured.err and "24 executions failed" in captured.err
+
+
+def test_at_is_an_iso_time_or_seconds_after_the_start(tmp_path: Path) -> None:
+    from datetime import UTC, timedelta
+
+    from local.simulate.load import LoadError, parse_line
+
+    start = datetime(2026, 12, 1, tzinfo=UTC)
+    body = {"customer_id": "C-1", "order_id": "O-1", "channel": "app", "desired_outcome": "refund",
+            "description": "杯子碎了"}
+    assert parse_line(json.dumps({**body, "at": 5400}), 1, start, "x").at == start + timedelta(seconds=5400)
+    assert parse_line(json.dumps({**body, "at": "2026-12-01T10:00:00+08:00"}), 1, start, "x").at == start + timedelta(hours=2)
+    with pytest.raises(LoadError, match="x:3: at: 'tomorrow'"):
+        parse_line(json.dumps({**body, "at": "tomorrow"}), 3, start, "x")
+    with pytest.raises(LoadError, match="x:4: missing 'at'"):
+        parse_line(json.dumps(body), 4, start, "x")
+    with pytest.raises(LoadError, match=r"agent\.resolve_after_s"):
+        parse_line(json.dumps({**body, "at": 0, "agent": {"resolve_after_s": -1}}), 5, start, "x")

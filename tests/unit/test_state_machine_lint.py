@@ -77,18 +77,18 @@ def test_statelint_rejects_an_integer_backoff_rate_and_a_dangling_next() -> None
     # Given the lifecycle with the two mistakes the file used to / could have
     broken = copy.deepcopy(load_asl("lifecycle"))
     broken["States"]["Triage"]["Retry"][0]["BackoffRate"] = 2
-    broken["States"]["Route"]["Default"] = "Nowhere"
+    broken["States"]["Timeout"]["Next"] = "Nowhere"
     # Then statelint names both
     errors = statelint_errors(broken)
     assert "State Machine.States.Triage.Retry[0].BackoffRate is 2 but should be a Float" in errors
-    assert 'No state found named "Nowhere", referenced at State Machine.States.Route.Default' in errors
+    assert 'No state found named "Nowhere", referenced at State Machine.States.Timeout.Next' in errors
 
 
 def test_cfn_lint_rejects_unknown_fields_types_and_ranges() -> None:
     broken = copy.deepcopy(load_asl("lifecycle"))
     broken["States"]["Triage"]["Retries"] = []
     broken["States"]["Triage"]["Retry"][0]["BackoffRate"] = -1.0
-    broken["States"]["SurveyDelay"]["Type"] = "Sleep"
+    broken["States"]["Closed"]["Type"] = "Sleep"
     errors = cfn_lint_errors(broken)
     assert any("'Retries' was unexpected" in e for e in errors), errors
     assert any("-1.0 is less than the minimum of 0" in e for e in errors), errors

@@ -32,6 +32,8 @@ TUNED_ON = {
     "final": DATA / "triage-holdout-final.jsonl",
     "blind": DATA / "triage-holdout-blind.jsonl",
     "blind2": DATA / "triage-holdout-blind2.jsonl",
+    "blind3": DATA / "triage-holdout-blind3.jsonl",
+    "blind4": DATA / "triage-holdout-blind4.jsonl",
 }
 
 

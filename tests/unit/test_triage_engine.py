@@ -108,6 +108,26 @@ def test_a_takeover_is_explained() -> None:
     assert "delivery_delay keywords count for after_sales: '补发' in the text" in result.reasons
 
 
+@pytest.mark.parametrize(
+    "text", ["Not asking for a refund, just tell me when it ships", "不是要退款，就是想知道什么时候能发货"]
+)
+def test_a_context_word_inside_an_ignore_phrase_sets_no_context(text: str) -> None:
+    result = run(text)
+    assert result.category == "delivery_delay"
+    assert not any("count for after_sales" in reason for reason in result.reasons)
+
+
+def test_an_ignore_phrase_only_blocks_the_context_it_contains() -> None:
+    data = rule_data()
+    rules = build_rules(merge(data, {"ignore": {"phrases": ["退款券"]}}))
+    text = "退款券送了，但是补发的配件两周了还没到"  # 补发 still puts it in the after-sales context
+    result = triage(TriageInput(text=text), rules)
+    assert result.category == "after_sales"
+    assert "delivery_delay keywords count for after_sales: '补发' in the text" in result.reasons
+    plain = triage(TriageInput(text="退款券送了，配件两周了还没到"), rules)
+    assert plain.category == "delivery_delay"
+
+
 def test_a_refund_wanted_because_the_parcel_is_late_stays_a_delivery_problem() -> None:
     assert run("快递一周了还没到，我要退款").category == "delivery_delay"
 
