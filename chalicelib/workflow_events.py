@@ -44,8 +44,8 @@ class TaskError(BaseModel):
 
     def brief(self) -> tuple[str, str]:
         """(error class, a short message) for people: a Lambda error's ``Cause`` is a JSON
-        document with the stack trace (server paths, lines) — only its ``errorMessage``'s first
-        line is kept, at most ``BRIEF_CHARS`` characters; never a traceback."""
+        document with the stack trace (server paths, lines) — only its ``errorMessage`` is
+        kept, on one line, at most ``BRIEF_CHARS`` characters; never a traceback."""
         kind, message = self.error or "unknown", self.cause
         try:
             parsed = json.loads(self.cause) if self.cause.lstrip().startswith("{") else None
@@ -57,8 +57,8 @@ class TaskError(BaseModel):
         lines = [line.strip() for line in message.splitlines() if line.strip()]
         if lines and lines[0].startswith("Traceback"):
             lines = lines[-1:]  # "SomeError: what happened"
-        first = lines[0] if lines else ""
-        return kind, first if len(first) <= BRIEF_CHARS else first[:BRIEF_CHARS - 1] + "…"
+        text = " ".join(lines)  # a message of several lines (a policy's problems) on one
+        return kind, text if len(text) <= BRIEF_CHARS else text[:BRIEF_CHARS - 1] + "…"
 
 
 class TriageStep(_Event):
