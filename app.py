@@ -267,6 +267,12 @@ def report_hotspots(caller: Caller, query: Any) -> Response:
     return json_response(_report("hotspots"))
 
 
+@api.route("GET", "/reports/triage", "How triage did, judged by staff's corrections, with rule proposals",
+           groups=PROFILES, query=F + "TriageQuery", answers={200: R + "TriageReport"})
+def report_triage(caller: Caller, query: Any) -> Response:
+    return json_response(_report("triage"))
+
+
 def _report(kind: str) -> dict[str, Any]:
     from chalicelib.reports import figures, handlers
 

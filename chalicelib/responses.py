@@ -210,6 +210,19 @@ class SummaryReport(Document):
     daily: list[dict[str, Any]]
 
 
+class TriageReport(Document):
+    """``GET /reports/triage`` (docs/api.md, ops and supervisors): how triage did, judged by
+    what staff corrected, with rule proposals mined from the corrected complaints."""
+
+    from_: Time = Field(alias="from")
+    to: Time
+    triaged: int
+    corrected: int
+    accuracy: dict[str, float | None]
+    confusion: dict[str, list[dict[str, Any]]]
+    proposals: list[dict[str, Any]]
+
+
 class Hotspot(Document):
     complaints: int
     previous: int

@@ -24,7 +24,7 @@ DEMO_USERS = (  # (label, user, group, shell variable)
     ("ops", "O-1", "ops", "OPS_TOKEN"),
 )
 # Subcommands other modules may add: a module with ``register(subparsers)`` (e.g. ``report``).
-OPTIONAL_COMMAND_MODULES = ("local.send_imports", "local.orders", "local.report", "local.demo", "local.simulate.command")
+OPTIONAL_COMMAND_MODULES = ("local.send_imports", "local.orders", "local.report", "local.triage_proposals", "local.demo", "local.simulate.command")
 
 
 class _DropMetricLines(io.TextIOBase):

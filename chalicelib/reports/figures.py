@@ -335,6 +335,10 @@ class SummaryQuery(ReportWindow):
     top: int = Field(DEFAULT_TOP, ge=1, le=TOP_MAX, description="how many products and orders to list")
 
 
+class TriageQuery(ReportWindow):
+    """``GET /reports/triage``: the window only."""
+
+
 class HotspotsQuery(ReportWindow):
     limit: int = Field(DEFAULT_HOTSPOTS, ge=1, le=HOTSPOTS_MAX)
     min_complaints: int = Field(DEFAULT_MIN_COMPLAINTS, ge=1, le=MIN_COMPLAINTS_MAX)

@@ -61,6 +61,7 @@ ROUTES = [
     Route("GET", "/imports/no-such-batch", ("supervisors", "ops"), 404),
     Route("GET", "/reports/summary?from=2026-11-01&to=2026-11-30", ("supervisors", "ops"), 200),
     Route("GET", "/reports/hotspots?from=2026-11-01&to=2026-11-08", ("supervisors", "ops"), 200),
+    Route("GET", "/reports/triage?from=2026-11-01&to=2026-11-08", ("supervisors", "ops"), 200),
 ]
 
 

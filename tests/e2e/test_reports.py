@@ -3,6 +3,7 @@ table's stream delivered to the analytics function, ``GET /reports/*`` seconds l
 
 from __future__ import annotations
 
+import argparse
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -79,3 +80,34 @@ def test_reports_are_for_ops_and_supervisors_with_a_valid_window(local_system: A
         assert error["code"] == "validation_error" and error["details"][0]["field"] == field
     hotspots = sys.http("GET", "/reports/hotspots?from=2026-11-01&to=2026-11-08", token=ops)
     assert hotspots.status == 200 and hotspots.json()["previous"]["from"] == "2026-10-25T00:00:00Z"
+
+
+def test_triage_report_and_proposals_show_an_agents_correction(local_system: Any, capsys: Any) -> None:
+    sys = local_system
+    today = sys.system.system_now().date()
+    window = {"from": today.isoformat(), "to": (today + timedelta(days=2)).isoformat()}
+    # Given a complaint triaged as a delivery problem that an agent re-triages as counterfeit
+    cid = file_complaint(sys, "C-TR1", order_id="O-TR1", description="收到的杯子是假货，和官网的完全不一样")
+    view = sys.wait_for(lambda: (v := sys.http("GET", f"/complaints/{cid}", token=sys.token("A-7", "agents")).json())
+                        .get("category") and v, what="triage")
+    corrected_to = "not_as_described" if view["category"] == "counterfeit" else "counterfeit"
+    resp = act(sys, cid, "triage", {"category": corrected_to, "reason": "checked the photos"})
+    assert resp.status == 200, resp.json()
+    # When ops read the triage report of the window
+    query = f"from={window['from']}&to={window['to']}"
+    body = sys.http("GET", f"/reports/triage?{query}", token=sys.token("O-1", "ops")).json()
+    # Then the correction is counted and named as a confusion pair
+    assert body["corrected"] >= 1 and body["triaged"] >= body["corrected"]
+    assert {"predicted": view["category"], "corrected": corrected_to, "count": 1} in body["confusion"]["category"]
+    assert 0 <= body["accuracy"]["category"] < 1
+    # And customers and agents may not read it; a bad window is a 400 naming the field
+    assert sys.http("GET", f"/reports/triage?{query}", token=sys.token("C-TR1", "customers")).status == 403
+    bad = sys.http("GET", "/reports/triage?from=2026-11-02&to=2026-11-01", token=sys.token("O-1", "ops"))
+    assert bad.status == 400 and bad.json()["error"]["details"][0]["field"] == "to"
+    # And the CLI prints the report's summary as TOML comments, the proposals as rule syntax
+    from local.triage_proposals import run
+
+    token = sys.token("O-1", "ops")
+    assert run(argparse.Namespace(start=window["from"], end=window["to"], endpoint=sys.api_url, token=token)) == 0
+    out = capsys.readouterr().out
+    assert f"category {view['category']} -> {corrected_to}: 1" in out
