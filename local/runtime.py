@@ -111,6 +111,7 @@ class LocalSystem:
         self._moto_server: ThreadedMotoServer | None = None
         self._api: ApiServer | None = None
         self._pollers: list[SqsEventSourcePoller] = []
+        self.stream_pollers: list[streams.DynamoDBStreamPoller] = []
         self._role_arn = ""
         self._started = False
         self.stopped_executions: dict[str, str] = {}  # execution ARN -> status, filled by stop()
@@ -294,7 +295,8 @@ class LocalSystem:
         for fn in functions:
             if fn.sqs is not None:
                 self._start_sqs_mapping(fn, lambda_client)
-        self._exit.enter_context(streams.event_sources(self))  # on_dynamodb_record handlers (local/streams.py)
+        # on_dynamodb_record handlers (local/streams.py)
+        self.stream_pollers = self._exit.enter_context(streams.event_sources(self))
 
     def _start_sqs_mapping(self, fn: stack.LocalFunction, lambda_client: Any) -> None:
         """Create the mapping Chalice would (batch size, ReportBatchItemFailures), detach moto's

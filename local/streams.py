@@ -139,6 +139,13 @@ class DynamoDBStreamPoller(BackgroundLoop):
         self._idle.clear()
         return self._idle.wait(timeout)
 
+    def describe(self) -> str:
+        """Where the poller stands (a test that waits on it says so when it gives up)."""
+        shard = self._shard()
+        last = dynamodb.last_sequence(shard) if shard is not None else None
+        return (f"{self.function_name}: handled up to {self._after}, shard ends at {last}, "
+                f"{self._attempts} failed attempts of the current batch, thread alive: {self._thread.is_alive()}")
+
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
