@@ -23,24 +23,33 @@ M = TypeVar("M", bound=BaseModel)
 
 IMMUTABLE: tuple[type, ...] = (str, int, float, bool, bytes, type(None), datetime, date, time, timedelta, tzinfo, Decimal,
                                Enum, frozenset)
+SHARED, LIST, DICT, MODEL, OTHER = range(5)
+_KINDS: dict[type, int] = {list: LIST, dict: DICT}  # each type's kind, decided once
+
+
+def _kind(cls: type) -> int:
+    kind = _KINDS.get(cls)
+    if kind is None:
+        if issubclass(cls, IMMUTABLE) or (issubclass(cls, BaseModel) and cls.model_config.get("frozen")):
+            kind = SHARED
+        else:
+            kind = MODEL if issubclass(cls, BaseModel) else OTHER
+        _KINDS[cls] = kind
+    return kind
 
 
 def _deep(value: Any) -> Any:
-    """A deep copy of ``value``: new lists, dicts, sets and non-frozen models all the way
-    down; immutable values and frozen models shared."""
-    kind = type(value)
-    if kind is list:
-        return [_deep(v) for v in value]
-    if kind is dict:
-        return {k: _deep(v) for k, v in value.items()}
-    if isinstance(value, IMMUTABLE):
+    """A deep copy of ``value``: new lists, dicts and non-frozen models all the way down;
+    immutable values and frozen models shared; anything else by :func:`copy.deepcopy`."""
+    kind = _kind(type(value))
+    if kind is SHARED:
         return value
-    if isinstance(value, BaseModel):
-        return value if value.model_config.get("frozen") else copy_model(value)
-    if kind is tuple:
-        return tuple(_deep(v) for v in value)
-    if kind is set:
-        return {_deep(v) for v in value}
+    if kind is LIST:
+        return [_deep(v) for v in value]
+    if kind is DICT:
+        return {k: _deep(v) for k, v in value.items()}
+    if kind is MODEL:
+        return copy_model(value)
     return copy.deepcopy(value)
 
 
