@@ -1,0 +1,139 @@
+"""The learned second opinion: a linear model over character n-grams and words, scored in plain
+Python (a dict lookup and a sum per feature; no numpy in the Lambda).
+
+Its weight table (``model.json`` beside the rule file) is trained offline from the labelled
+examples and the recorded corrections (``make triage-train``, ``local/triage_train.py``). It
+holds, per feature, integer weights (×``scale``) for the categories and for a safety head
+("a personal-safety or legal risk a reviewer should see first"). How the rules and the model
+are combined is set in ``rules.toml`` (``[model]``); docs/triage.md explains it.
+
+Features of the normalised text: Chinese 1–3-grams of characters within a run of Han
+characters, English (and pinyin) words and adjacent word pairs, and the product kind.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+_HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+")
+_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+MAX_HAN_GRAM = 3
+SAFETY_HEAD = "__safety__"
+FORMAT_VERSION = 1
+
+
+class ModelTableError(ValueError):
+    """The weight table is missing or malformed; the message names the file and what is wrong."""
+
+
+def features(text: str, kind: str | None) -> set[str]:
+    """The features of normalised ``text`` (see the module docstring); the same for training."""
+    found: set[str] = set()
+    for run in _HAN_RUN.findall(text):
+        for n in range(1, MAX_HAN_GRAM + 1):
+            found.update(run[i : i + n] for i in range(len(run) - n + 1))
+    words = _WORD.findall(text)
+    found.update(words)
+    found.update(f"{a} {b}" for a, b in itertools.pairwise(words))
+    found.add(f"kind={kind or 'none'}")
+    return found
+
+
+@dataclass(frozen=True)
+class Opinion:
+    """What the model says about one complaint."""
+
+    category: str
+    probability: float  # of ``category``, softmax over the categories
+    safety: float  # probability that the complaint is a safety/legal risk (P1)
+    evidence: tuple[str, ...]  # the features that pushed hardest towards ``category``
+
+
+@dataclass(frozen=True)
+class Model:
+    """A compiled weight table: ``weights[feature]`` maps a head's index to its integer weight."""
+
+    categories: tuple[str, ...]
+    bias: tuple[float, ...]  # per category, then the safety head
+    weights: Mapping[str, Mapping[int, int]]
+    scale: float
+    trained_on: int  # how many labelled complaints the table was trained on
+
+    @property
+    def safety_index(self) -> int:
+        return len(self.categories)
+
+    def opinion(self, text: str, kind: str | None) -> Opinion:
+        totals = list(self.bias)
+        pushes: list[tuple[float, str, int]] = []
+        for feature in features(text, kind):
+            row = self.weights.get(feature)
+            if row is None:
+                continue
+            for head, weight in row.items():
+                totals[head] += weight / self.scale
+                pushes.append((weight / self.scale, feature, head))
+        scores = totals[: self.safety_index]
+        top = max(scores)
+        exp = [math.exp(s - top) for s in scores]
+        best = max(range(len(scores)), key=scores.__getitem__)
+        evidence = tuple(f for w, f, h in sorted(pushes, reverse=True) if h == best and w > 0 and not f.startswith("kind="))
+        return Opinion(
+            category=self.categories[best],
+            probability=exp[best] / sum(exp),
+            safety=1.0 / (1.0 + math.exp(-totals[self.safety_index])),
+            evidence=evidence[:3],
+        )
+
+
+class _Table(BaseModel):
+    """The weight table's file format (see ``local/triage_train.py``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    version: int
+    categories: list[str]
+    bias: list[float]
+    scale: float = Field(gt=0)
+    trained_on: int = Field(ge=0)
+    weights: dict[str, dict[int, int]]
+
+
+def model_from_table(data: Mapping[str, object], categories: Sequence[str], where: str) -> Model:
+    """Compile a parsed table, checking it covers exactly ``categories`` (the rule file's)."""
+    try:
+        table = _Table.model_validate(data)
+    except ValidationError as error:
+        item = error.errors()[0]
+        raise ModelTableError(f"{where}: {'.'.join(map(str, item['loc']))}: {item['msg']}") from None
+    if table.version != FORMAT_VERSION:
+        raise ModelTableError(f"{where}: version {table.version}, expected {FORMAT_VERSION}")
+    if sorted(table.categories) != sorted(categories):
+        raise ModelTableError(f"{where}: categories {table.categories} are not the rule file's {sorted(categories)}")
+    heads = len(table.categories) + 1
+    if len(table.bias) != heads:
+        raise ModelTableError(f"{where}: bias needs {heads} values, has {len(table.bias)}")
+    if any(not 0 <= head < heads for row in table.weights.values() for head in row):
+        raise ModelTableError(f"{where}: a weight names a head outside 0..{heads - 1}")
+    return Model(tuple(table.categories), tuple(table.bias), table.weights, table.scale, table.trained_on)
+
+
+def load_model(path: Path, categories: Sequence[str]) -> Model:
+    """Read and compile the weight table at ``path``."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ModelTableError(f"{path.name}: no such weight table (run make triage-train)") from None
+    except json.JSONDecodeError as error:
+        raise ModelTableError(f"{path.name}: not JSON ({error.msg})") from None
+    if not isinstance(data, Mapping):
+        raise ModelTableError(f"{path.name}: not a table")
+    return model_from_table(data, categories, path.name)
