@@ -47,6 +47,13 @@ def features(text: str, kind: str | None) -> set[str]:
     return found
 
 
+def _telling(feature: str) -> bool:
+    """Whether a feature is worth showing a person as evidence (not one character, "the", a kind)."""
+    if feature.startswith("kind="):
+        return False
+    return len(feature) >= 2 if _HAN_RUN.fullmatch(feature) else (" " in feature or len(feature) >= 4)
+
+
 @dataclass(frozen=True)
 class Opinion:
     """What the model says about one complaint."""
@@ -54,7 +61,7 @@ class Opinion:
     category: str
     probability: float  # of ``category``, softmax over the categories
     safety: float  # probability that the complaint is a safety/legal risk (P1)
-    evidence: tuple[str, ...]  # the features that pushed hardest towards ``category``
+    evidence: tuple[str, ...]  # the telling features that pushed hardest towards ``category``
 
 
 @dataclass(frozen=True)
@@ -85,7 +92,7 @@ class Model:
         top = max(scores)
         exp = [math.exp(s - top) for s in scores]
         best = max(range(len(scores)), key=scores.__getitem__)
-        evidence = tuple(f for w, f, h in sorted(pushes, reverse=True) if h == best and w > 0 and not f.startswith("kind="))
+        evidence = tuple(f for w, f, h in sorted(pushes, reverse=True) if h == best and w > 0 and _telling(f))
         return Opinion(
             category=self.categories[best],
             probability=exp[best] / sum(exp),
