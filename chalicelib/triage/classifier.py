@@ -56,7 +56,7 @@ def _customer_category(category: str | None) -> str | None:
 def _model_decides(classified: Classified, opinion: Opinion | None, rules: Rules) -> tuple[str, str] | None:
     """The model's category and its reason, when the rules matched weakly (nothing, a low score
     or a tie) and the model is sure enough; else None (the rules' category stands)."""
-    if opinion is None or opinion.category == classified.category:
+    if opinion is None or rules.model is None or opinion.category == classified.category:
         return None
     if opinion.probability < rules.model_min_probability:
         return None
@@ -68,7 +68,7 @@ def _model_decides(classified: Classified, opinion: Opinion | None, rules: Rules
         why = f"weak keyword match ({classified.score:g} < {rules.model_decides_below:g})"
     else:
         return None
-    evidence = ", ".join(f"'{f}'" for f in opinion.evidence)
+    evidence = ", ".join(f"'{f}'" for f in rules.model.evidence(opinion))
     return opinion.category, f"{why}; learned model → {opinion.category} ({opinion.probability:.0%}; {evidence})"
 
 

@@ -20,6 +20,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -61,7 +62,7 @@ class Opinion:
     category: str
     probability: float  # of ``category``, softmax over the categories
     safety: float  # probability that the complaint is a safety/legal risk (P1)
-    evidence: tuple[str, ...]  # the telling features that pushed hardest towards ``category``
+    features: frozenset[str]  # what the model saw (for :meth:`Model.evidence`)
 
 
 @dataclass(frozen=True)
@@ -80,25 +81,32 @@ class Model:
 
     def opinion(self, text: str, kind: str | None) -> Opinion:
         totals = list(self.bias)
-        pushes: list[tuple[float, str, int]] = []
-        for feature in features(text, kind):
+        found = features(text, kind)
+        for feature in found:
             row = self.weights.get(feature)
-            if row is None:
-                continue
-            for head, weight in row.items():
-                totals[head] += weight / self.scale
-                pushes.append((weight / self.scale, feature, head))
-        scores = totals[: self.safety_index]
-        top = max(scores)
-        exp = [math.exp(s - top) for s in scores]
-        best = max(range(len(scores)), key=scores.__getitem__)
-        evidence = tuple(f for w, f, h in sorted(pushes, reverse=True) if h == best and w > 0 and _telling(f))
+            if row is not None:
+                for head, weight in row.items():
+                    totals[head] += weight
+        scale = self.scale
+        scores = [b + (t - b) / scale for b, t in zip(self.bias, totals, strict=True)]
+        categories = scores[: self.safety_index]
+        best = max(range(len(categories)), key=categories.__getitem__)
+        top = categories[best]
         return Opinion(
             category=self.categories[best],
-            probability=exp[best] / sum(exp),
-            safety=1.0 / (1.0 + math.exp(-totals[self.safety_index])),
-            evidence=evidence[:3],
+            probability=1.0 / sum(math.exp(s - top) for s in categories),
+            safety=1.0 / (1.0 + math.exp(-scores[self.safety_index])),
+            features=frozenset(found),
         )
+
+    def evidence(self, opinion: Opinion, most: int = 3) -> tuple[str, ...]:
+        """The telling features that pushed hardest towards the opinion's category (for reasons)."""
+        head = self.categories.index(opinion.category)
+        pushes = sorted(
+            ((row[head], f) for f in opinion.features if (row := self.weights.get(f)) and row.get(head, 0) > 0 and _telling(f)),
+            reverse=True,
+        )
+        return tuple(f for _, f in pushes[:most])
 
 
 class _Table(BaseModel):
@@ -111,7 +119,17 @@ class _Table(BaseModel):
     bias: list[float]
     scale: float = Field(gt=0)
     trained_on: int = Field(ge=0)
-    weights: dict[str, dict[int, int]]
+    weights: dict[str, Any]  # checked and converted by _weights (thousands of rows: pydantic per row is slow)
+
+
+def _weights(raw: Mapping[str, Any], heads: int, where: str) -> dict[str, dict[int, int]]:
+    try:
+        weights = {feature: {int(head): int(w) for head, w in row.items()} for feature, row in raw.items()}
+    except (AttributeError, TypeError, ValueError):
+        raise ModelTableError(f"{where}: weights: every feature needs a table of head → integer weight") from None
+    if any(not 0 <= head < heads for row in weights.values() for head in row):
+        raise ModelTableError(f"{where}: a weight names a head outside 0..{heads - 1}")
+    return weights
 
 
 def model_from_table(data: Mapping[str, object], categories: Sequence[str], where: str) -> Model:
@@ -128,9 +146,8 @@ def model_from_table(data: Mapping[str, object], categories: Sequence[str], wher
     heads = len(table.categories) + 1
     if len(table.bias) != heads:
         raise ModelTableError(f"{where}: bias needs {heads} values, has {len(table.bias)}")
-    if any(not 0 <= head < heads for row in table.weights.values() for head in row):
-        raise ModelTableError(f"{where}: a weight names a head outside 0..{heads - 1}")
-    return Model(tuple(table.categories), tuple(table.bias), table.weights, table.scale, table.trained_on)
+    weights = _weights(table.weights, heads, where)
+    return Model(tuple(table.categories), tuple(table.bias), weights, table.scale, table.trained_on)
 
 
 def load_model(path: Path, categories: Sequence[str]) -> Model:
