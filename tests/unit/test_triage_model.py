@@ -168,3 +168,21 @@ def test_corrections_are_training_data_with_what_staff_set_as_the_label() -> Non
         {**fields, "at": at.replace(hour=2), "corrected_category": "service_attitude", "corrected_severity": "P2"})
     [case] = triage_train.cases_from_corrections([first, again])
     assert (case.source, case.category, case.severity) == ("corrections", "service_attitude", "P2")
+
+
+def test_make_triage_train_takes_corrections_and_check_spots_a_stale_table(tmp_path: Path, capsys: Any) -> None:
+    export = tmp_path / "corrections.jsonl"
+    export.write_text(json.dumps({
+        "complaint_id": "C-9", "text": "小二一直怼人", "actor": "A-1", "at": "2026-12-01T09:00:00Z",
+        "predicted_category": "other", "predicted_severity": "P3",
+        "corrected_category": "service_attitude", "corrected_severity": "P3",
+    }, ensure_ascii=False) + "\n", encoding="utf-8")
+    out = tmp_path / "model.json"
+    assert triage_train.main(["--corrections", str(export), "--out", str(out)]) == 0
+    shipped = load_model(triage_train.TABLE_PATH, list(CATEGORIES))
+    assert load_model(out, list(CATEGORIES)).trained_on == shipped.trained_on + 1
+    assert triage_train.main(["--check", "--out", str(out)]) == 1  # the shipped data alone gives another table
+    assert "not what training produces" in capsys.readouterr().err
+    export.write_text('{"complaint_id": ""}\n', encoding="utf-8")
+    assert triage_train.main(["--corrections", str(export), "--out", str(out)]) == 2
+    assert "corrections.jsonl:1" in capsys.readouterr().err
