@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
 from chalicelib.config import settings
 
@@ -22,8 +23,10 @@ def now() -> datetime:
     return datetime.fromtimestamp(int(wall), UTC)
 
 
+@lru_cache(maxsize=1 << 14)
 def iso(moment: datetime) -> str:
-    """``2026-11-22T08:15:00Z`` — the only time format the API and the workflow use."""
+    """``2026-11-22T08:15:00Z`` — the only time format the API and the workflow use.
+    Remembered: a ticket's times are written out again on every save and every read."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 

@@ -8,8 +8,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, computed_field, field_serializer
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
+    computed_field,
+    field_serializer,
+)
 
+from chalicelib import copying
 from chalicelib.clock import iso
 from chalicelib.models import (
     CUSTOMER_EVENTS,
@@ -72,15 +80,19 @@ class Clock(BaseModel):
         return iso(at) if at else None
 
 
-def _policy_in(value: Any) -> Any:
+def _policy_in(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
     """A ticket keeps its policy as the compact JSON string of ``ServiceLevelPolicy.to_ticket``
-    (exact fractions, which a DynamoDB map of floats would not keep)."""
+    (exact fractions, which a DynamoDB map of floats would not keep). A policy object is
+    frozen and was validated when it was made: it is taken as it is, not checked again on
+    every ticket read and copy."""
     if isinstance(value, str):
         return ServiceLevelPolicy.from_ticket(value)
-    return value
+    if isinstance(value, ServiceLevelPolicy):
+        return value
+    return handler(value)
 
 
-TicketPolicy = Annotated[ServiceLevelPolicy, BeforeValidator(_policy_in)]
+TicketPolicy = Annotated[ServiceLevelPolicy, WrapValidator(_policy_in)]
 
 
 class Pause(BaseModel):
@@ -176,6 +188,11 @@ class Ticket(BaseModel):
     @field_serializer("policy")
     def _p(self, policy: ServiceLevelPolicy | None) -> str | None:
         return policy.to_ticket() if policy else None
+
+    def __deepcopy__(self, memo: dict[int, Any] | None = None) -> Ticket:
+        """``model_copy(deep=True)``, each rule's own copy: times, amounts, enums and the
+        (frozen) policy shared, everything else new (:mod:`chalicelib.copying`)."""
+        return copying.copy_model(self)
 
     # -- derived ---------------------------------------------------------------------------
     @property

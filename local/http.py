@@ -22,6 +22,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -53,6 +54,15 @@ class ApiHttpServer(ThreadedHTTPServer):
     """Chalice's threaded server with a listen backlog for many concurrent clients."""
 
     request_queue_size = LISTEN_BACKLOG
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hung up before its answer was written is a line in the debug log, not
+        a traceback on the console (socketserver prints every handler error to stderr)."""
+        error = sys.exc_info()[1]
+        if isinstance(error, ConnectionError | TimeoutError):  # BrokenPipe, ConnectionReset, a read timeout
+            LOG.debug("client %s gone before its answer: %s", client_address, type(error).__name__)
+            return
+        super().handle_error(request, client_address)
 
 
 class VerifyingRequestHandler(ChaliceRequestHandler):

@@ -80,12 +80,16 @@ class MemoryTicketStore:
         # of the table (``NewImage`` as the DynamoDB store writes it): the integration function's input
         self.stream: list[dict[str, Any]] = []
 
+    def _stored(self, ticket: Ticket) -> Ticket:
+        """What reading ``ticket`` back from the table gives: a copy shared with nobody."""
+        return _copy(ticket)
+
     # -- tickets ----------------------------------------------------------------------------
     def create(self, ticket: Ticket) -> bool:
         with self._lock:
             if ticket.complaint_id in self._tickets:
                 return False
-            self._tickets[ticket.complaint_id] = _copy(ticket)
+            self._tickets[ticket.complaint_id] = self._stored(ticket)
             return True
 
     def create_many(self, tickets: list[Ticket]) -> set[str]:
@@ -93,24 +97,24 @@ class MemoryTicketStore:
             existing = {t.complaint_id for t in tickets if t.complaint_id in self._tickets}
             for ticket in tickets:
                 if ticket.complaint_id not in existing:
-                    self._tickets[ticket.complaint_id] = _copy(ticket)
+                    self._tickets[ticket.complaint_id] = self._stored(ticket)
             return existing
 
     def get_ticket(self, complaint_id: str) -> Ticket | None:
         with self._lock:
             found = self._tickets.get(complaint_id)
-            return _copy(found) if found else None
+            return self._stored(found) if found else None
 
     def get_tickets(self, complaint_ids: list[str]) -> dict[str, Ticket]:
         with self._lock:
-            return {i: _copy(self._tickets[i]) for i in complaint_ids if i in self._tickets}
+            return {i: self._stored(self._tickets[i]) for i in complaint_ids if i in self._tickets}
 
     def get_with_timeline(self, complaint_id: str) -> tuple[Ticket, list[Event]] | None:
         with self._lock:
             ticket = self._tickets.get(complaint_id)
             if ticket is None:
                 return None
-            return _copy(ticket), [_copy_event(e) for _, _, e in self._events.get(complaint_id, [])]
+            return self._stored(ticket), [_copy_event(e) for _, _, e in self._events.get(complaint_id, [])]
 
     def save(self, ticket: Ticket, events: Iterable[Event], expected_version: int, *,
              corrections: Iterable[Correction] = ()) -> Ticket:
@@ -118,7 +122,7 @@ class MemoryTicketStore:
             current = self._tickets.get(ticket.complaint_id)
             if current is None or current.version != expected_version:
                 raise VersionConflict(ticket.complaint_id)
-            saved = _copy(ticket.model_copy(update={"version": expected_version + 1}))
+            saved = self._stored(ticket.model_copy(update={"version": expected_version + 1}))
             self._tickets[ticket.complaint_id] = saved
             events = list(events)
             self._record(ticket.complaint_id, events)
@@ -128,7 +132,7 @@ class MemoryTicketStore:
                 self.stream.append({"eventName": "INSERT", "dynamodb": {
                     "SequenceNumber": str(len(self.stream) + 1),
                     "NewImage": event_item(ticket.complaint_id, event, facts(saved, position))}})
-            return _copy(saved)
+            return self._stored(saved)
 
     def corrections_between(self, start: datetime, end: datetime) -> list[Correction]:
         with self._lock:
@@ -193,8 +197,7 @@ class MemoryTicketStore:
             bisect.insort(timeline, (copied.model_dump(mode="json")["at"], next(self._seq), copied),
                           key=lambda entry: entry[:2])
 
-    @staticmethod
-    def _page(keyed: list[tuple[str, Ticket]], limit: int, cursor: str | None,
+    def _page(self, keyed: list[tuple[str, Ticket]], limit: int, cursor: str | None,
               *, newest_first: bool) -> tuple[list[Ticket], str | None]:
         start = decode_cursor(cursor)
         after = start.get("after", {}).get("S") if start else None
@@ -206,7 +209,7 @@ class MemoryTicketStore:
         page = ordered[:limit]
         more = len(ordered) > limit
         next_cursor = encode_cursor({"after": {"S": page[-1][0]}}) if more and page else None
-        return [_copy(t) for _, t in page], next_cursor
+        return [self._stored(t) for _, t in page], next_cursor
 
 
 def _deep(value: Any) -> Any:

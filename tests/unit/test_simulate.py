@@ -132,6 +132,20 @@ def test_the_same_seed_gives_the_same_json(capsys: pytest.CaptureFixture[str], l
     assert other["policies"][0]["resolution"]["median_s"] != json.loads(once)["policies"][0]["resolution"]["median_s"]
 
 
+def test_its_store_figures_what_the_test_fake_storing_like_the_table_figures(
+        capsys: pytest.CaptureFixture[str], load: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The simulator's store copies tickets without the JSON round trip the fake makes (as
+    DynamoDB would give them back): on the same load, the same figures to the last digit."""
+    from chalicelib.adapters.memory import MemoryTicketStore
+    from local.simulate.store import SimulationStore
+
+    args = ("--load", str(load), "--staff", "product=1,logistics=0,service=1", "--drain-days", "2")  # logistics climbs
+    fast = simulate(capsys, *args)
+    monkeypatch.setattr(SimulationStore, "_stored", MemoryTicketStore._stored)
+    assert simulate(capsys, *args) == fast
+    policy = fast["policies"][0]
+    assert policy["escalations"] and policy["vouchers"]["count"] and policy["resolution"]["met"] and policy["reopens"]
+
 def test_make_load_writes_the_mix_of_the_seeds(tmp_path: Path) -> None:
     out = tmp_path / "week.jsonl"
     assert main(["simulate", "--make-load", "--days", "2", "--per-day", "150", "--out", str(out), "--seed", "5"]) == 0
