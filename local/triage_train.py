@@ -98,15 +98,21 @@ def train(cases: Sequence[LabelledCase], rules: Rules | None = None) -> dict[str
     names = list(vectorizer.get_feature_names_out())
     categories = list(CATEGORIES)
     y = [categories.index(c.category) for c in cases]
-    category_head = LogisticRegression(C=C, max_iter=2000, class_weight="balanced").fit(x, y)
+    category_head = LogisticRegression(
+        # no intercept: a text the table knows nothing about gets no opinion (every category
+        # alike) rather than the commonest one's; with one, 10 % of the repo's log and UI strings
+        # were "product_quality" at ≥ 70 %, without it 0.4 %
+        C=C, max_iter=2000, class_weight="balanced", fit_intercept=False
+    ).fit(x, y)
     coef = [[0.0] * len(names) for _ in categories]
     bias = [0.0] * len(categories)
     for row_index, klass in enumerate(category_head.classes_):
         coef[int(klass)] = list(category_head.coef_[row_index])
-        bias[int(klass)] = float(category_head.intercept_[row_index])
     safety_rows = [i for i, c in enumerate(cases) if is_safety(c, rules) is not None]
     safety_y = [int(bool(is_safety(cases[i], rules))) for i in safety_rows]
-    safety_head = LogisticRegression(C=C, max_iter=2000, class_weight="balanced").fit(x[safety_rows], safety_y)
+    safety_head = LogisticRegression(
+        C=C, max_iter=2000, class_weight="balanced"
+    ).fit(x[safety_rows], safety_y)
     coef.append(list(safety_head.coef_[0]))
     bias.append(float(safety_head.intercept_[0]))
     weights: dict[str, dict[str, int]] = {}

@@ -186,3 +186,12 @@ def test_make_triage_train_takes_corrections_and_check_spots_a_stale_table(tmp_p
     export.write_text('{"complaint_id": ""}\n', encoding="utf-8")
     assert triage_train.main(["--corrections", str(export), "--out", str(out)]) == 2
     assert "corrections.jsonl:1" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("text", ["run the whole system: HTTP API + AWS endpoint", "已暂停 · 剩余 3 小时", "Sign out", "啦啦啦"])
+def test_a_text_the_model_knows_nothing_about_gets_no_opinion(text: str) -> None:
+    # no keyword and nothing the model learned: the fallback stands, the model does not guess
+    alone = triage(TriageInput(text=text), without_model(load_rules()))
+    result = triage(TriageInput(text=text))
+    assert (result.category, result.severity) == (alone.category, alone.severity) == ("other", "P3")
+    assert not any("learned model" in reason for reason in result.reasons)
