@@ -16,3 +16,12 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         terminalreporter.section("measured")
         for line in lines:
             terminalreporter.write_line(line)
+    reruns = terminalreporter.stats.get("rerun", [])
+    if reruns:  # why each e2e rerun failed the first time: the flake to fix, not to hide
+        terminalreporter.section("reruns: the first attempt's failure")
+        for report in reruns:
+            text = getattr(report, "longreprtext", "") or ""
+            errors = [line for line in text.splitlines() if line.startswith("E ")][:6]
+            terminalreporter.write_line(f"{report.nodeid} ({report.when})")
+            for line in errors or text.splitlines()[-3:]:
+                terminalreporter.write_line(f"    {line[:400]}")
