@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: run test lint typecheck format bench triage-check package deploy demo clean browser
+.PHONY: run test lint typecheck format bench triage-check triage-train package deploy demo clean browser
 
 # The browser tests (tests/e2e/test_console.py) drive Debian's chromium by its path; a CJK
 # font so Chinese renders in it. Installed through the package manager when missing - never
@@ -48,6 +48,9 @@ format: $(STAMP)
 
 bench: $(STAMP) ## benchmarks; figures printed and written to bench/results/
 	$(PY) -m bench
+
+triage-train: $(STAMP) ## retrain the learned second opinion (chalicelib/triage/model.json); ARGS="--corrections c.jsonl"
+	$(PY) -m local.triage_train $(ARGS)
 
 triage-check: $(STAMP) ## replay labelled examples + corrections before/after a rule (ARGS="--corrections c.jsonl --proposal p.toml")
 	$(PY) -m bench.triage_check $(ARGS)

@@ -1,13 +1,16 @@
 """Triage accuracy on the labelled examples and on the project's own held-out sets.
 
-Run from the repo root:  python -m bench.triage_accuracy [extra.jsonl ...]
+Run from the repo root:  python -m bench.triage_accuracy [--rules-only] [extra.jsonl ...]
+
+``--rules-only`` switches the learned second opinion off (the rule file alone); leave-one-holdout-out
+figures for the model are ``python -m bench.triage_model``.
 
 Prints, per data set: category / team / severity accuracy, P1 recall and precision, and every
 miss (expected → got, with the rules that fired), so a rule-file edit can be judged at a glance.
 The data sets: ``../shared/data/triage-examples.jsonl`` (the labelled examples, when checked
 out beside this repository), ``tests/data/triage-holdout.jsonl`` (written with the first rules)
 ``tests/data/triage-tuning.jsonl`` (what the widened rules were tuned on) and six sets of
-complaints written before the rules saw them (``triage-holdout-{fresh,final,blind,blind2,blind3,blind4}.jsonl``;
+complaints written before the rules saw them (``triage-holdout-{fresh,final,blind,blind2,blind3,blind4,blind5}.jsonl``;
 bench/README.md, section 4, says which round read which).
 """
 
@@ -20,6 +23,7 @@ from pathlib import Path
 
 from chalicelib.triage import load_rules
 from chalicelib.triage.replay import LabelledCase, read_examples, run, score, wrong
+from chalicelib.triage.rules import without_model
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_EXAMPLES = REPO.parent / "shared/data/triage-examples.jsonl"
@@ -30,10 +34,11 @@ BLIND_HOLDOUT = REPO / "tests/data/triage-holdout-blind.jsonl"
 BLIND2_HOLDOUT = REPO / "tests/data/triage-holdout-blind2.jsonl"
 BLIND3_HOLDOUT = REPO / "tests/data/triage-holdout-blind3.jsonl"
 BLIND4_HOLDOUT = REPO / "tests/data/triage-holdout-blind4.jsonl"
+BLIND5_HOLDOUT = REPO / "tests/data/triage-holdout-blind5.jsonl"
 TUNING = REPO / "tests/data/triage-tuning.jsonl"
 DATASETS: tuple[Path, ...] = (
     SHARED_EXAMPLES, HOLDOUT, FRESH_HOLDOUT, TUNING, FINAL_HOLDOUT, BLIND_HOLDOUT, BLIND2_HOLDOUT,
-    BLIND3_HOLDOUT, BLIND4_HOLDOUT,
+    BLIND3_HOLDOUT, BLIND4_HOLDOUT, BLIND5_HOLDOUT,
 )
 TARGETS = {"category": 0.97, "team": 0.98, "severity": 0.97, "p1_recall": 1.0}  # issue 15, on unseen complaints
 
@@ -54,9 +59,10 @@ def load_examples(path: Path) -> list[LabelledCase]:
     return read_examples(path)
 
 
-def evaluate(examples: Sequence[LabelledCase]) -> Scores:
-    """Run triage over ``examples`` with the deployed rules and score it against their labels."""
-    rules = load_rules()
+def evaluate(examples: Sequence[LabelledCase], *, rules_only: bool = False) -> Scores:
+    """Run triage over ``examples`` with the deployed rules (and their learned second opinion,
+    unless ``rules_only``) and score it against their labels."""
+    rules = without_model(load_rules()) if rules_only else load_rules()
     pairs = run(examples, rules)
     s = score(pairs, rules)
     misses = tuple(
@@ -67,8 +73,8 @@ def evaluate(examples: Sequence[LabelledCase]) -> Scores:
     return Scores(s.total, s.category, s.team, s.severity, s.p1_recall, s.p1_precision, misses)
 
 
-def report(path: Path) -> str:
-    scores = evaluate(load_examples(path))
+def report(path: Path, *, rules_only: bool = False) -> str:
+    scores = evaluate(load_examples(path), rules_only=rules_only)
     t = TARGETS
     lines = [
         f"== {path.name} ({scores.total} examples)",
@@ -84,13 +90,15 @@ def report(path: Path) -> str:
 
 
 def main(argv: Sequence[str]) -> int:
+    rules_only = "--rules-only" in argv
+    argv = [arg for arg in argv if arg != "--rules-only"]
     paths = [Path(arg) for arg in argv] or [path for path in DATASETS if path.exists()]
     missing = [path for path in paths if not path.exists()]
     if missing:
         print(f"no such file: {', '.join(map(str, missing))}", file=sys.stderr)
         return 2
     for path in paths:
-        print(report(path))
+        print(report(path, rules_only=rules_only))
     return 0
 
 

@@ -22,6 +22,8 @@ class Classified:
     category: str
     reasons: list[str]
     recognised: bool  # whether any category keyword matched
+    score: float = 0.0  # the winner's keyword score (weak when small)
+    tied: bool = False  # another category had the same keyword score
 
 
 def _pick(scores: dict[str, float], tie_order: Sequence[str]) -> str:
@@ -90,4 +92,5 @@ def classify(text: str, kind: str | None, safety: Sequence[Hit], rules: Rules) -
     reasons = [f"keyword '{hit.phrase.text}' → {best}" for hit, owner in zip(hits, owners, strict=True) if owner == best]
     if safety and best == rules.safety_category:
         reasons.append(f"safety keyword '{safety[0].phrase.text}' → {best}")
-    return Classified(best, [*notes, *reasons, *([tie_note] if tie_note else [])], True)
+    tied = sum(1 for s in scores.values() if s == scores[raw_best]) > 1
+    return Classified(best, [*notes, *reasons, *([tie_note] if tie_note else [])], True, scores.get(best, 0.0), tied)

@@ -9,9 +9,10 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from chalicelib.models import CATEGORIES, Severity, Team
-from chalicelib.triage.category import classify
+from chalicelib.triage.category import Classified, classify
+from chalicelib.triage.model import Opinion
 from chalicelib.triage.rules import Rules, load_rules
-from chalicelib.triage.severity import Facts, grade, read_signals
+from chalicelib.triage.severity import SEVERITY_ORDER, Facts, grade, read_signals
 from chalicelib.triage.text import normalize
 
 
@@ -52,6 +53,25 @@ def _customer_category(category: str | None) -> str | None:
     return name if name in CATEGORIES else None
 
 
+def _model_decides(classified: Classified, opinion: Opinion | None, rules: Rules) -> tuple[str, str] | None:
+    """The model's category and its reason, when the rules matched weakly (nothing, a low score
+    or a tie) and the model is sure enough; else None (the rules' category stands)."""
+    if opinion is None or rules.model is None or opinion.category == classified.category:
+        return None
+    if opinion.probability < rules.model_min_probability:
+        return None
+    if not classified.recognised:
+        why = "no category keyword matched"
+    elif classified.tied:
+        why = f"keyword scores tied at {classified.score:g}"
+    elif classified.score < rules.model_decides_below:
+        why = f"weak keyword match ({classified.score:g} < {rules.model_decides_below:g})"
+    else:
+        return None
+    evidence = ", ".join(f"'{f}'" for f in rules.model.evidence(opinion))
+    return opinion.category, f"{why}; learned model → {opinion.category} ({opinion.probability:.0%}; {evidence})"
+
+
 def triage(inp: TriageInput, rules: Rules | None = None) -> TriageResult:
     """Classify (unless the customer chose a valid category), grade severity, pick the team.
 
@@ -61,6 +81,8 @@ def triage(inp: TriageInput, rules: Rules | None = None) -> TriageResult:
     kind = inp.product_kind.strip().lower() if inp.product_kind else None
     signals = read_signals(text, kind, rules)
     chosen = _customer_category(inp.category)
+    opinion = rules.model.opinion(text, kind) if rules.model else None
+    rules_category: str | None = None  # what the rules said, when the model overruled them
     if chosen:
         source: Literal["customer", "classified"] = "customer"
         category, recognised = chosen, True
@@ -70,10 +92,23 @@ def triage(inp: TriageInput, rules: Rules | None = None) -> TriageResult:
         source = "classified"
         category, recognised = classified.category, classified.recognised
         category_reasons = classified.reasons
+        overruled = _model_decides(classified, opinion, rules)
+        if overruled:
+            rules_category, category = category, overruled[0]
+            category_reasons.append(overruled[1])
         if inp.category:
             category_reasons.insert(0, f"customer category '{inp.category}' is not known → classified from text")
-    facts = Facts(category, recognised, kind, inp.order_amount, inp.tier.strip().lower(), inp.other_open_on_order)
+    tier = inp.tier.strip().lower()
+    facts = Facts(category, recognised, kind, inp.order_amount, tier, inp.other_open_on_order)
     severity, severity_reasons = grade(text, signals, facts, rules)
+    if rules_category is not None:  # the model never makes a complaint less urgent than the rules would
+        ruled = Facts(rules_category, recognised, kind, inp.order_amount, tier, inp.other_open_on_order)
+        rules_severity, rules_reasons = grade(text, signals, ruled, rules)
+        if SEVERITY_ORDER.index(rules_severity) < SEVERITY_ORDER.index(severity):
+            severity, severity_reasons = rules_severity, rules_reasons
+    if opinion and severity != "P1" and opinion.safety >= rules.model_safety_probability:
+        severity_reasons.append(f"learned model: safety risk ({opinion.safety:.0%}) → P1 for review")
+        severity = "P1"
     return TriageResult(
         category=category,
         category_source=source,

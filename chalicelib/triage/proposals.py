@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict
 from chalicelib.models import Category, Severity
 from chalicelib.triage.classifier import triage
 from chalicelib.triage.corrections import Correction, fold
-from chalicelib.triage.rules import SAFETY, STRENGTHS, Rules, load_rules
+from chalicelib.triage.rules import SAFETY, STRENGTHS, Rules, load_rules, without_model
 from chalicelib.triage.spelling import english_words
 from chalicelib.triage.text import PUNCT, normalize
 
@@ -182,7 +182,7 @@ def mine_proposals(
     "elsewhere". ``background`` adds labelled ``(text, category)`` pairs (such as the labelled examples) to
     judge "rare elsewhere" by; phrases the rules already give to the category are skipped.
     Category proposals come first (by support), then P1 safety proposals."""
-    rules = rules or load_rules()
+    rules = without_model(rules or load_rules())  # phrases for what the rule file itself misses
     settings = settings or MinerSettings()
     folded = fold(corrections)
     now = {c.complaint_id: triage(c.to_input(), rules) for c in folded}  # what the rules say today

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from chalicelib.models import Category, Severity
 from chalicelib.triage.classifier import TriageInput, TriageResult, triage
 from chalicelib.triage.corrections import Correction
-from chalicelib.triage.rules import Rules
+from chalicelib.triage.rules import Rules, without_model
 
 
 class LabelledCase(BaseModel):
@@ -191,7 +191,9 @@ def _by_source(pairs: Sequence[tuple[LabelledCase, TriageResult]], rules: Rules)
 
 
 def replay(cases: Sequence[LabelledCase], before: Rules, after: Rules) -> Replay:
-    """Accuracy under ``before`` and ``after``, and every complaint they decide differently."""
+    """Accuracy under ``before`` and ``after``, and every complaint they decide differently: the
+    rule files alone (their learned second opinion switched off), since a rule is what is replayed."""
+    before, after = without_model(before), without_model(after)
     old, new = run(cases, before), run(cases, after)
     changes = [
         Change(case, a, b)

@@ -9,6 +9,7 @@ and indexed (see ``text.py``), which keeps the rule file's share of a Lambda col
 from __future__ import annotations
 
 import copy
+import dataclasses
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from chalicelib.models import Team
+from chalicelib.triage.model import Model, load_model
 from chalicelib.triage.spelling import Speller
 from chalicelib.triage.text import Phrase, PhraseSet, normalize_phrase
 
@@ -144,6 +146,10 @@ class Rules:
     p2_amount: Decimal
     exclamation_run: int
     raise_tiers: frozenset[str]
+    model: Model | None = None  # the learned second opinion, when [model] enabled
+    model_decides_below: float = 0.0
+    model_min_probability: float = 1.0
+    model_safety_probability: float = 1.0
 
     def team_for(self, category: str) -> Team:
         if category not in self.teams:
@@ -219,9 +225,15 @@ def _negation(spec: NegationSpec) -> Negation:
     )
 
 
-def build_rules(data: Mapping[str, Any]) -> Rules:
-    """Validate and compile parsed rule data (``tomllib`` output, possibly :func:`merge`-d)."""
+def build_rules(data: Mapping[str, Any], directory: Path = RULES_PATH.parent) -> Rules:
+    """Validate and compile parsed rule data (``tomllib`` output, possibly :func:`merge`-d);
+    ``[model] table`` is read from ``directory``."""
     spec = parse_rule_file(data)
+    learned = spec.model
+    try:
+        model = load_model(directory / learned.table, list(spec.categories)) if learned.enabled else None
+    except ValueError as error:
+        raise RuleFileError(f"model.table: {error}") from None
     matching, severity = spec.matching, spec.severity
     category_phrases = PhraseSet(_category_phrases(spec))
     severity_phrases = PhraseSet(_severity_phrases(severity))
@@ -251,7 +263,17 @@ def build_rules(data: Mapping[str, Any]) -> Rules:
         p2_amount=severity.p2_amount,
         exclamation_run=severity.strongly_negative.exclamation_run,
         raise_tiers=frozenset(spec.tiers.raise_one_level),
+        model=model,
+        model_decides_below=learned.decide_below_score,
+        model_min_probability=learned.min_probability,
+        model_safety_probability=learned.safety_probability,
     )
+
+
+def without_model(rules: Rules) -> Rules:
+    """``rules`` with the learned second opinion switched off: the rule file alone, which is what
+    the learning loop (proposals, the replay check) judges and extends."""
+    return rules if rules.model is None else dataclasses.replace(rules, model=None)
 
 
 def load_rule_data(path: Path = RULES_PATH) -> dict[str, Any]:
@@ -262,4 +284,4 @@ def load_rule_data(path: Path = RULES_PATH) -> dict[str, Any]:
 @cache
 def load_rules(path: Path = RULES_PATH) -> Rules:
     """Parse, validate and compile the rule file once per process."""
-    return build_rules(read_toml(path))
+    return build_rules(read_toml(path), path.parent)

@@ -158,6 +158,16 @@ class SpellingSpec(_Section):
     never_correct: list[str] = []
 
 
+class ModelSpec(_Section):
+    """The learned second opinion (chalicelib/triage/model.py) and when it may speak."""
+
+    enabled: bool = False
+    table: str = "model.json"  # beside the rule file
+    decide_below_score: float = Field(default=3.0, ge=0)
+    min_probability: float = Field(default=0.6, ge=0, le=1)
+    safety_probability: float = Field(default=0.5, gt=0, le=1)
+
+
 class RuleFile(_Section):
     """Everything ``rules.toml`` may contain (unknown keys are rejected: they are typos)."""
 
@@ -168,6 +178,7 @@ class RuleFile(_Section):
     severity: SeveritySpec
     tiers: TiersSpec = TiersSpec()
     spelling: SpellingSpec = SpellingSpec()
+    model: ModelSpec = ModelSpec()
 
     @field_validator("categories", mode="before")
     @classmethod

@@ -142,7 +142,9 @@ def test_package_writes_the_template_and_a_lambda_bundle(built: Package) -> None
     # Then the bundle holds the app, chalicelib and the Linux wheels of requirements.txt
     with zipfile.ZipFile(built.bundle_path) as bundle:
         files = set(bundle.namelist())
-    assert {"app.py", "chalicelib/config.py", "chalicelib/triage/rules.toml", "chalice/app.py"} <= files
+    assert {"app.py", "chalicelib/config.py", "chalicelib/triage/rules.toml", "chalicelib/triage/model.json",
+            "chalice/app.py"} <= files
+    assert not any(f.startswith(("sklearn/", "numpy/", "scipy/")) for f in files)  # the model is scored in plain Python
     assert any(f.startswith("aws_lambda_powertools/") for f in files)
     assert any(f.startswith("pydantic_core/") and f.endswith("x86_64-linux-gnu.so") for f in files)
     # And the template is Chalice's SAM template with our resources merged in

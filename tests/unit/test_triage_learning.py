@@ -18,6 +18,7 @@ from chalicelib.triage.corrections import Correction, CorrectionFileError, fold,
 from chalicelib.triage.proposals import MinerSettings, mine_proposals, phrase_candidates, render_snippet
 from chalicelib.triage.replay import LabelledCase, read_examples, replay
 from chalicelib.triage.report import triage_report
+from chalicelib.triage.rules import without_model
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 # three complaints about money "hanging in mid-air" (slang for a refund that never lands) that the
@@ -28,6 +29,9 @@ REFUND_LIMBO = [
     "问了几次都说钱挂在半空中",
 ]
 LIMBO = "挂在半空中"
+
+
+RULES_ALONE = without_model(load_rules())  # these tests are about what the rule file itself misses
 
 
 def correction(cid: str, text: str, predicted: tuple[str, str], corrected: tuple[str, str], **more: Any) -> Correction:
@@ -50,7 +54,7 @@ def limbo_corrections() -> list[Correction]:
 def triage_category(text: str) -> str:
     from chalicelib.triage import TriageInput
 
-    return triage(TriageInput(text=text)).category
+    return triage(TriageInput(text=text), RULES_ALONE).category
 
 
 # -- the correction record --------------------------------------------------------------------
@@ -178,7 +182,7 @@ def test_missed_safety_complaints_propose_p1_phrases_but_not_amount_or_tier_rais
     texts = ["孩子玩了一会儿变成了蓝精灵", "戴了半天耳朵变成了蓝精灵", "嘴唇变成了蓝精灵一样"]
     missed = [correction(f"CMP-P1-{i}", t, ("product_quality", "P3"), ("product_quality", "P1"))
               for i, t in enumerate(texts)]
-    assert all(triage(c.to_input()).severity != "P1" for c in missed)
+    assert all(triage(c.to_input(), RULES_ALONE).severity != "P1" for c in missed)  # the rule file misses them
     [p1] = [p for p in mine_proposals(missed) if p.severity == "P1"]
     assert (p1.rule, p1.support) == ("severity.safety.always", 3)
     assert "变成了蓝精灵" in p1.phrases
@@ -188,10 +192,10 @@ def test_missed_safety_complaints_propose_p1_phrases_but_not_amount_or_tier_rais
 
 def test_the_snippet_is_the_rule_files_syntax_and_teaches_the_rules() -> None:
     corrections = limbo_corrections()
-    assert all(triage(c.to_input()).category != "after_sales" for c in corrections)
+    assert all(triage(c.to_input(), RULES_ALONE).category != "after_sales" for c in corrections)
     snippet = render_snippet(mine_proposals(corrections))
     assert "[categories.after_sales]" in snippet and "CMP-L1" in snippet
-    taught = build_rules(merge(load_rule_data(), tomllib.loads(snippet)))
+    taught = without_model(build_rules(merge(load_rule_data(), tomllib.loads(snippet))))
     assert all(triage(c.to_input(), taught).category == "after_sales" for c in corrections)
     assert render_snippet([]).startswith("# no proposals")
 
