@@ -20,7 +20,7 @@ from botocore.exceptions import ClientError
 
 from chalicelib import steps
 from chalicelib.adapters import aws
-from tests.e2e.helpers import COMPLAINT, execution, staff_view, timeline
+from tests.e2e.helpers import COMPLAINT, execution, staff_view, stored, timeline
 
 MAX_TRIES = 10  # a client retries a 503 at most this often
 
@@ -42,24 +42,6 @@ def post_until_accepted(sys: Any, customer: str, order: str, key: str, statuses:
             return cid
         assert status == 503, status
     raise AssertionError(f"{customer}/{order} not accepted after {MAX_TRIES} tries")
-
-
-def stored(sys: Any, customers: list[str]) -> dict[str, list[str]]:
-    """complaint ids per customer, from the table's by_customer index."""
-    found: dict[str, list[str]] = {}
-    for customer in customers:
-        kwargs: dict[str, Any] = {"TableName": sys.env["TABLE_NAME"], "IndexName": "by_customer",
-                                  "KeyConditionExpression": "customer_pk = :c",
-                                  "ExpressionAttributeValues": {":c": {"S": customer}}}
-        items: list[dict[str, Any]] = []
-        while True:
-            page = sys.dynamodb.query(**kwargs)
-            items += page["Items"]
-            if "LastEvaluatedKey" not in page:
-                break
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-        found[customer] = [i["pk"]["S"].removeprefix("C#") for i in items]
-    return found
 
 
 def executions(sys: Any) -> set[str]:

@@ -5,6 +5,7 @@ ASL file on moto's interpreter) → Lambdas → DynamoDB/SNS, with SLA time x360
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from botocore.exceptions import ClientError
 from chalicelib.adapters import aws
 from chalicelib.clock import parse
 from tests.e2e.helpers import (
+    FILED,
     AlertInbox,
     HeldTimers,
     act,
@@ -23,6 +25,7 @@ from tests.e2e.helpers import (
     history,
     rolled_out,
     roomy_windows,
+    settle,
     staff_view,
     states_entered,
     timeline,
@@ -37,6 +40,14 @@ SAFETY = {"description": "酸奶打开有股怪味，已经变质了，孩子喝
 @pytest.fixture(scope="module")
 def inbox(local_system: Any) -> AlertInbox:
     return AlertInbox(local_system)
+
+
+@pytest.fixture(autouse=True)
+def _settled(local_system: Any) -> Iterator[None]:
+    """Each test's complaints stop climbing when it ends (``settle``)."""
+    FILED.clear()
+    yield
+    settle(local_system)
 
 
 def test_p1_safety_complaint_nobody_touches_climbs_the_ladder(local_system: Any, inbox: AlertInbox) -> None:

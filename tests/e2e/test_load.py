@@ -11,7 +11,7 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from tests.e2e.helpers import COMPLAINT
+from tests.e2e.helpers import COMPLAINT, stored
 
 CLIENTS = 50
 PER_CLIENT = 1  # complaints per client without a key, and again with a key (sent twice at once); 2 in the report
@@ -24,24 +24,6 @@ def post(sys: Any, customer: str, order: str, key: str | None = None) -> tuple[i
     resp = sys.http("POST", "/complaints", token=sys.token(customer, "customers"), json_body=body,
                     headers=headers, timeout=60)
     return resp.status, (resp.json() or {}).get("complaint_id") if resp.status == 202 else None
-
-
-def stored(sys: Any, customers: list[str]) -> dict[str, list[str]]:
-    """complaint ids per customer, from the table's by_customer index."""
-    found: dict[str, list[str]] = {}
-    for customer in customers:
-        kwargs: dict[str, Any] = {"TableName": sys.env["TABLE_NAME"], "IndexName": "by_customer",
-                                  "KeyConditionExpression": "customer_pk = :c",
-                                  "ExpressionAttributeValues": {":c": {"S": customer}}}
-        items: list[dict[str, Any]] = []
-        while True:
-            page = sys.dynamodb.query(**kwargs)
-            items += page["Items"]
-            if "LastEvaluatedKey" not in page:
-                break
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-        found[customer] = [i["pk"]["S"].removeprefix("C#") for i in items]
-    return found
 
 
 def executions(sys: Any) -> set[str]:

@@ -125,12 +125,7 @@ def assert_nothing_half_written(sys: Any, accepted: set[str]) -> None:
     kwargs: dict[str, Any] = {"TableName": sys.env["TABLE_NAME"], "IndexName": "by_customer",
                               "KeyConditionExpression": "customer_pk = :c",
                               "ExpressionAttributeValues": {":c": {"S": USERS["customers"]}}}
-    while True:
-        page = ddb.query(**kwargs)
-        items += page["Items"]
-        if "LastEvaluatedKey" not in page:
-            break
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    items += [i for page in ddb.get_paginator("query").paginate(**kwargs) for i in page["Items"]]
     stored = {item["pk"]["S"].removeprefix("C#") for item in items}
     pages = sys.sfn.get_paginator("list_executions").paginate(stateMachineArn=sys.env["LIFECYCLE_STATE_MACHINE_ARN"])
     executions = {e["name"] for page in pages for e in page["executions"]}
