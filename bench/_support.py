@@ -12,7 +12,9 @@ import io
 import json
 import os
 import statistics
+import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections import Counter
@@ -251,3 +253,16 @@ def fmt(value: float, digits: int = 2) -> str:
     if value != value:  # NaN
         return "n/a"
     return f"{value:.{digits}f}"
+
+
+@contextlib.contextmanager
+def worktree(revision: str) -> Iterator[Path]:
+    """A detached ``git worktree`` of ``revision`` in a temporary directory (removed after):
+    the code before a change, measured in the same run as after it."""
+    with tempfile.TemporaryDirectory(prefix="bench-before-") as tmp:
+        path = Path(tmp) / "checkout"
+        subprocess.run(["git", "worktree", "add", "--detach", "--quiet", str(path), revision], cwd=REPO, check=True)
+        try:
+            yield path
+        finally:
+            subprocess.run(["git", "worktree", "remove", "--force", str(path)], cwd=REPO, check=False)

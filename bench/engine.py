@@ -29,13 +29,12 @@ import contextlib
 import json
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from bench._support import REPO, fmt, median, moto_stack, quiet, ratio, table, write_result
+from bench._support import REPO, fmt, median, moto_stack, quiet, ratio, table, worktree, write_result
 
 NAME = "engine"
 BEFORE = "330de4a"  # the last commit before the engine work (local/moto_patches.py)
@@ -46,18 +45,6 @@ QUERIES_PER_ROUND = 20
 
 
 # -- 1. load, both revisions ---------------------------------------------------------------------
-@contextlib.contextmanager
-def worktree(revision: str) -> Iterator[Path]:
-    """A detached ``git worktree`` of ``revision`` in a temporary directory (removed after)."""
-    with tempfile.TemporaryDirectory(prefix="engine-before-") as tmp:
-        path = Path(tmp) / "checkout"
-        subprocess.run(["git", "worktree", "add", "--detach", "--quiet", str(path), revision], cwd=REPO, check=True)
-        try:
-            yield path
-        finally:
-            subprocess.run(["git", "worktree", "remove", "--force", str(path)], cwd=REPO, check=False)
-
-
 def load(repo: Path, waiting: int, complaints: int, lifecycles: int, time_scale: float) -> dict[str, Any]:
     """``engine_load.py`` against ``repo`` in a fresh process (this interpreter): its figures."""
     command = [sys.executable, str(LOAD_SCRIPT), "--repo", str(repo), "--waiting", str(waiting),

@@ -39,7 +39,6 @@ the machine was too slow for the scale.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import math
 import re
@@ -59,7 +58,7 @@ from unittest import mock
 if __name__ == "__main__":  # python bench/lifecycle.py --repo <checkout>: that checkout's code runs
     sys.path[0:1] = [sys.argv[sys.argv.index("--repo") + 1] if "--repo" in sys.argv else str(Path(__file__).parents[1])]
 
-from bench._support import REPO, cheap_transaction_rollback, fmt, quiet, ratio, table, write_result
+from bench._support import REPO, cheap_transaction_rollback, fmt, quiet, ratio, table, worktree, write_result
 
 NAME = "lifecycle"
 BEFORE = "c2cb6e9"  # the last commit before the lean state machine (Notify map, Route, 9 states)
@@ -566,18 +565,6 @@ def run(time_scale: float = DEFAULT_TIME_SCALE, timeout: float = 90.0) -> dict[s
 
 
 # -- both revisions ----------------------------------------------------------------------------------
-@contextlib.contextmanager
-def worktree(revision: str) -> Iterator[Path]:
-    """A detached ``git worktree`` of ``revision`` in a temporary directory (removed after)."""
-    with tempfile.TemporaryDirectory(prefix="lifecycle-before-") as tmp:
-        path = Path(tmp) / "checkout"
-        subprocess.run(["git", "worktree", "add", "--detach", "--quiet", str(path), revision], cwd=REPO, check=True)
-        try:
-            yield path
-        finally:
-            subprocess.run(["git", "worktree", "remove", "--force", str(path)], cwd=REPO, check=False)
-
-
 def run_checkout(repo: Path, time_scale: float, timeout: float) -> dict[str, Any]:
     """:func:`run` on ``repo``'s code, in a fresh process (this file drives it)."""
     with tempfile.TemporaryDirectory(prefix="lifecycle-run-") as tmp:
