@@ -83,13 +83,16 @@ def test_p1_safety_complaint_nobody_touches_climbs_the_ladder(local_system: Any,
     assert view["vouchers"] == [{"amount": "10.00", "currency": "CNY", "reason": "first_contact_breach",
                                  "issued_at": view["vouchers"][0]["issued_at"]}]
     # alerts: team lead (team topic) at level 1, manager at 2, director/on-call at 3 and again
-    alerts = sys.wait_for(lambda: (a := inbox.about(cid)) and len(a.get("level:3", [])) >= 2 and a)
+    # (the first-contact clock's: on a slow machine the resolution clock's 24 h - 24 s here -
+    # may run out too before the alerts are read, and climbs its own ladder)
+    every = sys.wait_for(lambda: (a := inbox.about(cid)) and len(a.get("level:3", [])) >= 2 and a)
+    alerts = {topic: [a for a in bodies if "its first_contact window" in a] for topic, bodies in every.items()}
     breaches = [a for a in alerts["team:product"] if not a.startswith("[at risk]")]
     assert len(breaches) == 1 and "[L1]" in breaches[0]
     assert len(alerts["team:product"]) <= 1 + len(warned)  # the at-risk warnings go to the team too
     assert len(alerts["level:2"]) == 1 and "[L2]" in alerts["level:2"][0]
-    assert all("[L3]" in a for a in alerts["level:3"])
-    assert "team:logistics" not in alerts and "team:service" not in alerts
+    assert all("[L3]" in a for a in every["level:3"])
+    assert "team:logistics" not in every and "team:service" not in every
     # the customer sees the voucher, never the escalations
     seen = timeline(customer_view(sys, cid, "C-P1"))
     assert "escalated" not in seen and "triaged" not in seen and "at_risk" not in seen and "voucher_issued" in seen
