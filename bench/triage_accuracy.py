@@ -16,6 +16,7 @@ bench/README.md, section 4, says which round read which).
 
 from __future__ import annotations
 
+import argparse
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -90,15 +91,21 @@ def report(path: Path, *, rules_only: bool = False) -> str:
 
 
 def main(argv: Sequence[str]) -> int:
-    rules_only = "--rules-only" in argv
-    argv = [arg for arg in argv if arg != "--rules-only"]
-    paths = [Path(arg) for arg in argv] or [path for path in DATASETS if path.exists()]
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.triage_accuracy",
+        description="Triage accuracy per labelled data set, with every miss and the rules that fired.",
+    )
+    parser.add_argument("files", nargs="*", type=Path, help="JSON-lines files of labelled complaints "
+                        "(default: the shared examples and every set under tests/data)")
+    parser.add_argument("--rules-only", action="store_true", help="switch the learned second opinion off")
+    args = parser.parse_args(argv)
+    paths = list(args.files) or [path for path in DATASETS if path.exists()]
     missing = [path for path in paths if not path.exists()]
     if missing:
         print(f"no such file: {', '.join(map(str, missing))}", file=sys.stderr)
         return 2
     for path in paths:
-        print(report(path, rules_only=rules_only))
+        print(report(path, rules_only=args.rules_only))
     return 0
 
 

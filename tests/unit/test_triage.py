@@ -19,6 +19,7 @@ from chalicelib.triage import (
     team_for,
     triage,
 )
+from chalicelib.triage.rules import load_rule_data
 
 SHARED_EXAMPLES = Path(__file__).resolve().parents[2].parent / "shared/data/triage-examples.jsonl"
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -34,6 +35,7 @@ TUNED_ON = {
     "blind2": DATA / "triage-holdout-blind2.jsonl",
     "blind3": DATA / "triage-holdout-blind3.jsonl",
     "blind4": DATA / "triage-holdout-blind4.jsonl",
+    "blind5": DATA / "triage-holdout-blind5.jsonl",
 }
 
 
@@ -305,3 +307,67 @@ def test_a_rule_edit_keeps_the_targets_on_the_labelled_complaints(path: Path) ->
     assert scores.team >= 0.98, scores.misses
     assert scores.severity >= 0.97, scores.misses
     assert scores.p1_recall == 1.0, scores.misses
+
+
+# -- round 9: families read from blind5's misses (bench/README.md, section 4), in new wordings --
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        # saying one does NOT want one's money back is not an after-sales request
+        ("I don't want my money back, the order is just 12 days late", "delivery_delay"),
+        # a pre-sale paid by deposit, past its promised shipping date, is a late delivery …
+        ("交了定金的预售商品，说好15号发货，到现在还没发", "delivery_delay"),
+        # … but the deposit's discount not applied stays a promotion problem
+        ("预售定金膨胀的优惠没抵扣，尾款还是按原价付的", "promotion_rules"),
+        ("盘子碎成两半，泡沫都没放一块", "damaged_in_transit"),
+        ("the tracking says my parcel has vanished somewhere between two depots", "lost_parcel"),
+        ("上门安装的师傅约好了周六，结果没来也不说一声", "after_sales"),
+        ("拼单拼成功了，扣的却是单买价", "promotion_rules"),
+        ("乳液的泵头按不出来，瓶子还是满的", "product_quality"),
+    ],
+)
+def test_round_nine_families(text: str, category: str) -> None:
+    assert run(text).category == category
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("宝宝外套上的纽扣一拽就掉，差点被他塞到嘴里", "apparel"),
+        ("充电宝用了一周鼓得像个球，外壳都撑开了", "electronics"),
+        ("取暖器的插头插了一晚上，拔下来发现铜片变色了", "home"),
+        ("the electric blanket's cord went soft and gooey where it touched the mattress", "home"),
+        ("unpacking the vase I got a shard in my palm and needed stitches", "home"),
+        ("面膜敷上没五分钟脸上就起了小泡", "cosmetics"),
+    ],
+)
+def test_round_nine_safety_without_a_safety_word(text: str, kind: str) -> None:
+    assert run(text, product_kind=kind).severity == "P1"
+
+
+def test_a_promised_call_back_is_not_an_electric_shock() -> None:
+    result = run("客服说好的回电到今天也没打来")
+    assert (result.category, result.severity) == ("service_attitude", "P3")
+
+
+def test_anger_with_an_ignored_safety_word_inside_still_counts_as_strongly_negative() -> None:
+    # "气死" holds the safety word "死"; it is strongly negative wording, not a safety risk
+    result = run("客服说买不起就别买，真是气死我了")
+    assert result.severity == "P2"
+    assert mentions(result, "strongly negative", "气死")
+
+
+def test_no_keyword_is_also_an_ignore_phrase() -> None:
+    # an ignore phrase blanks the keyword it equals (equal length, the ignore wins): such a
+    # keyword could never count. Category keywords meet [ignore]; severity keywords the safety ignore.
+    data = load_rule_data()
+    categories = {
+        phrase
+        for spec in data["categories"].values()
+        for strength in ("strong", "normal", "weak")
+        for phrase in spec.get(strength, [])
+    }
+    severity = {phrase for name in ("public_threat", "strongly_negative") for phrase in data["severity"][name]["keywords"]}
+    severity |= set(data["severity"]["safety"]["always"])
+    assert categories & set(data["ignore"]["phrases"]) == set()
+    assert severity & set(data["severity"]["safety"]["ignore"]) == set()
