@@ -87,7 +87,8 @@ def test_every_severity_runs_the_real_definition_to_its_end(local_system: Any, s
     cid = file_complaint(sys, customer, **SEVERITY_CASES[severity])
     view = sys.wait_for(lambda: (v := staff_view(sys, cid))["severity"] and v)
     assert view["severity"] == severity
-    assert act(sys, cid, "resolve", {"resolution": "refund"}).status == 200
+    resolved = act(sys, cid, "resolve", {"resolution": "refund"})
+    assert resolved.status == 200, resolved.json()
     sys.wait_for(lambda: "survey_sent" in timeline(staff_view(sys, cid)), timeout=30)
     token = sys.token(customer, "customers")
     assert sys.http("POST", f"/complaints/{cid}/satisfaction", token=token, json_body={"score": 5}).status == 200

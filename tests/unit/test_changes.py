@@ -90,6 +90,11 @@ def test_a_ticket_that_keeps_changing_gives_up_with_kept_changing(fakes: Fakes) 
     found = fakes.store.get_with_timeline(cid)
     assert found is not None
     assert [e.detail["text"] for e in found[1]] == ["theirs"] * changes.MAX_ATTEMPTS  # ours never
+    # between the attempts, growing random pauses (an immediate retry loses to a busy writer again)
+    assert len(fakes.slept) == changes.MAX_ATTEMPTS - 1  # none after the last
+    limits = [min(changes.BACKOFF_CAP_S, changes.BACKOFF_BASE_S * 2**n) for n in range(changes.MAX_ATTEMPTS - 1)]
+    assert all(0 <= pause <= limit for pause, limit in zip(fakes.slept, limits, strict=True))
+    assert sum(limits) < 1.0  # an agent waits under a second before "try again"
 
 
 def test_an_unknown_complaint_is_not_found(fakes: Fakes) -> None:
