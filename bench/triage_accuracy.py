@@ -9,8 +9,8 @@ Prints, per data set: category / team / severity accuracy, P1 recall and precisi
 miss (expected → got, with the rules that fired), so a rule-file edit can be judged at a glance.
 The data sets: ``../shared/data/triage-examples.jsonl`` (the labelled examples, when checked
 out beside this repository), ``tests/data/triage-holdout.jsonl`` (written with the first rules)
-``tests/data/triage-tuning.jsonl`` (what the widened rules were tuned on) and six sets of
-complaints written before the rules saw them (``triage-holdout-{fresh,final,blind,blind2,blind3,blind4,blind5}.jsonl``;
+``tests/data/triage-tuning.jsonl`` (what the widened rules were tuned on) and seven sets of
+complaints written before the rules saw them (``triage-holdout-{fresh,final,blind,blind2,…,blind6}.jsonl``;
 bench/README.md, section 4, says which round read which).
 """
 
@@ -36,10 +36,11 @@ BLIND2_HOLDOUT = REPO / "tests/data/triage-holdout-blind2.jsonl"
 BLIND3_HOLDOUT = REPO / "tests/data/triage-holdout-blind3.jsonl"
 BLIND4_HOLDOUT = REPO / "tests/data/triage-holdout-blind4.jsonl"
 BLIND5_HOLDOUT = REPO / "tests/data/triage-holdout-blind5.jsonl"
+BLIND6_HOLDOUT = REPO / "tests/data/triage-holdout-blind6.jsonl"
 TUNING = REPO / "tests/data/triage-tuning.jsonl"
 DATASETS: tuple[Path, ...] = (
     SHARED_EXAMPLES, HOLDOUT, FRESH_HOLDOUT, TUNING, FINAL_HOLDOUT, BLIND_HOLDOUT, BLIND2_HOLDOUT,
-    BLIND3_HOLDOUT, BLIND4_HOLDOUT, BLIND5_HOLDOUT,
+    BLIND3_HOLDOUT, BLIND4_HOLDOUT, BLIND5_HOLDOUT, BLIND6_HOLDOUT,
 )
 TARGETS = {"category": 0.97, "team": 0.98, "severity": 0.97, "p1_recall": 1.0}  # issue 15, on unseen complaints
 

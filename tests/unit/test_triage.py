@@ -36,6 +36,7 @@ TUNED_ON = {
     "blind3": DATA / "triage-holdout-blind3.jsonl",
     "blind4": DATA / "triage-holdout-blind4.jsonl",
     "blind5": DATA / "triage-holdout-blind5.jsonl",
+    "blind6": DATA / "triage-holdout-blind6.jsonl",
 }
 
 
@@ -371,3 +372,39 @@ def test_no_keyword_is_also_an_ignore_phrase() -> None:
     severity |= set(data["severity"]["safety"]["always"])
     assert categories & set(data["ignore"]["phrases"]) == set()
     assert severity & set(data["severity"]["safety"]["ignore"]) == set()
+
+
+# -- round 10: families read from blind6's misses, in new wordings ----------------------------
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("说好的周五送货上门，周五没送，又改到下周二", "delivery_delay"),
+        ("two of the glasses came in shards, the box was barely taped", "damaged_in_transit"),
+        ("快递盒明显被拆过又重新封了，里面的耳机少了一只", "damaged_in_transit"),
+        ("the parcel went back to the seller and never came back to them either, nobody knows where it is", "lost_parcel"),
+        ("快递员嫌我住六楼，骂了一句就把包裹扔在楼下", "service_attitude"),
+        ("买了两年延保，现在说电机故障不在保障范围内", "after_sales"),
+        ("瓶身上印着“零添加”，配料表里一堆添加剂", "not_as_described"),
+        ("进口奶粉罐底没有生产批号，海关备案的图片也对不上", "counterfeit"),
+        # new batteries put in by the customer are not an exchange
+        ("遥控器按了没反应，换了新电池还是不行", "product_quality"),
+    ],
+)
+def test_round_ten_families(text: str, category: str) -> None:
+    assert run(text).category == category
+
+
+def test_a_teat_piece_in_a_babys_milk_is_p1() -> None:
+    assert run("奶嘴用了两次就裂了，有一小块掉进奶里被宝宝喝进去了", product_kind="home").severity == "P1"
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "severity"),
+    [
+        ("羽绒服掉毛，深色毛衣上全是白毛", "apparel", "P3"),  # lint, not mould
+        ("面包才买两天就长了白毛", "food", "P1"),  # mould on food
+        ("the 20% off code says expired although the email says it is valid all month", None, "P3"),
+    ],
+)
+def test_mould_words_and_expiry_read_in_their_context(text: str, kind: str | None, severity: str) -> None:
+    assert run(text, product_kind=kind).severity == severity

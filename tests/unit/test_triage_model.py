@@ -40,31 +40,34 @@ def with_fake(category: str, safety_bias: float = -10.0) -> Rules:
 
 @pytest.fixture(scope="module")
 def unseen() -> Rules:
-    """The rules with a model trained on every labelled file except blind5: its complaints are
-    ones this model has never seen."""
-    held = next(p for p in triage_train.labelled_files() if p.name == "triage-holdout-blind5.jsonl")
+    """The rules with a model trained on every labelled file except blind6: its complaints are
+    ones this model has never seen (the newest holdout; move on to the next one when the rules
+    learn these two complaints)."""
+    held = next(p for p in triage_train.labelled_files() if p.name == "triage-holdout-blind6.jsonl")
     cases = triage_train.training_cases([p for p in triage_train.labelled_files() if p != held])
     rules = load_rules()
     return dataclasses.replace(rules, model=model_from_table(triage_train.train(cases), list(CATEGORIES), "unseen"))
 
 
 def test_a_complaint_without_a_fitting_rule_phrase_reaches_the_right_team_through_the_model(unseen: Rules) -> None:
-    text = "官方APP扫了包装上的码，显示这个码对应的是另一款产品"  # only 'app' (weak, other) matches
-    alone = triage(TriageInput(text=text, product_kind="cosmetics"), without_model(unseen))
-    assert (alone.category, alone.team) == ("other", "service")
-    assert any("keyword 'app' → other" in reason for reason in alone.reasons)
-    learned = triage(TriageInput(text=text, product_kind="cosmetics"), unseen)
-    assert (learned.category, learned.team) == ("counterfeit", "product")
-    assert any("learned model → counterfeit" in reason for reason in learned.reasons)
+    text = ("I sent the jacket back asking for an exchange to a larger size, they refunded me instead "
+            "and now that size is sold out")  # only a sizing hint (not as described) matches
+    inp = TriageInput(text=text, product_kind="apparel", order_amount=Decimal("420"))
+    alone = triage(inp, without_model(unseen))
+    assert (alone.category, alone.team) == ("not_as_described", "product")
+    learned = triage(inp, unseen)
+    assert (learned.category, learned.team) == ("after_sales", "service")
+    assert any("learned model → after_sales" in reason for reason in learned.reasons)
 
 
 def test_a_safety_complaint_worded_without_a_safety_word_is_raised_to_p1(unseen: Rules) -> None:
-    text = "the space heater's cord got soft and gooey and stuck to the carpet overnight"
-    inp = TriageInput(text=text, product_kind="home", order_amount=Decimal("159"))
+    text = "The dining chair's leg snapped when my dad sat down and he hit his head on the table edge"
+    inp = TriageInput(text=text, product_kind="home", order_amount=Decimal("450"))
     alone = triage(inp, without_model(unseen))
-    assert (alone.category, alone.team, alone.severity) == ("delivery_delay", "logistics", "P3")
+    assert (alone.category, alone.severity) == ("product_quality", "P3")
     learned = triage(inp, unseen)
     assert (learned.category, learned.team, learned.severity) == ("product_quality", "product", "P1")
+    assert any("learned model: safety risk" in reason for reason in learned.reasons)
 
 
 def test_the_model_never_overrules_a_confident_rule_match() -> None:
@@ -109,7 +112,7 @@ def test_the_off_switch_gives_exactly_the_rules() -> None:
     on = load_rules()
     off = build_rules(merge(rule_data(), {"model": {"enabled": False}}))
     assert on.model is not None and off.model is None
-    cases = read_examples(Path(__file__).resolve().parents[1] / "data/triage-holdout-blind5.jsonl")
+    cases = [case for path in triage_train.labelled_files() for case in read_examples(path)]
     with_model, rules_alone = run(cases, on), run(cases, off)
     assert [r for _, r in rules_alone] == [r for _, r in run(cases, without_model(on))]
     assert not any("learned model" in reason for _, r in rules_alone for reason in r.reasons)
