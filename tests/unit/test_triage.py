@@ -380,6 +380,9 @@ def test_no_keyword_is_also_an_ignore_phrase() -> None:
     [
         ("说好的周五送货上门，周五没送，又改到下周二", "delivery_delay"),
         ("two of the glasses came in shards, the box was barely taped", "damaged_in_transit"),
+        # a parcel described as broken has arrived: damage takes precedence over "lost" words
+        ("the courier left my vase in shards on the doorstep", "damaged_in_transit"),
+        ("包裹被快递员弄丢了，客服说要等调查结果", "lost_parcel"),
         ("快递盒明显被拆过又重新封了，里面的耳机少了一只", "damaged_in_transit"),
         ("the parcel went back to the seller and never came back to them either, nobody knows where it is", "lost_parcel"),
         ("快递员嫌我住六楼，骂了一句就把包裹扔在楼下", "service_attitude"),
