@@ -49,7 +49,8 @@ format: $(STAMP)
 bench: $(STAMP) ## benchmarks; figures printed and written to bench/results/
 	$(PY) -m bench
 
-triage-train: $(STAMP) ## retrain the learned second opinion (chalicelib/triage/model.json); ARGS="--corrections c.jsonl"
+triage-train: $(STAMP) ## rebuild the traditional-character table and retrain the learned second opinion (chalicelib/triage/*.json); ARGS="--corrections c.jsonl"
+	$(PY) -m local.triage_tables
 	$(PY) -m local.triage_train $(ARGS)
 
 triage-check: $(STAMP) ## replay labelled examples + corrections before/after a rule (ARGS="--corrections c.jsonl --proposal p.toml")

@@ -10,12 +10,14 @@ characters it contains.
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from operator import itemgetter
+from pathlib import Path
 
 # Characters that end a clause. Text is NFKC-normalised first, so full-width ，！？ are ASCII.
 PUNCT = frozenset(',.!?;:。、\n\r\t()[]{}<>【】「」『』“”"~|/')
@@ -49,10 +51,16 @@ def _spell_out_not(match: re.Match[str]) -> str:
     return word.rstrip("t").rstrip("'").removesuffix("n") + " not"
 
 
+# Traditional → simplified, one character at a time (built from zhconv's tables by
+# ``python -m local.triage_tables``): "門衛說沒" is matched as "门卫说没".
+TRADITIONAL_TABLE_PATH = Path(__file__).with_name("traditional.json")
+_TO_SIMPLIFIED = str.maketrans(json.loads(TRADITIONAL_TABLE_PATH.read_text(encoding="utf-8")))
+
+
 def normalize(text: str) -> str:
-    """NFKC (full-width → half-width, … → ...), lower case, straight quotes, one space between
-    words, "n't" → " not"."""
-    text = unicodedata.normalize("NFKC", text).lower()
+    """NFKC (full-width → half-width, … → ...), lower case, traditional characters as
+    simplified ones, straight quotes, one space between words, "n't" → " not"."""
+    text = unicodedata.normalize("NFKC", text).lower().translate(_TO_SIMPLIFIED)
     text = text.replace("\u2019", "'").replace("\u2018", "'")
     return _NOT_RE.sub(_spell_out_not, _SPACES_RE.sub(" ", text))
 
