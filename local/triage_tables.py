@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from chalicelib.triage.text import TRADITIONAL_TABLE_PATH
+from local.generated import write_or_check
 
 CJK_RANGES = ((0x3400, 0x4DC0), (0x4E00, 0xA000))  # extension A, the unified ideographs
 
@@ -48,18 +49,10 @@ def main(argv: Sequence[str]) -> int:
     parser.add_argument("--out", type=Path, default=TRADITIONAL_TABLE_PATH)
     parser.add_argument("--check", action="store_true", help="only check that --out is what the build produces")
     args = parser.parse_args(argv)
-    text = dumps(build_table())
-    if args.check:
-        current = args.out.read_text(encoding="utf-8") if args.out.exists() else ""
-        if current != text:
-            print(f"{args.out.name} is not what the build produces: run make triage-train", file=sys.stderr)
-            return 1
-        print(f"{args.out.name} is up to date")
-        return 0
-    args.out.write_text(text, encoding="utf-8")
-    print(f"wrote {args.out} ({len(json.loads(text))} characters, {len(text.encode()) // 1024} KiB)")
-    return 0
-
+    table = build_table()
+    return write_or_check(args.out, dumps(table), check=args.check, maker="the build",
+                          built_by="make triage-train",
+                          about=f"{len(table)} characters")
 
 if __name__ == "__main__":
     raise SystemExit(main(sys.argv[1:]))

@@ -31,6 +31,7 @@ from chalicelib.triage.model import FORMAT_VERSION, features
 from chalicelib.triage.replay import LabelledCase, read_examples
 from chalicelib.triage.rules import RULES_PATH, Rules, build_rules, read_toml
 from chalicelib.triage.text import normalize
+from local.generated import write_or_check
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO / "tests/data"
@@ -160,18 +161,9 @@ def main(argv: Sequence[str]) -> int:
     except (OSError, ValueError) as error:
         print(f"triage-train: {error}", file=sys.stderr)
         return 2
-    text = dumps(train(cases))
-    if args.check:
-        current = args.out.read_text(encoding="utf-8") if args.out.exists() else ""
-        if current != text:
-            print(f"{args.out.name} is not what training produces: run make triage-train", file=sys.stderr)
-            return 1
-        print(f"{args.out.name} is up to date ({len(cases)} complaints)")
-        return 0
-    args.out.write_text(text, encoding="utf-8")
-    print(f"wrote {args.out} ({len(cases)} complaints, {len(text.encode()) // 1024} KiB)")
-    return 0
-
+    return write_or_check(args.out, dumps(train(cases)), check=args.check, maker="training",
+                          built_by="make triage-train",
+                          about=f"{len(cases)} complaints")
 
 if __name__ == "__main__":
     raise SystemExit(main(sys.argv[1:]))
