@@ -9,8 +9,8 @@ from pathlib import Path
 
 def write_or_check(out: Path, text: str, *, check: bool, maker: str, built_by: str, about: str) -> int:
     """Write ``text`` to ``out`` (exit code 0), or with ``check`` compare: 0 when ``out`` holds
-    exactly ``text``, else 1 with a one-line hint ("is not what ``maker`` produces: run ``built_by``"). ``about`` is printed
-    after the file's name ("2,257 complaints")."""
+    exactly ``text``, else 1 with a one-line hint ("… is not what ``maker`` produces: run
+    ``built_by``"). ``about`` follows the file's name ("2,257 complaints")."""
     if check:
         current = out.read_text(encoding="utf-8") if out.exists() else ""
         if current != text:

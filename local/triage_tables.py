@@ -51,8 +51,8 @@ def main(argv: Sequence[str]) -> int:
     args = parser.parse_args(argv)
     table = build_table()
     return write_or_check(args.out, dumps(table), check=args.check, maker="the build",
-                          built_by="make triage-train",
-                          about=f"{len(table)} characters")
+                          built_by="make triage-train", about=f"{len(table)} characters")
+
 
 if __name__ == "__main__":
     raise SystemExit(main(sys.argv[1:]))

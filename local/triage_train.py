@@ -162,8 +162,7 @@ def main(argv: Sequence[str]) -> int:
         print(f"triage-train: {error}", file=sys.stderr)
         return 2
     return write_or_check(args.out, dumps(train(cases)), check=args.check, maker="training",
-                          built_by="make triage-train",
-                          about=f"{len(cases)} complaints")
+                          built_by="make triage-train", about=f"{len(cases)} complaints")
 
 if __name__ == "__main__":
     raise SystemExit(main(sys.argv[1:]))

@@ -54,13 +54,19 @@ def _spell_out_not(match: re.Match[str]) -> str:
 # Traditional → simplified, one character at a time (built from zhconv's tables by
 # ``python -m local.triage_tables``): "門衛說沒" is matched as "门卫说没".
 TRADITIONAL_TABLE_PATH = Path(__file__).with_name("traditional.json")
-_TO_SIMPLIFIED = str.maketrans(json.loads(TRADITIONAL_TABLE_PATH.read_text(encoding="utf-8")))
+
+
+@lru_cache(maxsize=1)
+def _to_simplified() -> dict[int, str]:
+    """The table, read on the first text normalised (~6 ms), not when the package is imported:
+    a handler that imports triage only for ``team_for`` never pays for it."""
+    return str.maketrans(json.loads(TRADITIONAL_TABLE_PATH.read_text(encoding="utf-8")))
 
 
 def normalize(text: str) -> str:
     """NFKC (full-width → half-width, … → ...), lower case, traditional characters as
     simplified ones, straight quotes, one space between words, "n't" → " not"."""
-    text = unicodedata.normalize("NFKC", text).lower().translate(_TO_SIMPLIFIED)
+    text = unicodedata.normalize("NFKC", text).lower().translate(_to_simplified())
     text = text.replace("\u2019", "'").replace("\u2018", "'")
     return _NOT_RE.sub(_spell_out_not, _SPACES_RE.sub(" ", text))
 

@@ -310,7 +310,7 @@ def test_a_rule_edit_keeps_the_targets_on_the_labelled_complaints(path: Path) ->
     assert scores.p1_recall == 1.0, scores.misses
 
 
-# -- round 9: families read from blind5's misses (bench/README.md, section 4), in new wordings --
+# -- rounds 9 and 10: families read from blind5's and blind6's misses (bench/README.md, section 4), in new wordings
 @pytest.mark.parametrize(
     ("text", "category"),
     [
@@ -325,9 +325,23 @@ def test_a_rule_edit_keeps_the_targets_on_the_labelled_complaints(path: Path) ->
         ("上门安装的师傅约好了周六，结果没来也不说一声", "after_sales"),
         ("拼单拼成功了，扣的却是单买价", "promotion_rules"),
         ("乳液的泵头按不出来，瓶子还是满的", "product_quality"),
+        # round 10, from blind6's misses
+        ("说好的周五送货上门，周五没送，又改到下周二", "delivery_delay"),
+        ("two of the glasses came in shards, the box was barely taped", "damaged_in_transit"),
+        # a parcel described as broken has arrived: damage takes precedence over "lost" words
+        ("the courier left my vase in shards on the doorstep", "damaged_in_transit"),
+        ("包裹被快递员弄丢了，客服说要等调查结果", "lost_parcel"),
+        ("快递盒明显被拆过又重新封了，里面的耳机少了一只", "damaged_in_transit"),
+        ("the parcel went back to the seller and never came back to them either, nobody knows where it is", "lost_parcel"),
+        ("快递员嫌我住六楼，骂了一句就把包裹扔在楼下", "service_attitude"),
+        ("买了两年延保，现在说电机故障不在保障范围内", "after_sales"),
+        ("瓶身上印着“零添加”，配料表里一堆添加剂", "not_as_described"),
+        ("进口奶粉罐底没有生产批号，海关备案的图片也对不上", "counterfeit"),
+        # new batteries put in by the customer are not an exchange
+        ("遥控器按了没反应，换了新电池还是不行", "product_quality"),
     ],
 )
-def test_round_nine_families(text: str, category: str) -> None:
+def test_families_read_from_holdout_misses(text: str, category: str) -> None:
     assert run(text).category == category
 
 
@@ -374,29 +388,7 @@ def test_no_keyword_is_also_an_ignore_phrase() -> None:
     assert severity & set(data["severity"]["safety"]["ignore"]) == set()
 
 
-# -- round 10: families read from blind6's misses, in new wordings ----------------------------
-@pytest.mark.parametrize(
-    ("text", "category"),
-    [
-        ("说好的周五送货上门，周五没送，又改到下周二", "delivery_delay"),
-        ("two of the glasses came in shards, the box was barely taped", "damaged_in_transit"),
-        # a parcel described as broken has arrived: damage takes precedence over "lost" words
-        ("the courier left my vase in shards on the doorstep", "damaged_in_transit"),
-        ("包裹被快递员弄丢了，客服说要等调查结果", "lost_parcel"),
-        ("快递盒明显被拆过又重新封了，里面的耳机少了一只", "damaged_in_transit"),
-        ("the parcel went back to the seller and never came back to them either, nobody knows where it is", "lost_parcel"),
-        ("快递员嫌我住六楼，骂了一句就把包裹扔在楼下", "service_attitude"),
-        ("买了两年延保，现在说电机故障不在保障范围内", "after_sales"),
-        ("瓶身上印着“零添加”，配料表里一堆添加剂", "not_as_described"),
-        ("进口奶粉罐底没有生产批号，海关备案的图片也对不上", "counterfeit"),
-        # new batteries put in by the customer are not an exchange
-        ("遥控器按了没反应，换了新电池还是不行", "product_quality"),
-    ],
-)
-def test_round_ten_families(text: str, category: str) -> None:
-    assert run(text).category == category
-
-
+# -- round 10: read from blind6's misses, in new wordings (its category families are above) -
 def test_a_teat_piece_in_a_babys_milk_is_p1() -> None:
     assert run("奶嘴用了两次就裂了，有一小块掉进奶里被宝宝喝进去了", product_kind="home").severity == "P1"
 
