@@ -39,6 +39,7 @@ def with_model(rules: Rules, table: dict[str, object]) -> Rules:
         model_decides_below=spec.decide_below_score,
         model_min_probability=spec.min_probability,
         model_safety_probability=spec.safety_probability,
+        model_overrule_probability=spec.overrule_probability,
     )
 
 

@@ -55,7 +55,8 @@ def _customer_category(category: str | None) -> str | None:
 
 def _model_decides(classified: Classified, opinion: Opinion | None, rules: Rules) -> tuple[str, str] | None:
     """The model's category and its reason, when the rules matched weakly (nothing, a low score
-    or a tie) and the model is sure enough; else None (the rules' category stands)."""
+    or a tie) and the model is sure enough, or matched strongly and the model is all but certain
+    otherwise; else None (the rules' category stands)."""
     if opinion is None or rules.model is None or opinion.category == classified.category:
         return None
     if opinion.probability < rules.model_min_probability:
@@ -66,6 +67,8 @@ def _model_decides(classified: Classified, opinion: Opinion | None, rules: Rules
         why = f"keyword scores tied at {classified.score:g}"
     elif classified.score < rules.model_decides_below:
         why = f"weak keyword match ({classified.score:g} < {rules.model_decides_below:g})"
+    elif opinion.probability >= rules.model_overrule_probability:
+        why = f"keywords → {classified.category} ({classified.score:g}), overruled"
     else:
         return None
     evidence = ", ".join(f"'{f}'" for f in rules.model.evidence(opinion))

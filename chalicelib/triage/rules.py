@@ -145,11 +145,13 @@ class Rules:
     p1_amount: Decimal
     p2_amount: Decimal
     exclamation_run: int
+    strongly_negative_negatable: bool
     raise_tiers: frozenset[str]
     model: Model | None = None  # the learned second opinion, when [model] enabled
     model_decides_below: float = 0.0
     model_min_probability: float = 1.0
     model_safety_probability: float = 1.0
+    model_overrule_probability: float = 1.0  # even a strong keyword match yields to the model this sure
 
     def team_for(self, category: str) -> Team:
         if category not in self.teams:
@@ -262,11 +264,13 @@ def build_rules(data: Mapping[str, Any], directory: Path = RULES_PATH.parent) ->
         p1_amount=severity.p1_amount,
         p2_amount=severity.p2_amount,
         exclamation_run=severity.strongly_negative.exclamation_run,
+        strongly_negative_negatable=severity.strongly_negative.negatable,
         raise_tiers=frozenset(spec.tiers.raise_one_level),
         model=model,
         model_decides_below=learned.decide_below_score,
         model_min_probability=learned.min_probability,
         model_safety_probability=learned.safety_probability,
+        model_overrule_probability=learned.overrule_probability,
     )
 
 

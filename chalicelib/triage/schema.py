@@ -138,6 +138,7 @@ class KeywordsSpec(_Section):
 
 class StronglyNegativeSpec(KeywordsSpec):
     exclamation_run: int = Field(default=0, ge=0)
+    negatable: bool = False  # "没见过这么烂的售后" is still strongly negative
 
 
 class SeveritySpec(_Section):
@@ -166,6 +167,7 @@ class ModelSpec(_Section):
     decide_below_score: float = Field(default=3.0, ge=0)
     min_probability: float = Field(default=0.6, ge=0, le=1)
     safety_probability: float = Field(default=0.5, gt=0, le=1)
+    overrule_probability: float = Field(default=1.0, gt=0, le=1)  # 1.0: a strong match is never overruled
 
 
 class RuleFile(_Section):

@@ -4,8 +4,8 @@ customer tiers listed in ``[tiers]`` raise it one level (never above P1).
 
 Safety is found three ways: a safety keyword (some only for food, medicine, cosmetics or when the
 text names such a product), two phrases in one clause (``[[severity.together]]``: a body part
-and a harm word, "手上起了红点"; a near miss and a hazard, "差点咽下去" …), or a quality
-complaint about something people swallow (``quality_complaint_kinds``).
+and a harm word, "手上起了红点"; a near miss and a hazard, "差点咽下去" …), or, for the kinds
+ops list in ``quality_complaint_kinds`` (none now), any quality complaint about them.
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ def _sensitive_context(text: str, hit: Hit, kind: str | None, rules: Rules, unkn
     noun = rules.sensitive_nouns.first(text)
     if noun:
         return f"mentions '{noun.group(text)}'"
-    if unknown_ok and kind in (None, "other"):
+    if unknown_ok and kind in (None, "other") and not rules.not_safety_context.first(text):
         return "product kind unknown"
     return None
 
@@ -97,7 +97,12 @@ def read_signals(text: str, kind: str | None, rules: Rules) -> TextSignals:
     """The safety and P2 evidence in normalised ``text``."""
     notes: list[str] = []
     found = resolve_overlaps(rules.severity_phrases.hits(text), IGNORE)
-    hits = live_hits(text, found, rules.negation, notes, IGNORE)
+    if rules.strongly_negative_negatable:
+        hits = live_hits(text, found, rules.negation, notes, IGNORE)
+    else:
+        kept = [hit for hit in found if hit.phrase.label == STRONGLY_NEGATIVE]
+        negatable = [hit for hit in found if hit.phrase.label != STRONGLY_NEGATIVE]
+        hits = sorted([*live_hits(text, negatable, rules.negation, notes, IGNORE), *kept], key=lambda hit: hit.start)
     safety = _safety_hits(text, hits, kind, rules)
     if not safety:
         for rule in rules.together:

@@ -129,8 +129,10 @@ def test_an_ignore_phrase_only_blocks_the_context_it_contains() -> None:
     assert plain.category == "delivery_delay"
 
 
-def test_a_refund_wanted_because_the_parcel_is_late_stays_a_delivery_problem() -> None:
-    assert run("快递一周了还没到，我要退款").category == "delivery_delay"
+def test_a_refund_wanted_because_the_parcel_is_late_stays_a_delivery_problem_for_the_rules() -> None:
+    # the rule file's own reading (the learned model, ≥ 90 % sure, reads it as a refund request:
+    # tests/unit/test_triage_model.py)
+    assert triage(TriageInput(text="快递一周了还没到，我要退款"), without_model(load_rules())).category == "delivery_delay"
 
 
 def test_a_missing_gift_is_a_promotion_and_a_missing_code_an_account_problem() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import tomllib
 from decimal import Decimal
 from pathlib import Path
@@ -27,15 +28,16 @@ def rule_data() -> dict[str, Any]:
         return tomllib.load(fh)
 
 
-def fake_model(category: str, safety_bias: float) -> Model:
-    """An in-memory table: every complaint looks like ``category`` (≈ 99 %), safety from the bias."""
-    bias = [8.0 if name == category else 0.0 for name in CATEGORIES] + [safety_bias]
+def fake_model(category: str, safety_bias: float, sure: float = 0.99) -> Model:
+    """An in-memory table: every complaint looks like ``category`` (``sure``), safety from the bias."""
+    lead = math.log(sure / (1 - sure) * (len(CATEGORIES) - 1))  # softmax: the other nine at 0
+    bias = [lead if name == category else 0.0 for name in CATEGORIES] + [safety_bias]
     table = {"version": 1, "categories": list(CATEGORIES), "bias": bias, "scale": 1000, "trained_on": 0, "weights": {}}
     return model_from_table(table, list(CATEGORIES), "fake")
 
 
-def with_fake(category: str, safety_bias: float = -10.0) -> Rules:
-    return dataclasses.replace(load_rules(), model=fake_model(category, safety_bias))
+def with_fake(category: str, safety_bias: float = -10.0, sure: float = 0.99) -> Rules:
+    return dataclasses.replace(load_rules(), model=fake_model(category, safety_bias, sure))
 
 
 @pytest.fixture(scope="module")
@@ -70,10 +72,29 @@ def test_a_safety_complaint_worded_without_a_safety_word_is_raised_to_p1(unseen:
     assert any("learned model: safety risk" in reason for reason in learned.reasons)
 
 
-def test_the_model_never_overrules_a_confident_rule_match() -> None:
-    result = triage(TriageInput(text="这是假货，鞋标都是歪的"), with_fake("delivery_delay"))
-    assert result.category == "counterfeit"
-    assert not any("learned model" in reason for reason in result.reasons)
+def test_a_strong_rule_match_yields_only_to_a_model_that_is_all_but_certain() -> None:
+    strong = TriageInput(text="这是假货，鞋标都是歪的")  # strong counterfeit keywords
+    assert load_rules().model_overrule_probability == 0.9  # rules.toml [model] overrule_probability
+    fairly_sure = triage(strong, with_fake("not_as_described", sure=0.85))
+    assert fairly_sure.category == "counterfeit"
+    assert not any("learned model" in reason for reason in fairly_sure.reasons)
+    certain = triage(strong, with_fake("not_as_described", sure=0.95))
+    assert (certain.category, certain.team) == ("not_as_described", "product")
+    assert any("keywords → counterfeit" in reason and "overruled" in reason and "learned model → not_as_described (95%" in reason
+               for reason in certain.reasons)
+
+
+def test_a_weak_match_needs_only_min_probability() -> None:
+    assert triage(TriageInput(text="快递"), with_fake("lost_parcel", sure=0.75)).category == "lost_parcel"
+    assert triage(TriageInput(text="快递"), with_fake("lost_parcel", sure=0.65)).category == "delivery_delay"
+
+
+def test_the_shipped_model_reads_a_refund_asked_for_a_late_parcel_as_after_sales() -> None:
+    # the rules alone say delivery_delay (tests/unit/test_triage_engine.py); the model, trained on
+    # 4,355 labelled complaints, is sure enough to overrule them, and says so
+    result = triage(TriageInput(text="快递一周了还没到，我要退款"))
+    assert (result.category, result.team) == ("after_sales", "service")
+    assert any("overruled; learned model → after_sales" in reason for reason in result.reasons)
 
 
 def test_the_model_decides_a_weak_match_when_it_is_sure() -> None:
@@ -146,7 +167,8 @@ def test_the_shipped_table_is_what_training_produces() -> None:
     assert triage_train.dumps(triage_train.train(cases)) == triage_train.TABLE_PATH.read_text(encoding="utf-8")
     model = load_model(triage_train.TABLE_PATH, list(CATEGORIES))
     assert model.trained_on == len(cases)
-    assert triage_train.TABLE_PATH.stat().st_size < 256 * 1024  # a small Lambda asset
+    # a small Lambda asset, read by the Triage step's first complaint only (bench/README.md, section 4)
+    assert triage_train.TABLE_PATH.stat().st_size < 512 * 1024
 
 
 @pytest.mark.skipif(not SHARED_EXAMPLES.exists(), reason="the shared examples are not checked out beside the repo")
