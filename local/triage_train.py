@@ -28,6 +28,7 @@ from typing import Any
 from chalicelib.models import CATEGORIES
 from chalicelib.triage.corrections import Correction, fold, read_jsonl
 from chalicelib.triage.model import FORMAT_VERSION, features
+from chalicelib.triage.model_view import model_view
 from chalicelib.triage.replay import LabelledCase, read_examples
 from chalicelib.triage.rules import RULES_PATH, Rules, build_rules, read_toml
 from chalicelib.triage.text import normalize
@@ -76,8 +77,9 @@ def is_safety(case: LabelledCase, rules: Rules) -> bool | None:
 
 
 def model_text(text: str, rules: Rules) -> str:
-    """The text the model sees: what the rules see (normalised, English typos read)."""
-    return rules.speller.fix(normalize(text))[0]
+    """The text the model sees: what the rules see (normalised, English typos read), negated
+    keywords blanked (chalicelib/triage/model_view.py) — as at run time."""
+    return model_view(rules.speller.fix(normalize(text))[0], rules)
 
 
 def train(cases: Sequence[LabelledCase], rules: Rules | None = None) -> dict[str, Any]:

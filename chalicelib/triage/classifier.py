@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict
 from chalicelib.models import CATEGORIES, Severity, Team
 from chalicelib.triage.category import Classified, classify
 from chalicelib.triage.model import Opinion
+from chalicelib.triage.model_view import model_view
 from chalicelib.triage.rules import Rules, load_rules
 from chalicelib.triage.severity import SEVERITY_ORDER, Facts, grade, read_signals
 from chalicelib.triage.text import normalize
@@ -84,7 +85,7 @@ def triage(inp: TriageInput, rules: Rules | None = None) -> TriageResult:
     kind = inp.product_kind.strip().lower() if inp.product_kind else None
     signals = read_signals(text, kind, rules)
     chosen = _customer_category(inp.category)
-    opinion = rules.model.opinion(text, kind) if rules.model else None
+    opinion = rules.model.opinion(model_view(text, rules), kind) if rules.model else None
     rules_category: str | None = None  # what the rules said, when the model overruled them
     if chosen:
         source: Literal["customer", "classified"] = "customer"

@@ -130,8 +130,7 @@ def test_an_ignore_phrase_only_blocks_the_context_it_contains() -> None:
 
 
 def test_a_refund_wanted_because_the_parcel_is_late_stays_a_delivery_problem_for_the_rules() -> None:
-    # the rule file's own reading (the learned model, ≥ 90 % sure, reads it as a refund request:
-    # tests/unit/test_triage_model.py)
+    # the rule file's own reading (a learned model ≥ 90 % sure of another category may overrule it)
     assert triage(TriageInput(text="快递一周了还没到，我要退款"), without_model(load_rules())).category == "delivery_delay"
 
 

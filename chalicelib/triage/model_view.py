@@ -1,0 +1,25 @@
+"""What the learned model reads: the text the rules read, with the keywords the rules found
+negated blanked out ("鞋子不是假货，但是开胶了" → "鞋子不是  ，但是开胶了"), so that a negated "fake" is
+no evidence of a fake for the model either. Training reads the same view (local/triage_train.py)."""
+
+from __future__ import annotations
+
+from chalicelib.triage.negation import negated_by
+from chalicelib.triage.rules import IGNORE, Rules
+from chalicelib.triage.text import resolve_overlaps
+
+
+def model_view(text: str, rules: Rules) -> str:
+    """Normalised ``text`` with every negated category or severity keyword replaced by spaces."""
+    spans = [
+        (hit.start, hit.end)
+        for phrases in (rules.category_phrases, rules.severity_phrases)
+        for hit in resolve_overlaps(phrases.hits(text), IGNORE)
+        if hit.phrase.label != IGNORE and negated_by(text, hit, rules.negation)
+    ]
+    if not spans:
+        return text
+    chars = list(text)
+    for start, end in spans:
+        chars[start:end] = " " * (end - start)
+    return "".join(chars)
