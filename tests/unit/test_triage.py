@@ -322,6 +322,33 @@ def test_the_training_corpora_together_keep_the_targets() -> None:
     assert scores.p1_recall == 1.0, scores.misses
 
 
+# -- round 11: severity families read from the corpora's first-run misses (bench/README.md, section 4), new wordings
+@pytest.mark.parametrize(
+    ("text", "kind", "severity"),
+    [
+        # a strongly negative word is not cancelled by an earlier negation
+        ("路由器三天两头断网，重启了也没用，真的气死了", "electronics", "P2"),
+        ("从来没遇到过这么垃圾的客服", None, "P2"),
+        # a coupon that expired is no expired product, whatever the product kind
+        ("攒的积分兑换的券没用就过期了", None, "P3"),
+        # a medical lifeline that has not come puts someone at risk
+        ("孩子的哮喘药下单五天了还没发货", "medicine", "P1"),
+        # a stranger at the door with the customer's address
+        ("有人拿着我的收货地址找到我家楼下来了，很害怕", None, "P1"),
+        # a gas smell; a bulging tin
+        ("屋里一股燃气味，刚装的灶", "home", "P1"),
+        ("bought a can of beans and the tin is bulging", "food", "P1"),
+        # a lunchbox clip is no safety gear; a bland food is no safety risk
+        ("饭盒卡扣断了", "home", "P3"),
+        ("火锅底料一点都不辣", "food", "P3"),
+        # a threat to post on Weibo, written in English
+        ("The agent was rude. Posting the screenshots on Weibo.", None, "P2"),
+    ],
+)
+def test_round_11_severity_families(text: str, kind: str | None, severity: str) -> None:
+    assert run(text, product_kind=kind).severity == severity
+
+
 # -- rounds 9 and 10: families read from blind5's and blind6's misses (bench/README.md, section 4), in new wordings
 @pytest.mark.parametrize(
     ("text", "category"),
