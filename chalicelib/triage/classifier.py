@@ -92,7 +92,8 @@ def triage(inp: TriageInput, rules: Rules | None = None) -> TriageResult:
         category, recognised = chosen, True
         category_reasons = [f"customer-chosen category '{chosen}' kept"]
     else:
-        classified = classify(text, kind, [hit for hit, _ in signals.safety], rules)
+        faults = [hit for hit, _ in signals.safety] if signals.product_fault else []
+        classified = classify(text, kind, faults, rules)
         source = "classified"
         category, recognised = classified.category, classified.recognised
         category_reasons = classified.reasons

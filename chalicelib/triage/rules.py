@@ -116,6 +116,7 @@ class Together:
     phrases: PhraseSet  # labelled FIRST, SECOND or IGNORE
     kinds: frozenset[str]
     whole_text: bool
+    product_fault: bool = True  # a hit also counts for the safety category (rules.toml [matching])
 
 
 @dataclass(frozen=True)
@@ -197,7 +198,7 @@ def _together(spec: TogetherSpec) -> Together:
         *_phrases(spec.second, SECOND),
         *_phrases(spec.ignore, IGNORE, negatable=False),
     ]
-    return Together(spec.name, PhraseSet(phrases), frozenset(spec.kinds), spec.scope == "text")
+    return Together(spec.name, PhraseSet(phrases), frozenset(spec.kinds), spec.scope == "text", spec.product_fault)
 
 
 def _takeovers(spec: RuleFile) -> tuple[Takeover, ...]:

@@ -130,6 +130,8 @@ class TogetherSpec(_Section):
     ignore: Phrases = []
     kinds: list[str] = []  # only for these product kinds (empty: any)
     scope: Literal["sentence", "text"] = "sentence"  # the same part of a sentence, or anywhere
+    # whether a hit is also evidence that the product itself is at fault ([matching] safety_category)
+    product_fault: bool = True
 
 
 class KeywordsSpec(_Section):

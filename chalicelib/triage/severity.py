@@ -42,6 +42,7 @@ class TextSignals:
     safety: list[tuple[Hit, str]]  # safety hits with their reasons
     hits: list[Hit]  # live severity-keyword hits (threats, strong wording …)
     notes: list[str]  # negated keywords, for the reasons
+    product_fault: bool = True  # whether the safety hits are evidence against the product itself
 
 
 def _sensitive_context(text: str, hit: Hit, kind: str | None, rules: Rules, unknown_ok: bool) -> str | None:
@@ -104,6 +105,7 @@ def read_signals(text: str, kind: str | None, rules: Rules) -> TextSignals:
         negatable = [hit for hit in found if hit.phrase.label != STRONGLY_NEGATIVE]
         hits = sorted([*live_hits(text, negatable, rules.negation, notes, IGNORE), *kept], key=lambda hit: hit.start)
     safety = _safety_hits(text, hits, kind, rules)
+    product_fault = True
     if not safety:
         for rule in rules.together:
             if rule.kinds and kind not in rule.kinds:
@@ -111,8 +113,9 @@ def read_signals(text: str, kind: str | None, rules: Rules) -> TextSignals:
             found_together = _together_hit(text, rule, rules)
             if found_together:
                 safety.append(found_together)
+                product_fault = rule.product_fault
                 break
-    return TextSignals(safety, hits, notes)
+    return TextSignals(safety, hits, notes, product_fault)
 
 
 def _amount_rule(amount: Decimal | None, rules: Rules) -> Finding | None:

@@ -349,6 +349,15 @@ def test_round_11_severity_families(text: str, kind: str | None, severity: str) 
     assert run(text, product_kind=kind).severity == severity
 
 
+def test_a_risk_that_is_not_the_products_fault_stays_with_the_team_that_caused_it() -> None:
+    # product_fault = false: a medicine that never came is a logistics problem, a stranger with the
+    # customer's address not a quality one — both P1 all the same
+    late = run("My son's inhaler order never arrived and he is on his last one", product_kind="medicine")
+    assert (late.category, late.team, late.severity) == ("lost_parcel", "logistics", "P1")
+    stranger = run("有人拿着我的收货地址找到我家楼下来了，很害怕")
+    assert (stranger.team, stranger.severity) == ("service", "P1")
+
+
 # -- rounds 9 and 10: families read from blind5's and blind6's misses (bench/README.md, section 4), in new wordings
 @pytest.mark.parametrize(
     ("text", "category"),
