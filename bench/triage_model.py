@@ -31,16 +31,9 @@ from local.triage_train import TABLE_PATH, labelled_files, rules_without_model, 
 
 
 def with_model(rules: Rules, table: dict[str, object]) -> Rules:
-    """``rules`` with a model compiled from ``table`` and the rule file's [model] thresholds."""
-    spec = rules.source.model
-    return dataclasses.replace(
-        rules,
-        model=model_from_table(table, list(rules.teams), "trained table"),
-        model_decides_below=spec.decide_below_score,
-        model_min_probability=spec.min_probability,
-        model_safety_probability=spec.safety_probability,
-        model_overrule_probability=spec.overrule_probability,
-    )
+    """``rules`` with a model compiled from ``table`` (the [model] thresholds are compiled into
+    ``rules`` whether or not the rule file enables the model)."""
+    return dataclasses.replace(rules, model=model_from_table(table, list(rules.teams), "trained table"))
 
 
 def _fmt(s: Scores) -> str:

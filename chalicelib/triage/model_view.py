@@ -5,20 +5,18 @@ no evidence of a fake for the model either. Training reads the same view (local/
 from __future__ import annotations
 
 from chalicelib.triage.negation import negated_by
-from chalicelib.triage.rules import IGNORE, STRONGLY_NEGATIVE, Rules
+from chalicelib.triage.rules import IGNORE, Rules
 from chalicelib.triage.text import resolve_overlaps
 
 
 def model_view(text: str, rules: Rules) -> str:
     """Normalised ``text`` with every negated category or severity keyword replaced by spaces (as
-    the rules read them: strongly negative words are not negatable unless the rule file says so)."""
+    the rules read them: a phrase compiled as not negatable is never blanked)."""
     spans = [
         (hit.start, hit.end)
         for phrases in (rules.category_phrases, rules.severity_phrases)
         for hit in resolve_overlaps(phrases.hits(text), IGNORE)
-        if hit.phrase.label != IGNORE
-        and (rules.strongly_negative_negatable or hit.phrase.label != STRONGLY_NEGATIVE)
-        and negated_by(text, hit, rules.negation)
+        if hit.phrase.label != IGNORE and negated_by(text, hit, rules.negation)
     ]
     if not spans:
         return text

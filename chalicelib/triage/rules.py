@@ -146,7 +146,6 @@ class Rules:
     p1_amount: Decimal
     p2_amount: Decimal
     exclamation_run: int
-    strongly_negative_negatable: bool
     raise_tiers: frozenset[str]
     model: Model | None = None  # the learned second opinion, when [model] enabled
     model_decides_below: float = 0.0
@@ -188,7 +187,7 @@ def _severity_phrases(severity: SeveritySpec) -> list[Phrase]:
         *_phrases(safety.if_sensitive_kind, SAFETY_SENSITIVE),
         *_phrases(safety.ignore, IGNORE, negatable=False),
         *_phrases(severity.public_threat.keywords, PUBLIC_THREAT),
-        *_phrases(severity.strongly_negative.keywords, STRONGLY_NEGATIVE),
+        *_phrases(severity.strongly_negative.keywords, STRONGLY_NEGATIVE, negatable=severity.strongly_negative.negatable),
     ]
 
 
@@ -265,7 +264,6 @@ def build_rules(data: Mapping[str, Any], directory: Path = RULES_PATH.parent) ->
         p1_amount=severity.p1_amount,
         p2_amount=severity.p2_amount,
         exclamation_run=severity.strongly_negative.exclamation_run,
-        strongly_negative_negatable=severity.strongly_negative.negatable,
         raise_tiers=frozenset(spec.tiers.raise_one_level),
         model=model,
         model_decides_below=learned.decide_below_score,

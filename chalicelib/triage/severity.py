@@ -98,12 +98,7 @@ def read_signals(text: str, kind: str | None, rules: Rules) -> TextSignals:
     """The safety and P2 evidence in normalised ``text``."""
     notes: list[str] = []
     found = resolve_overlaps(rules.severity_phrases.hits(text), IGNORE)
-    if rules.strongly_negative_negatable:
-        hits = live_hits(text, found, rules.negation, notes, IGNORE)
-    else:
-        kept = [hit for hit in found if hit.phrase.label == STRONGLY_NEGATIVE]
-        negatable = [hit for hit in found if hit.phrase.label != STRONGLY_NEGATIVE]
-        hits = sorted([*live_hits(text, negatable, rules.negation, notes, IGNORE), *kept], key=lambda hit: hit.start)
+    hits = live_hits(text, found, rules.negation, notes, IGNORE)
     safety = _safety_hits(text, hits, kind, rules)
     product_fault = True
     if not safety:
