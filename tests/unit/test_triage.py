@@ -343,6 +343,9 @@ def test_the_training_corpora_together_keep_the_targets() -> None:
         ("火锅底料一点都不辣", "food", "P3"),
         # a threat to post on Weibo, written in English
         ("The agent was rude. Posting the screenshots on Weibo.", None, "P2"),
+        # "won't stop bleeding" is bleeding that goes on, not a negated one (round 12); "no bleeding" is
+        ("the razor slipped and my chin won't stop bleeding", "electronics", "P1"),
+        ("the blade is dull but no bleeding, just a bad shave", "electronics", "P3"),
     ],
 )
 def test_round_11_severity_families(text: str, kind: str | None, severity: str) -> None:
