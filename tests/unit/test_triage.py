@@ -352,6 +352,38 @@ def test_round_11_severity_families(text: str, kind: str | None, severity: str) 
     assert run(text, product_kind=kind).severity == severity
 
 
+# -- round 13: safety look-alikes read from the training corpora's false P1s, in new wordings
+@pytest.mark.parametrize(
+    ("text", "kind", "risk"),
+    [
+        # fruit crushed or soaked in transit is damage; fruit gone rotten is spoilage
+        ("一箱橙子路上压烂了好几个，汁流得到处都是", "food", False),
+        ("芒果到手全烂了，一股酸臭味", "food", True),
+        # a pump or a glass jar is packaging; glass shards in the food are not
+        ("精华的按压泵坏了，按不出来", "cosmetics", False),
+        ("酱菜的玻璃瓶盖子拧不开", "food", False),
+        ("瓶子碎了，酱里面全是碎玻璃", "food", True),
+        # a red packet or a review window that expired is no expired product; expired pills are
+        ("the red packet expired before I could use it", None, False),
+        ("my review window expired after 3 days", None, False),
+        ("the pills I got had expired last spring", None, True),
+        # a hob's burners, a bulb that burnt out, money "swallowed" by a shop
+        ("Ordered a 5-burner gas hob, the knob of one burner is loose", "home", False),
+        ("the bulb burnt out after a week", "home", False),
+        ("退款拖了一个月，你们是打算吞了我的钱吗", None, False),
+        ("孩子把纽扣吞了", None, True),
+    ],
+)
+def test_round_13_safety_look_alikes(text: str, kind: str | None, risk: bool) -> None:
+    # the rule file's own reading: a look-alike fires no safety keyword (the learned model's safety
+    # signal may still ask for a review), a real risk is P1
+    result = run(text, product_kind=kind)
+    if risk:
+        assert result.severity == "P1", result.reasons
+    else:
+        assert not mentions(result, "safety keyword"), result.reasons
+
+
 def test_a_risk_that_is_not_the_products_fault_stays_with_the_team_that_caused_it() -> None:
     # product_fault = false: a medicine that never came is a logistics problem, a stranger with the
     # customer's address not a quality one — both P1 all the same
