@@ -36,22 +36,29 @@ def _superseding(best: str, strong: set[str], rules: Rules) -> str | None:
 
 
 def _take_over(
-    text: str, hits: Sequence[Hit], owners: list[str], ignored: Sequence[Hit], rules: Rules, notes: list[str]
-) -> None:
+    text: str, hits: Sequence[Hit], owners: list[str], ignored: Sequence[Hit], safety: bool, rules: Rules, notes: list[str]
+) -> str:
     """Let a category claim other categories' keywords in its context (``takeover`` in the rules);
-    a context phrase inside an ``[ignore]`` phrase ("not asking for a refund") sets no context."""
+    a context phrase inside an ``[ignore]`` phrase ("not asking for a refund") sets no context.
+    Returns the category the safety hits count for (``safety_words`` moves them too)."""
+    safety_owner = rules.safety_category
     for takeover in rules.takeovers:
         movable = [
             i for i, hit in enumerate(hits)
             if owners[i] in takeover.sources and (not takeover.only or hit.phrase.text in takeover.only)
         ]
-        context = _context(text, takeover, ignored) if movable else None
+        moves_safety = safety and takeover.safety_words and safety_owner in takeover.sources
+        context = _context(text, takeover, ignored) if movable or moves_safety else None
         if context is None:
             continue
         for source in sorted({owners[i] for i in movable}):
             notes.append(f"{source} keywords count for {takeover.category}: '{context}' in the text")
         for i in movable:
             owners[i] = takeover.category
+        if moves_safety:
+            notes.append(f"safety words count for {takeover.category}: '{context}' in the text")
+            safety_owner = takeover.category
+    return safety_owner
 
 
 def _context(text: str, takeover: Takeover, ignored: Sequence[Hit]) -> str | None:
@@ -59,7 +66,10 @@ def _context(text: str, takeover: Takeover, ignored: Sequence[Hit]) -> str | Non
     hit = next((h for h in takeover.when.hits(text) if not any(i.start <= h.start and h.end <= i.end for i in ignored)), None)
     if hit is None or takeover.unless.first(text) is not None:
         return None
-    return hit.phrase.text
+    if takeover.also is None:
+        return hit.phrase.text
+    also = takeover.also.first(text)
+    return None if also is None else f"{hit.phrase.text}' + '{also.phrase.text}"
 
 
 def classify(text: str, kind: str | None, safety: Sequence[Hit], rules: Rules) -> Classified:
@@ -68,13 +78,13 @@ def classify(text: str, kind: str | None, safety: Sequence[Hit], rules: Rules) -
     found = resolve_overlaps(rules.category_phrases.hits(text), IGNORE)
     hits = live_hits(text, found, rules.negation, notes, IGNORE)
     owners = [hit.phrase.label for hit in hits]  # the category each keyword counts for
-    _take_over(text, hits, owners, [hit for hit in found if hit.phrase.label == IGNORE], rules, notes)
+    ignored = [hit for hit in found if hit.phrase.label == IGNORE]
+    safety_owner = _take_over(text, hits, owners, ignored, bool(safety), rules, notes)
     scores: dict[str, float] = {}
     for hit, owner in zip(hits, owners, strict=True):
         scores[owner] = scores.get(owner, 0.0) + hit.phrase.weight
     if safety:
-        name = rules.safety_category
-        scores[name] = scores.get(name, 0.0) + rules.safety_weight
+        scores[safety_owner] = scores.get(safety_owner, 0.0) + rules.safety_weight
     if not scores:
         if kind in rules.fallback_by_kind:
             fallback = rules.fallback_by_kind[kind]
@@ -90,7 +100,7 @@ def classify(text: str, kind: str | None, safety: Sequence[Hit], rules: Rules) -
         tie_note = f"a strong {winner} keyword takes precedence over {best}"
         best = winner
     reasons = [f"keyword '{hit.phrase.text}' → {best}" for hit, owner in zip(hits, owners, strict=True) if owner == best]
-    if safety and best == rules.safety_category:
+    if safety and best == safety_owner:
         reasons.append(f"safety keyword '{safety[0].phrase.text}' → {best}")
     tied = sum(1 for s in scores.values() if s == scores[raw_best]) > 1
     return Classified(best, [*notes, *reasons, *([tie_note] if tie_note else [])], True, scores.get(best, 0.0), tied)

@@ -108,6 +108,8 @@ class Takeover:
     when: PhraseSet
     unless: PhraseSet
     only: frozenset[str]  # keywords as written in the rule file; empty: all
+    also: PhraseSet | None = None  # if given, one of these must be in the text too
+    safety_words: bool = False  # a safety hit's weight for the safety category moves as well
 
 
 @dataclass(frozen=True)
@@ -202,7 +204,8 @@ def _together(spec: TogetherSpec) -> Together:
 
 def _takeovers(spec: RuleFile) -> tuple[Takeover, ...]:
     return tuple(
-        Takeover(name, frozenset(t.sources), _set(t.when), _set(t.unless), frozenset(t.only))
+        Takeover(name, frozenset(t.sources), _set(t.when), _set(t.unless), frozenset(t.only),
+                 also=_set(t.also) if t.also else None, safety_words=t.safety_words)
         for name, c in spec.categories.items()
         for t in c.takeover
     )

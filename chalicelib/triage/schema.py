@@ -81,8 +81,10 @@ class IgnoreSpec(_Section):
 class TakeoverSpec(_Section):
     sources: list[str] = Field(alias="from")  # categories whose keywords count for this one ...
     when: Phrases  # ... when one of these phrases is in the text ...
+    also: Phrases = []  # ... and, if given, one of these too ...
     unless: Phrases = []  # ... and none of these
     only: Phrases = []  # if given: only these keywords of the "from" categories count
+    safety_words: bool = False  # the safety words' weight (evidence for product_quality) moves too
 
     @field_validator("sources")
     @classmethod

@@ -352,6 +352,25 @@ def test_round_11_severity_families(text: str, kind: str | None, severity: str) 
     assert run(text, product_kind=kind).severity == severity
 
 
+# -- round 13: a product sold as free of something that is not is the listing's false claim,
+# whatever harm it did (the harm keeps it P1); without the claim it stays a quality complaint
+@pytest.mark.parametrize(
+    ("text", "kind", "category", "severity"),
+    [
+        ("说是不含坚果的曲奇，我儿子吃了两块嘴就肿了", "food", "not_as_described", "P1"),
+        ("Sold as gluten-free pasta but I'm coeliac and got sick all night", "food", "not_as_described", "P1"),
+        ("号称无香精的面霜，涂完脸刺痛发红", "cosmetics", "not_as_described", "P1"),
+        ("无糖可乐喝起来有股怪味", "food", "product_quality", "P1"),
+        ("页面写的不含税价格，杯子用了一周就裂了", "home", "product_quality", "P3"),
+    ],
+)
+def test_round_13_a_false_free_of_claim_is_not_as_described(text: str, kind: str, category: str, severity: str) -> None:
+    result = run(text, product_kind=kind)
+    assert (result.category, result.severity) == (category, severity), result.reasons
+    # the rule file decides it, not the learned model
+    assert mentions(result, "safety words count for not_as_described") == (category == "not_as_described")
+
+
 # -- round 13: safety look-alikes read from the training corpora's false P1s, in new wordings
 @pytest.mark.parametrize(
     ("text", "kind", "risk"),
