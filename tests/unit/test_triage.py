@@ -371,6 +371,19 @@ def test_round_13_a_false_free_of_claim_is_not_as_described(text: str, kind: str
     assert mentions(result, "safety words count for not_as_described") == (category == "not_as_described")
 
 
+# -- round 13: families from the code-switching corpus's first run (bench/README.md, section 4), new wordings
+def test_round_13_code_switching_families() -> None:
+    assert run("充电头插上一会儿插头就融掉了", product_kind="electronics").severity == "P1"  # a melted plug
+    assert not mentions(run("my G-Shock strap snapped after a week", product_kind="electronics"), "safety keyword")
+    assert run("被你们客服气到发抖，从来没这么憋屈过").severity == "P2"  # shaking with anger
+    assert not mentions(run("打气筒充气到一半就漏气", product_kind="home"), "strongly negative")  # 充气到一半 is no anger
+    stalked = run("快递小哥老问我是不是一个人住，我现在不敢一个人在家")
+    assert stalked.severity == "P1" and mentions(stalked, "frightens the customer")
+    pestered = run("the seller keeps harassing me to change my review")
+    assert not mentions(pestered, "frightens the customer")  # pestering for a review is rude, not a danger
+    assert run("网页说能装下13寸电脑，实际11寸的都放不进").category == "not_as_described"
+
+
 # -- round 13: safety look-alikes read from the training corpora's false P1s, in new wordings
 @pytest.mark.parametrize(
     ("text", "kind", "risk"),
