@@ -404,6 +404,16 @@ def test_round_13_code_switching_families() -> None:
         ("the bulb burnt out after a week", "home", False),
         ("退款拖了一个月，你们是打算吞了我的钱吗", None, False),
         ("孩子把纽扣吞了", None, True),
+        # from the everyday-safety corpus: 'fire' as praise or a name, money or fat that burns, a
+        # coupon that expired in a pharmacy's shop, allergy tablets that are late
+        ("This sale is fire but the coupon expired before I could pay", None, False),
+        ("药店旗舰店领的券过期了用不了", "medicine", False),
+        ("my allergy pills still haven't shipped", "medicine", False),
+        ("the fat burner shake tastes like chalk", "food", False),
+        ("the candle says clean burn but there's no scent at all", "home", False),
+        ("the Fire Department print on my hoodie cracked in the wash", "apparel", False),
+        ("the coupon worked, but the face cream itself had expired", "cosmetics", True),
+        ("the charger caught fire on my desk", "electronics", True),
     ],
 )
 def test_round_13_safety_look_alikes(text: str, kind: str | None, risk: bool) -> None:
