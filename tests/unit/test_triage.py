@@ -414,14 +414,17 @@ def test_round_13_code_switching_families() -> None:
         ("the Fire Department print on my hoodie cracked in the wash", "apparel", False),
         ("the coupon worked, but the face cream itself had expired", "cosmetics", True),
         ("the charger caught fire on my desk", "electronics", True),
+        # expiry told as a date gone by
+        ("the vitamins were only good until June and it's October", "medicine", True),
+        ("my cough syrup order is a week late", "medicine", False),
     ],
 )
 def test_round_13_safety_look_alikes(text: str, kind: str | None, risk: bool) -> None:
     # the rule file's own reading: a look-alike fires no safety keyword (the learned model's safety
-    # signal may still ask for a review), a real risk is P1
+    # signal may still ask for a review), a real risk is P1 by a safety keyword
     result = run(text, product_kind=kind)
     if risk:
-        assert result.severity == "P1", result.reasons
+        assert result.severity == "P1" and mentions(result, "safety keyword"), result.reasons
     else:
         assert not mentions(result, "safety keyword"), result.reasons
 
