@@ -36,11 +36,17 @@ def _window(segment: str, max_chars: int, max_words: int, from_end: bool) -> str
     return segment[first.start() : last.end()]
 
 
-def _before_window(text: str, start: int, neg: Negation) -> str:
+def clause_before(text: str, start: int, neg: Negation) -> str:
+    """The part of the sentence before ``start``, from the last punctuation or break word, with
+    look-alike negations ("没多久") blanked out."""
     segment = _PUNCT_SPLIT_RE.split(text[:start])[-1]
     segment = neg.not_negation.mask(segment)
     cut = max((hit.end for hit in neg.breaks.hits(segment)), default=0)
-    return _window(segment[cut:], neg.window_chars, neg.window_words, from_end=True)
+    return segment[cut:]
+
+
+def _before_window(text: str, start: int, neg: Negation) -> str:
+    return _window(clause_before(text, start, neg), neg.window_chars, neg.window_words, from_end=True)
 
 
 def _after_window(text: str, end: int, neg: Negation) -> str:

@@ -145,6 +145,7 @@ class Rules:
     quality_complaint_kinds: frozenset[str]
     sensitive_nouns: PhraseSet
     not_safety_context: PhraseSet
+    threat_not_meant: PhraseSet  # "我不想闹到消协去": a threat the customer says they do not mean
     p1_amount: Decimal
     p2_amount: Decimal
     exclamation_run: int
@@ -264,6 +265,7 @@ def build_rules(data: Mapping[str, Any], directory: Path = RULES_PATH.parent) ->
         quality_complaint_kinds=frozenset(severity.safety.quality_complaint_kinds),
         sensitive_nouns=_set(severity.safety.sensitive_nouns),
         not_safety_context=_set(severity.safety.not_safety_context),
+        threat_not_meant=_set(severity.public_threat.not_meant),
         p1_amount=severity.p1_amount,
         p2_amount=severity.p2_amount,
         exclamation_run=severity.strongly_negative.exclamation_run,

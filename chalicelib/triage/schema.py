@@ -140,6 +140,11 @@ class KeywordsSpec(_Section):
     keywords: Phrases = []
 
 
+class PublicThreatSpec(KeywordsSpec):
+    # earlier in the same part of the sentence, these cancel a threat: "我不想闹到消协去"
+    not_meant: Phrases = []
+
+
 class StronglyNegativeSpec(KeywordsSpec):
     exclamation_run: int = Field(default=0, ge=0)
     negatable: bool = False  # "没见过这么烂的售后" is still strongly negative
@@ -150,7 +155,7 @@ class SeveritySpec(_Section):
     p2_amount: Decimal
     safety: SafetySpec
     together: list[TogetherSpec] = []
-    public_threat: KeywordsSpec = KeywordsSpec()
+    public_threat: PublicThreatSpec = PublicThreatSpec()
     strongly_negative: StronglyNegativeSpec = StronglyNegativeSpec()
 
 

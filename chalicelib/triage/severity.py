@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from chalicelib.models import Severity
-from chalicelib.triage.negation import live_hits
+from chalicelib.triage.negation import clause_before, live_hits
 from chalicelib.triage.rules import (
     FIRST,
     IGNORE,
@@ -32,6 +32,8 @@ from chalicelib.triage.text import PUNCT, Hit, clause_end, clause_start, resolve
 
 SEVERITY_ORDER: tuple[Severity, ...] = ("P1", "P2", "P3")
 
+NEXT_TO = 5  # characters between a safety word and a look-alike word that sits right by it
+
 Finding = tuple[Severity, str]  # a severity rule that fired, with its reason
 
 
@@ -45,12 +47,19 @@ class TextSignals:
     product_fault: bool = True  # whether the safety hits are evidence against the product itself
 
 
+def _nearest(hits: Sequence[Hit], span: tuple[int, int]) -> int | None:
+    """How many characters lie between ``span`` and the nearest of ``hits`` (0: touching), or None."""
+    start, end = span
+    return min((max(hit.start - end, start - hit.end, 0) for hit in hits), default=None)
+
+
 def _sensitive_context(text: str, hit: Hit, kind: str | None, rules: Rules, unknown_ok: bool) -> str | None:
     """Why a food/medicine/cosmetics safety word applies here, or None if it does not."""
-    clause = text[clause_start(text, hit.start) : clause_end(text, hit.end)]
-    noun_in_clause = rules.sensitive_nouns.first(clause)
-    if rules.not_safety_context.first(clause) and not noun_in_clause:
-        return None
+    start = clause_start(text, hit.start)
+    clause, at = text[start : clause_end(text, hit.end)], (hit.start - start, hit.end - start)
+    context, noun = _nearest(rules.not_safety_context.hits(clause), at), _nearest(rules.sensitive_nouns.hits(clause), at)
+    if context is not None and (noun is None or (context <= NEXT_TO and context < noun)):
+        return None  # a look-alike word right by it wins over a noun further off: "药店的优惠券过期了"
     if kind in rules.sensitive_kinds:
         return f"product kind {kind}"
     noun = rules.sensitive_nouns.first(text)
@@ -94,11 +103,23 @@ def _together_hit(text: str, rule: Together, rules: Rules) -> tuple[Hit, str] | 
     return None
 
 
+def _meant(text: str, hit: Hit, rules: Rules, notes: list[str]) -> bool:
+    """False for a threat the customer says they do not mean ("我不想闹到消协去"), noted."""
+    if hit.phrase.label != PUBLIC_THREAT:
+        return True
+    before = clause_before(text, hit.start, rules.negation)
+    cue = rules.threat_not_meant.first(before)
+    if cue is None:
+        return True
+    notes.append(f"public-threat keyword '{hit.phrase.text}' ignored: not meant ('{cue.group(before)}')")
+    return False
+
+
 def read_signals(text: str, kind: str | None, rules: Rules) -> TextSignals:
     """The safety and P2 evidence in normalised ``text``."""
     notes: list[str] = []
     found = resolve_overlaps(rules.severity_phrases.hits(text), IGNORE)
-    hits = live_hits(text, found, rules.negation, notes, IGNORE)
+    hits = [hit for hit in live_hits(text, found, rules.negation, notes, IGNORE) if _meant(text, hit, rules, notes)]
     safety = _safety_hits(text, hits, kind, rules)
     product_fault = True
     if not safety:

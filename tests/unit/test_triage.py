@@ -429,6 +429,56 @@ def test_round_13_safety_look_alikes(text: str, kind: str | None, risk: bool) ->
         assert not mentions(result, "safety keyword"), result.reasons
 
 
+# -- round 14: families from the severity-edges corpus's first run (bench/README.md, section 4), new wordings
+@pytest.mark.parametrize(
+    ("text", "severity"),
+    [
+        # a threat the customer says they do not mean is no threat ...
+        ("我也不打算去12315，就想问问到底退不退", "P3"),
+        ("说实话不想闹到上媒体那一步，麻烦尽快补发", "P3"),
+        ("I'm not looking to drag this onto social media, just fix my order", "P3"),
+        ("we do not want to involve a lawyer, please just refund the deposit", "P3"),
+        # ... but a break word ends the denial: what follows it is meant
+        ("不想多说了，明天就去12315", "P2"),
+        ("I don't want to do this but I will report you to the BBB", "P2"),
+        ("再不处理我就去消协", "P2"),
+    ],
+)
+def test_round_14_a_threat_not_meant(text: str, severity: str) -> None:
+    result = run(text, order_amount=Decimal("120.00"))
+    assert result.severity == severity, result.reasons
+    if severity == "P3":
+        assert mentions(result, "public-threat keyword", "ignored: not meant"), result.reasons
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "severity"),
+    [
+        # saying nobody was hurt, that it does not leak current, that the shelf life is long
+        ("The bookshelf toppled over last night. Luckily no one was hurt, but it's a cheap design", "home", "P3"),
+        ("柜门掉下来了，幸好没人受伤，做工太差", "home", "P3"),
+        ("查过了不漏电，就是热水器一直不出热水", "home", "P3"),
+        ("奶粉保质期还很长，就是罐子上的勺子找不到", "food", "P3"),
+        # a real injury in the same text is still P1
+        ("The shelf fell and hurt my daughter's foot", "home", "P1"),
+        # good-for-nothing, swearing: strongly negative
+        ("仓库是吃干饭的吗，一个礼拜了还没发", "other", "P2"),
+        ("what a shitty way to treat a customer", "other", "P2"),
+    ],
+)
+def test_round_14_severity_edges(text: str, kind: str, severity: str) -> None:
+    assert run(text, product_kind=kind, order_amount=Decimal("300.00")).severity == severity
+
+
+def test_round_14_the_word_next_to_an_expiry_decides() -> None:
+    # a look-alike right by the safety word wins over a sensitive noun further off in the sentence ...
+    card = run("面膜店送的会员卡过期了", product_kind="other")
+    assert not mentions(card, "safety keyword"), card.reasons
+    # ... a sensitive noun right by it is the risk, a look-alike further off notwithstanding
+    drops = run("用会员卡买的眼药水过期了", product_kind="other")
+    assert drops.severity == "P1" and mentions(drops, "safety keyword '过期'"), drops.reasons
+
+
 def test_a_risk_that_is_not_the_products_fault_stays_with_the_team_that_caused_it() -> None:
     # product_fault = false: a medicine that never came is a logistics problem, a stranger with the
     # customer's address not a quality one — both P1 all the same

@@ -159,9 +159,13 @@ def test_two_phrases_together_are_a_safety_risk(text: str, kind: str, rule: str)
 
 
 def test_the_pairs_need_their_context() -> None:
-    assert run("差点错过了生日，快递太慢了").severity == "P3"  # a near miss of a birthday
-    assert run("The chocolate bars arrived melted and misshapen", product_kind="food").severity == "P3"
-    assert run("蛋糕送到的时候被摔得稀烂", product_kind="food").severity == "P3"
+    # the rule file's own reading (the learned model's safety signal may still ask for a review:
+    # food that arrived melted is flagged at about 44 %, bench/README.md section 4, round 14)
+    rules = without_model(load_rules())
+    assert triage(TriageInput(text="差点错过了生日，快递太慢了"), rules).severity == "P3"  # a near miss of a birthday
+    melted = TriageInput(text="The chocolate bars arrived melted and misshapen", product_kind="food")
+    assert triage(melted, rules).severity == "P3"
+    assert triage(TriageInput(text="蛋糕送到的时候被摔得稀烂", product_kind="food"), rules).severity == "P3"
 
 
 # -- the product kind when nothing matched --------------------------------------------------------
