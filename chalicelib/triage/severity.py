@@ -57,8 +57,8 @@ def _sensitive_context(text: str, hit: Hit, kind: str | None, rules: Rules, unkn
     """Why a food/medicine/cosmetics safety word applies here, or None if it does not."""
     start = clause_start(text, hit.start)
     clause, at = text[start : clause_end(text, hit.end)], (hit.start - start, hit.end - start)
-    context, noun = _nearest(rules.not_safety_context.hits(clause), at), _nearest(rules.sensitive_nouns.hits(clause), at)
-    if context is not None and (noun is None or (context <= NEXT_TO and context < noun)):
+    context, near = _nearest(rules.not_safety_context.hits(clause), at), _nearest(rules.sensitive_nouns.hits(clause), at)
+    if context is not None and (near is None or (context <= NEXT_TO and context < near)):
         return None  # a look-alike word right by it wins over a noun further off: "药店的优惠券过期了"
     if kind in rules.sensitive_kinds:
         return f"product kind {kind}"
