@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from chalicelib.triage.negation import live_hits
+from chalicelib.triage.negation import live_hits, without_guesses
 from chalicelib.triage.rules import IGNORE, Rules, Takeover
 from chalicelib.triage.text import Hit, resolve_overlaps
 
@@ -76,7 +76,7 @@ def classify(text: str, kind: str | None, safety: Sequence[Hit], rules: Rules) -
     """The category of normalised ``text`` (``safety``: the live safety hits found in it)."""
     notes: list[str] = []
     found = resolve_overlaps(rules.category_phrases.hits(text), IGNORE)
-    hits = live_hits(text, found, rules.negation, notes, IGNORE)
+    hits = without_guesses(text, live_hits(text, found, rules.negation, notes, IGNORE), rules.negation, notes)
     owners = [hit.phrase.label for hit in hits]  # the category each keyword counts for
     ignored = [hit for hit in found if hit.phrase.label == IGNORE]
     safety_owner = _take_over(text, hits, owners, ignored, bool(safety), rules, notes)

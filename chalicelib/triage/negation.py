@@ -80,3 +80,24 @@ def live_hits(text: str, hits: list[Hit], neg: Negation, reasons: list[str], ign
             continue
         live.append(hit)
     return live
+
+
+def guessed_by(text: str, hit: Hit, neg: Negation) -> str | None:
+    """The word that makes ``hit`` a first guess the customer takes back ("我以为" in
+    "我以为是路上摔坏的，…"): a ``guesses`` word earlier in the same clause. None otherwise."""
+    if not hit.phrase.negatable:
+        return None
+    cue = neg.guesses.first(clause_before(text, hit.start, neg))
+    return cue.phrase.text if cue else None
+
+
+def without_guesses(text: str, hits: list[Hit], neg: Negation, reasons: list[str]) -> list[Hit]:
+    """``hits`` without the keywords of a first guess taken back (noted in ``reasons``)."""
+    kept: list[Hit] = []
+    for hit in hits:
+        cue = guessed_by(text, hit, neg)
+        if cue:
+            reasons.append(f"keyword '{hit.phrase.text}' ignored: a first guess ('{cue}')")
+            continue
+        kept.append(hit)
+    return kept

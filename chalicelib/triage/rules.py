@@ -95,6 +95,7 @@ class Negation:
     not_negation: PhraseSet
     breaks: PhraseSet
     after_cues: PhraseSet
+    guesses: PhraseSet
     window_chars: int
     window_words: int
     after_window_chars: int
@@ -224,6 +225,7 @@ def _negation(spec: NegationSpec) -> Negation:
         not_negation=_set(spec.not_negation),
         breaks=_set(spec.breaks),
         after_cues=_set(spec.after_cues),
+        guesses=_set(spec.guesses),
         window_chars=spec.window_chars,
         window_words=spec.window_words,
         after_window_chars=spec.window_chars if spec.after_window_chars is None else spec.after_window_chars,

@@ -68,6 +68,7 @@ class NegationSpec(_Section):
     not_negation: Phrases = []
     breaks: Phrases = []
     after_cues: Phrases = []
+    guesses: Phrases = []  # "我以为…": what follows in the clause is a first guess taken back
     window_chars: int = Field(ge=0)
     window_words: int = Field(ge=0)
     after_window_chars: int | None = Field(default=None, ge=0)

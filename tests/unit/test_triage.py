@@ -16,10 +16,11 @@ from chalicelib.triage import (
     TriageInput,
     TriageResult,
     build_rules,
+    load_rules,
     team_for,
     triage,
 )
-from chalicelib.triage.rules import load_rule_data
+from chalicelib.triage.rules import load_rule_data, without_model
 
 SHARED_EXAMPLES = Path(__file__).resolve().parents[2].parent / "shared/data/triage-examples.jsonl"
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -477,6 +478,56 @@ def test_round_14_the_word_next_to_an_expiry_decides() -> None:
     # ... a sensitive noun right by it is the risk, a look-alike further off notwithstanding
     drops = run("用会员卡买的眼药水过期了", product_kind="other")
     assert drops.severity == "P1" and mentions(drops, "safety keyword '过期'"), drops.reasons
+
+
+# -- round 15: families from the crossteam and after-sales-vs-delivery corpora's first runs
+# (bench/README.md, section 4), in new wordings
+@pytest.mark.parametrize(
+    ("text", "kind", "category"),
+    [
+        # a first guess the customer takes back is no evidence ...
+        ("我还以为是快递摔的，结果外箱好好的，是吹风机自己不出热风", "home", "product_quality"),
+        ("At first I thought the courier had dropped it, but the box is pristine; the left earbud just crackles", "electronics", "product_quality"),
+        ("原以为是质量问题，后来发现是路上压扁了，盒子都变形了", "home", "damaged_in_transit"),
+        # ... and a keyword before the guess word still counts
+        ("鞋子开胶了，我以为是我穿得不对", "apparel", "product_quality"),
+    ],
+)
+def test_round_15_a_first_guess_taken_back(text: str, kind: str, category: str) -> None:
+    # the rule file's own reading, and the shipped one (the model reads the guess blanked out too)
+    complaint = TriageInput(text=text, product_kind=kind, order_amount=Decimal("200.00"))
+    for rules in (without_model(load_rules()), load_rules()):
+        result = triage(complaint, rules)
+        assert result.category == category, result.reasons
+
+
+def test_round_15_a_safety_word_in_a_first_guess_still_counts() -> None:
+    result = run("我以为只是普通的红疹，擦了两天脸越来越肿", product_kind="cosmetics")
+    assert result.severity == "P1" and mentions(result, "safety keyword"), result.reasons
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "category", "severity"),
+    [
+        # a bank named is no threat; taking it to the bank is one
+        ("Charged twice and both show in my bank app, please reverse one", "other", "other", "P3"),
+        ("The refund is two weeks late, next step is contacting my bank", "other", "after_sales", "P2"),
+        # a box pierced in transit is damage, not a needle in the product
+        ("纸箱被扎了个洞，里面的洗衣液漏了一地", "home", "damaged_in_transit", "P3"),
+        # a return pickup that never comes is after-sales
+        ("预约取件预约了三回，快递员一次都没来", "apparel", "after_sales", "P3"),
+        # a parcel 'on the way' for days is late, not damaged
+        ("一直在路上，都九天了，还没到", "other", "delivery_delay", "P3"),
+    ],
+)
+def test_round_15_boundaries(text: str, kind: str, category: str, severity: str) -> None:
+    result = run(text, product_kind=kind, order_amount=Decimal("150.00"))
+    assert (result.category, result.severity) == (category, severity), result.reasons
+
+
+def test_round_15_return_talk_about_a_parcel_never_received_is_a_lost_parcel() -> None:
+    result = run("商家一直让我走退货流程，可我根本没收到货，物流显示签收但不是我签的")
+    assert result.category == "lost_parcel", result.reasons
 
 
 def test_a_risk_that_is_not_the_products_fault_stays_with_the_team_that_caused_it() -> None:
