@@ -525,6 +525,33 @@ def test_round_15_boundaries(text: str, kind: str, category: str, severity: str)
     assert (result.category, result.severity) == (category, severity), result.reasons
 
 
+@pytest.mark.parametrize(
+    ("text", "kind", "category"),
+    [
+        # phone-typed complaints from the terse corpus's first run, in new wordings
+        ("looks nothing like the pic", "apparel", "not_as_described"),
+        ("假香水 一点味没有", "cosmetics", "counterfeit"),
+        ("tk还没到账", "other", "after_sales"),
+        ("少了一个快递 另一个收到了", "other", "lost_parcel"),
+        ("paid already but the order still says unpaid", "other", "other"),
+        ("洗发水漏了一箱", "cosmetics", "damaged_in_transit"),
+        ("speaker crackles at high volume", "electronics", "product_quality"),
+        ("screen cracked when it arrived", "electronics", "damaged_in_transit"),
+    ],
+)
+def test_round_15_terse_complaints(text: str, kind: str, category: str) -> None:
+    for rules in (without_model(load_rules()), load_rules()):
+        result = triage(TriageInput(text=text, product_kind=kind), rules)
+        assert result.category == category, result.reasons
+
+
+def test_round_15_a_bubbling_screen_protector_is_no_swollen_battery() -> None:
+    film = run("手机膜鼓包了 贴不平", product_kind="electronics")
+    assert film.severity == "P3" and not mentions(film, "safety keyword"), film.reasons
+    battery = run("手机电池鼓包了 后盖都顶起来了", product_kind="electronics")
+    assert battery.severity == "P1", battery.reasons
+
+
 def test_round_15_return_talk_about_a_parcel_never_received_is_a_lost_parcel() -> None:
     result = run("商家一直让我走退货流程，可我根本没收到货，物流显示签收但不是我签的")
     assert result.category == "lost_parcel", result.reasons
