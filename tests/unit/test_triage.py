@@ -552,6 +552,29 @@ def test_round_15_a_bubbling_screen_protector_is_no_swollen_battery() -> None:
     assert battery.severity == "P1", battery.reasons
 
 
+@pytest.mark.parametrize(
+    ("text", "kind", "severity"),
+    [
+        # safety in everyday words, from the safety-words corpus's first run, in new wordings ...
+        ("the toaster gave me a jolt when I pulled the plug", "home", "P1"),
+        ("暖手宝充了一会儿就烫得拿不住", "electronics", "P1"),
+        ("the power bank gets super hot on my desk", "electronics", "P1"),
+        # ... and a date still ahead is no expiry
+        ("酸奶保质期到下个月，就是少发了一盒", "food", "P3"),
+        ("sunscreen expires next summer, the pump just doesn't work", "cosmetics", "P3"),
+    ],
+)
+def test_round_15_safety_in_everyday_words(text: str, kind: str, severity: str) -> None:
+    result = run(text, product_kind=kind, order_amount=Decimal("99.00"))
+    assert result.severity == severity, result.reasons
+
+
+def test_round_15_a_comparison_with_the_picture_is_not_as_described() -> None:
+    for rules in (without_model(load_rules()), load_rules()):
+        result = triage(TriageInput(text="实物比图片小了一圈", product_kind="home"), rules)
+        assert result.category == "not_as_described", result.reasons
+
+
 def test_round_15_return_talk_about_a_parcel_never_received_is_a_lost_parcel() -> None:
     result = run("商家一直让我走退货流程，可我根本没收到货，物流显示签收但不是我签的")
     assert result.category == "lost_parcel", result.reasons
