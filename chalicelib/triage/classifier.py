@@ -112,8 +112,14 @@ def triage(inp: TriageInput, rules: Rules | None = None) -> TriageResult:
         if SEVERITY_ORDER.index(rules_severity) < SEVERITY_ORDER.index(severity):
             severity, severity_reasons = rules_severity, rules_reasons
     if opinion and severity != "P1" and opinion.safety >= rules.model_safety_probability:
-        severity_reasons.append(f"learned model: safety risk ({opinion.safety:.0%}) → P1 for review")
-        severity = "P1"
+        if rules.model_safety_yields_to_denial and signals.denied:
+            ruled_out = "', '".join(signals.denied)
+            severity_reasons.append(
+                f"learned model: safety risk ({opinion.safety:.0%}) not raised: the text negates '{ruled_out}'"
+            )
+        else:
+            severity_reasons.append(f"learned model: safety risk ({opinion.safety:.0%}) → P1 for review")
+            severity = "P1"
     return TriageResult(
         category=category,
         category_source=source,

@@ -37,6 +37,7 @@ SAFETY_SENSITIVE_OR_UNKNOWN = "safety_if_sensitive_or_unknown_kind"
 SAFETY_SENSITIVE = "safety_if_sensitive_kind"
 FIRST = "first"
 SECOND = "second"
+SAFETY_DENIED = "safety_denied"  # "没人受伤", "不漏电": a safety word said to be absent
 PUBLIC_THREAT = "public_threat"
 STRONGLY_NEGATIVE = "strongly_negative"
 STRENGTHS = ("strong", "normal", "weak")
@@ -155,6 +156,7 @@ class Rules:
     model_decides_below: float = 0.0
     model_min_probability: float = 1.0
     model_safety_probability: float = 1.0
+    model_safety_yields_to_denial: bool = False  # ... unless the text negates a safety word
     model_overrule_probability: float = 1.0  # even a strong keyword match yields to the model this sure
 
     def team_for(self, category: str) -> Team:
@@ -190,8 +192,11 @@ def _severity_phrases(severity: SeveritySpec) -> list[Phrase]:
         *_phrases(safety.if_sensitive_or_unknown_kind, SAFETY_SENSITIVE_OR_UNKNOWN),
         *_phrases(safety.if_sensitive_kind, SAFETY_SENSITIVE),
         *_phrases(safety.ignore, IGNORE, negatable=False),
+        *_phrases(safety.denials, SAFETY_DENIED, negatable=False),
         *_phrases(severity.public_threat.keywords, PUBLIC_THREAT),
-        *_phrases(severity.strongly_negative.keywords, STRONGLY_NEGATIVE, negatable=severity.strongly_negative.negatable),
+        *_phrases(
+            severity.strongly_negative.keywords, STRONGLY_NEGATIVE, negatable=severity.strongly_negative.negatable
+        ),
     ]
 
 
@@ -206,8 +211,15 @@ def _together(spec: TogetherSpec) -> Together:
 
 def _takeovers(spec: RuleFile) -> tuple[Takeover, ...]:
     return tuple(
-        Takeover(name, frozenset(t.sources), _set(t.when), _set(t.unless), frozenset(t.only),
-                 also=_set(t.also) if t.also else None, safety_words=t.safety_words)
+        Takeover(
+            name,
+            frozenset(t.sources),
+            _set(t.when),
+            _set(t.unless),
+            frozenset(t.only),
+            also=_set(t.also) if t.also else None,
+            safety_words=t.safety_words,
+        )
         for name, c in spec.categories.items()
         for t in c.takeover
     )
@@ -276,6 +288,7 @@ def build_rules(data: Mapping[str, Any], directory: Path = RULES_PATH.parent) ->
         model_decides_below=learned.decide_below_score,
         model_min_probability=learned.min_probability,
         model_safety_probability=learned.safety_probability,
+        model_safety_yields_to_denial=learned.safety_yields_to_denial,
         model_overrule_probability=learned.overrule_probability,
     )
 

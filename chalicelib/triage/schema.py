@@ -122,6 +122,7 @@ class SafetySpec(_Section):
     sensitive_nouns: Phrases = []
     not_safety_context: Phrases = []
     ignore: Phrases = []
+    denials: Phrases = []  # like ignore, and they say the risk is absent ("没人受伤", "不漏电")
 
 
 class TogetherSpec(_Section):
@@ -177,6 +178,7 @@ class ModelSpec(_Section):
     decide_below_score: float = Field(default=3.0, ge=0)
     min_probability: float = Field(default=0.6, ge=0, le=1)
     safety_probability: float = Field(default=0.5, gt=0, le=1)
+    safety_yields_to_denial: bool = False  # no safety review when the text negates a safety word
     overrule_probability: float = Field(default=1.0, gt=0, le=1)  # 1.0: a strong match is never overruled
 
 

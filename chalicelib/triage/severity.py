@@ -21,6 +21,7 @@ from chalicelib.triage.rules import (
     IGNORE,
     PUBLIC_THREAT,
     SAFETY,
+    SAFETY_DENIED,
     SAFETY_SENSITIVE,
     SAFETY_SENSITIVE_OR_UNKNOWN,
     SECOND,
@@ -29,6 +30,8 @@ from chalicelib.triage.rules import (
     Together,
 )
 from chalicelib.triage.text import PUNCT, Hit, clause_end, clause_start, resolve_overlaps
+
+_SAFETY_LABELS = frozenset({SAFETY, SAFETY_SENSITIVE, SAFETY_SENSITIVE_OR_UNKNOWN})
 
 SEVERITY_ORDER: tuple[Severity, ...] = ("P1", "P2", "P3")
 
@@ -45,6 +48,7 @@ class TextSignals:
     hits: list[Hit]  # live severity-keyword hits (threats, strong wording …)
     notes: list[str]  # negated keywords, for the reasons
     product_fault: bool = True  # whether the safety hits are evidence against the product itself
+    denied: tuple[str, ...] = ()  # safety words the text negates or denies ("没有过敏", "不漏电"), as read
 
 
 def _nearest(hits: Sequence[Hit], span: tuple[int, int]) -> int | None:
@@ -57,7 +61,10 @@ def _sensitive_context(text: str, hit: Hit, kind: str | None, rules: Rules, unkn
     """Why a food/medicine/cosmetics safety word applies here, or None if it does not."""
     start = clause_start(text, hit.start)
     clause, at = text[start : clause_end(text, hit.end)], (hit.start - start, hit.end - start)
-    context, near = _nearest(rules.not_safety_context.hits(clause), at), _nearest(rules.sensitive_nouns.hits(clause), at)
+    context, near = (
+        _nearest(rules.not_safety_context.hits(clause), at),
+        _nearest(rules.sensitive_nouns.hits(clause), at),
+    )
     if context is not None and (near is None or (context <= NEXT_TO and context < near)):
         return None  # a look-alike word right by it wins over a noun further off: "药店的优惠券过期了"
     if kind in rules.sensitive_kinds:
@@ -91,6 +98,7 @@ def _together_hit(text: str, rule: Together, rules: Rules) -> tuple[Hit, str] | 
     """A ``first`` and a ``second`` phrase in the same clause ("手上起了红点") → (hit, reason)."""
     found = resolve_overlaps(rule.phrases.hits(text), IGNORE)
     hits = live_hits(text, found, rules.negation, [], IGNORE)
+
     def where(hit: Hit) -> int:
         return 0 if rule.whole_text else _clause_index(text, hit.start)
 
@@ -119,7 +127,13 @@ def read_signals(text: str, kind: str | None, rules: Rules) -> TextSignals:
     """The safety and P2 evidence in normalised ``text``."""
     notes: list[str] = []
     found = resolve_overlaps(rules.severity_phrases.hits(text), IGNORE)
-    hits = [hit for hit in live_hits(text, found, rules.negation, notes, IGNORE) if _meant(text, hit, rules, notes)]
+    live = live_hits(text, found, rules.negation, notes, IGNORE)
+    hits = [hit for hit in live if _meant(text, hit, rules, notes)]
+    denied = tuple(
+        hit.group(text)
+        for hit in found
+        if hit.phrase.label == SAFETY_DENIED or (hit.phrase.label in _SAFETY_LABELS and hit not in live)
+    )
     safety = _safety_hits(text, hits, kind, rules)
     product_fault = True
     if not safety:
@@ -131,7 +145,7 @@ def read_signals(text: str, kind: str | None, rules: Rules) -> TextSignals:
                 safety.append(found_together)
                 product_fault = rule.product_fault
                 break
-    return TextSignals(safety, hits, notes, product_fault)
+    return TextSignals(safety, hits, notes, product_fault, denied)
 
 
 def _amount_rule(amount: Decimal | None, rules: Rules) -> Finding | None:

@@ -362,7 +362,6 @@ def test_round_11_severity_families(text: str, kind: str | None, severity: str) 
         ("Sold as gluten-free pasta but I'm coeliac and got sick all night", "food", "not_as_described", "P1"),
         ("号称无香精的面霜，涂完脸刺痛发红", "cosmetics", "not_as_described", "P1"),
         ("无糖可乐喝起来有股怪味", "food", "product_quality", "P1"),
-        ("页面写的不含税价格，杯子用了一周就裂了", "home", "product_quality", "P3"),
     ],
 )
 def test_round_13_a_false_free_of_claim_is_not_as_described(text: str, kind: str, category: str, severity: str) -> None:
@@ -372,12 +371,22 @@ def test_round_13_a_false_free_of_claim_is_not_as_described(text: str, kind: str
     assert mentions(result, "safety words count for not_as_described") == (category == "not_as_described")
 
 
+def test_round_13_a_listing_that_claims_nothing_leaves_a_defect_with_quality() -> None:
+    # the rule file's reading (round 15's table overrules it at 88 %: bench/README.md, section 4)
+    rules = without_model(load_rules())
+    result = triage(TriageInput(text="页面写的不含税价格，杯子用了一周就裂了", product_kind="home"), rules)
+    assert (result.category, result.severity) == ("product_quality", "P3"), result.reasons
+    assert not mentions(result, "safety words count for not_as_described")
+
+
 # -- round 13: families from the code-switching corpus's first run (bench/README.md, section 4), new wordings
 def test_round_13_code_switching_families() -> None:
     assert run("充电头插上一会儿插头就融掉了", product_kind="electronics").severity == "P1"  # a melted plug
     assert not mentions(run("my G-Shock strap snapped after a week", product_kind="electronics"), "safety keyword")
     assert run("被你们客服气到发抖，从来没这么憋屈过").severity == "P2"  # shaking with anger
-    assert not mentions(run("打气筒充气到一半就漏气", product_kind="home"), "strongly negative")  # 充气到一半 is no anger
+    assert not mentions(
+        run("打气筒充气到一半就漏气", product_kind="home"), "strongly negative"
+    )  # 充气到一半 is no anger
     stalked = run("快递小哥老问我是不是一个人住，我现在不敢一个人在家")
     assert stalked.severity == "P1" and mentions(stalked, "frightens the customer")
     pestered = run("the seller keeps harassing me to change my review")
@@ -487,7 +496,11 @@ def test_round_14_the_word_next_to_an_expiry_decides() -> None:
     [
         # a first guess the customer takes back is no evidence ...
         ("我还以为是快递摔的，结果外箱好好的，是吹风机自己不出热风", "home", "product_quality"),
-        ("At first I thought the courier had dropped it, but the box is pristine; the left earbud just crackles", "electronics", "product_quality"),
+        (
+            "At first I thought the courier had dropped it, but the box is pristine; the left earbud just crackles",
+            "electronics",
+            "product_quality",
+        ),
         ("原以为是质量问题，后来发现是路上压扁了，盒子都变形了", "home", "damaged_in_transit"),
         # ... and a keyword before the guess word still counts
         ("鞋子开胶了，我以为是我穿得不对", "apparel", "product_quality"),
@@ -575,6 +588,29 @@ def test_round_15_a_comparison_with_the_picture_is_not_as_described() -> None:
         assert result.category == "not_as_described", result.reasons
 
 
+@pytest.mark.parametrize(
+    ("text", "kind", "severity"),
+    [
+        # P1 families from the safety complaints missed with each corpus left out in turn, new wordings
+        ("吃的降糖药怀疑是假药，包装和以前的不一样", "medicine", "P1"),
+        ("电动车轮胎用了一个月侧面鼓起来了", "other", "P1"),
+        ("the pressure cooker lid hisses and spits steam", "home", "P1"),
+        ("头盔是高仿的，带子一拉就断", "other", "P1"),
+        ("灭鼠药的快递放在门口，万一孩子拿去吃了怎么办", "other", "P1"),
+        ("床垫说是阻燃的，打火机一点就烧起来了", "home", "P1"),
+        ("my grandma's wheelchair still hasn't arrived, she can't get to the bathroom", "other", "P1"),
+        ("the mirror's hook is loose, I'm scared it will fall on my daughter", "home", "P1"),
+        ("精华标着孕妇可用，皮肤科医生说里面的成分孕期禁用", "cosmetics", "P1"),
+        # ... and their look-alikes
+        ("包裹的胶带被割开过，里面少了一个数据线", "electronics", "P3"),
+        ("the wheelchair ramp we ordered is missing a bracket", "other", "P3"),
+    ],
+)
+def test_round_15_safety_missed_with_its_corpus_left_out(text: str, kind: str, severity: str) -> None:
+    result = run(text, product_kind=kind, order_amount=Decimal("199.00"))
+    assert result.severity == severity, result.reasons
+
+
 def test_round_15_return_talk_about_a_parcel_never_received_is_a_lost_parcel() -> None:
     result = run("商家一直让我走退货流程，可我根本没收到货，物流显示签收但不是我签的")
     assert result.category == "lost_parcel", result.reasons
@@ -611,7 +647,10 @@ def test_a_risk_that_is_not_the_products_fault_stays_with_the_team_that_caused_i
         ("the courier left my vase in shards on the doorstep", "damaged_in_transit"),
         ("包裹被快递员弄丢了，客服说要等调查结果", "lost_parcel"),
         ("快递盒明显被拆过又重新封了，里面的耳机少了一只", "damaged_in_transit"),
-        ("the parcel went back to the seller and never came back to them either, nobody knows where it is", "lost_parcel"),
+        (
+            "the parcel went back to the seller and never came back to them either, nobody knows where it is",
+            "lost_parcel",
+        ),
         ("快递员嫌我住六楼，骂了一句就把包裹扔在楼下", "service_attitude"),
         ("买了两年延保，现在说电机故障不在保障范围内", "after_sales"),
         ("瓶身上印着“零添加”，配料表里一堆添加剂", "not_as_described"),
@@ -661,7 +700,9 @@ def test_no_keyword_is_also_an_ignore_phrase() -> None:
         for strength in ("strong", "normal", "weak")
         for phrase in spec.get(strength, [])
     }
-    severity = {phrase for name in ("public_threat", "strongly_negative") for phrase in data["severity"][name]["keywords"]}
+    severity = {
+        phrase for name in ("public_threat", "strongly_negative") for phrase in data["severity"][name]["keywords"]
+    }
     severity |= set(data["severity"]["safety"]["always"])
     assert categories & set(data["ignore"]["phrases"]) == set()
     assert severity & set(data["severity"]["safety"]["ignore"]) == set()

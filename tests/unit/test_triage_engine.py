@@ -3,6 +3,7 @@ takeovers, two-phrase P1 rules, the fallback by product kind, and the rule file'
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import tomllib
 from pathlib import Path
@@ -49,10 +50,16 @@ def test_the_index_finds_exactly_what_scanning_every_phrase_finds() -> None:
     rules = load_rules()
     texts = [normalize(line) for line in (DATA / "triage-holdout.jsonl").read_text(encoding="utf-8").splitlines()]
     rng = random.Random(15)
-    texts += [a[: rng.randint(0, len(a))] + rng.choice([" ", "，", "not "]) + b[rng.randint(0, len(b)):]
-              for a, b in (rng.sample(texts, 2) for _ in range(300))]
-    sets: list[PhraseSet] = [rules.category_phrases, rules.severity_phrases, rules.negation.cues,
-                             *(t.phrases for t in rules.together)]
+    texts += [
+        a[: rng.randint(0, len(a))] + rng.choice([" ", "，", "not "]) + b[rng.randint(0, len(b)) :]
+        for a, b in (rng.sample(texts, 2) for _ in range(300))
+    ]
+    sets: list[PhraseSet] = [
+        rules.category_phrases,
+        rules.severity_phrases,
+        rules.negation.cues,
+        *(t.phrases for t in rules.together),
+    ]
     for text in texts:
         for phrase_set in sets:
             indexed = [(h.phrase.text, h.start, h.end) for h in phrase_set.hits(text)]
@@ -63,8 +70,15 @@ def test_the_index_finds_exactly_what_scanning_every_phrase_finds() -> None:
 # -- typos --------------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("typed", "meant"),
-    [("recieved", "received"), ("shiped", "shipped"), ("deliverd", "delivered"), ("counterfit", "counterfeit"),
-     ("damged", "damaged"), ("arives", "arrives"), ("pasword", "password")],
+    [
+        ("recieved", "received"),
+        ("shiped", "shipped"),
+        ("deliverd", "delivered"),
+        ("counterfit", "counterfeit"),
+        ("damged", "damaged"),
+        ("arives", "arrives"),
+        ("pasword", "password"),
+    ],
 )
 def test_common_typos_are_read_as_the_rule_files_words(typed: str, meant: str) -> None:
     assert load_rules().speller.correct(typed) == meant
@@ -97,8 +111,13 @@ def test_a_speller_only_knows_its_vocabulary_and_never_corrects_listed_words() -
 # -- context takeovers ----------------------------------------------------------------------------
 @pytest.mark.parametrize(
     "text",
-    ["换货的新鞋到现在还没发出来", "补发的配件等了两个礼拜还没到", "My replacement was supposed to ship last week and it hasn't",
-     "退回去的包裹商家说没收到，物流明明显示签收了", "维修回来还是老样子，一开机就黑屏"],
+    [
+        "换货的新鞋到现在还没发出来",
+        "补发的配件等了两个礼拜还没到",
+        "My replacement was supposed to ship last week and it hasn't",
+        "退回去的包裹商家说没收到，物流明明显示签收了",
+        "维修回来还是老样子，一开机就黑屏",
+    ],
 )
 def test_a_stuck_return_exchange_or_repair_is_after_sales(text: str) -> None:
     assert run(text).category == "after_sales"
@@ -131,7 +150,9 @@ def test_an_ignore_phrase_only_blocks_the_context_it_contains() -> None:
 
 def test_a_refund_wanted_because_the_parcel_is_late_stays_a_delivery_problem_for_the_rules() -> None:
     # the rule file's own reading (a learned model ≥ 90 % sure of another category may overrule it)
-    assert triage(TriageInput(text="快递一周了还没到，我要退款"), without_model(load_rules())).category == "delivery_delay"
+    assert (
+        triage(TriageInput(text="快递一周了还没到，我要退款"), without_model(load_rules())).category == "delivery_delay"
+    )
 
 
 def test_a_missing_gift_is_a_promotion_and_a_missing_code_an_account_problem() -> None:
@@ -210,3 +231,19 @@ def test_merge_adds_phrases_once_and_keeps_the_rest() -> None:
     assert strong.count(first) == 1 and strong[-1] == "迟迟不到账"
     assert merged["categories"]["other"] == data["categories"]["other"]
     assert "迟迟不到账" not in data["categories"]["after_sales"]["strong"]  # the original is untouched
+
+
+def test_the_models_safety_review_yields_to_a_safety_word_the_text_rules_out() -> None:
+    # a model made to flag everything (a threshold of 1e-9), so only the denial decides
+    eager = dataclasses.replace(load_rules(), model_safety_probability=1e-9)
+    assert eager.model_safety_yields_to_denial  # as shipped in rules.toml [model]
+    for text in ("面霜用了一周，没有过敏，就是保湿效果一般", "柜子门掉了，还好没人受伤", "检查过了不漏电，就是不加热"):
+        result = triage(TriageInput(text=text, product_kind="home"), eager)
+        assert result.severity == "P3", result.reasons
+        assert any("not raised" in reason for reason in result.reasons), result.reasons
+    # without a denial the model's flag stands, P1 for review ...
+    plain = triage(TriageInput(text="面霜用了一周，保湿效果一般", product_kind="home"), eager)
+    assert plain.severity == "P1" and any("P1 for review" in r for r in plain.reasons), plain.reasons
+    # ... and with the switch off, a denial does not hold it back
+    literal = dataclasses.replace(eager, model_safety_yields_to_denial=False)
+    assert triage(TriageInput(text="柜子门掉了，还好没人受伤", product_kind="home"), literal).severity == "P1"
