@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from chalicelib.triage.negation import live_hits, without_guesses
+from chalicelib.triage.negation import clause_before, live_hits, without_guesses
 from chalicelib.triage.rules import IGNORE, Rules, Takeover
 from chalicelib.triage.text import Hit, resolve_overlaps
 
@@ -48,7 +48,7 @@ def _take_over(
             if owners[i] in takeover.sources and (not takeover.only or hit.phrase.text in takeover.only)
         ]
         moves_safety = safety and takeover.safety_words and safety_owner in takeover.sources
-        context = _context(text, takeover, ignored) if movable or moves_safety else None
+        context = _context(text, takeover, ignored, rules) if movable or moves_safety else None
         if context is None:
             continue
         for source in sorted({owners[i] for i in movable}):
@@ -61,9 +61,15 @@ def _take_over(
     return safety_owner
 
 
-def _context(text: str, takeover: Takeover, ignored: Sequence[Hit]) -> str | None:
-    """The phrase that puts ``text`` in the takeover's context ("退货"), or None."""
-    hit = next((h for h in takeover.when.hits(text) if not any(i.start <= h.start and h.end <= i.end for i in ignored)), None)
+def _context(text: str, takeover: Takeover, ignored: Sequence[Hit], rules: Rules) -> str | None:
+    """The phrase that puts ``text`` in the takeover's context ("退货"), or None; a phrase inside an
+    ignore-phrase or in a first guess taken back ("我以为是快递摔的") sets none."""
+
+    def sets_context(h: Hit) -> bool:
+        inside_ignored = any(i.start <= h.start and h.end <= i.end for i in ignored)
+        return not inside_ignored and not rules.negation.guesses.first(clause_before(text, h.start, rules.negation))
+
+    hit = next((h for h in takeover.when.hits(text) if sets_context(h)), None)
     if hit is None or takeover.unless.first(text) is not None:
         return None
     if takeover.also is None:

@@ -611,6 +611,43 @@ def test_round_15_safety_missed_with_its_corpus_left_out(text: str, kind: str, s
     assert result.severity == severity, result.reasons
 
 
+@pytest.mark.parametrize(
+    ("text", "kind", "category", "severity"),
+    [
+        # harm from something the journey broke is transit damage, still P1 ...
+        ("鱼缸运输途中碎了，拆箱的时候玻璃把我手划了个口子", "home", "damaged_in_transit", "P1"),
+        ("The lamp's glass shade broke in transit and a shard cut my wife's palm", "home", "damaged_in_transit", "P1"),
+        # ... unless the customer rules the journey out, or it broke in use
+        ("不是运输的问题，箱子好好的，台灯一插电就冒烟", "home", "product_quality", "P1"),
+        ("用了两天玻璃壶自己裂了，烫到了手", "home", "product_quality", "P1"),
+        # one variant ordered, another sent; short weight
+        ("要的黑色发成了米白", "apparel", "not_as_described", "P3"),
+        ("说是五斤装，称了一下才四斤", "food", "not_as_described", "P3"),
+    ],
+)
+def test_round_15_transit_harm_and_wrong_variants(text: str, kind: str, category: str, severity: str) -> None:
+    rules = without_model(load_rules())
+    result = triage(TriageInput(text=text, product_kind=kind, order_amount=Decimal("120.00")), rules)
+    assert (result.category, result.severity) == (category, severity), result.reasons
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "category"),
+    [
+        # the marks of a copy
+        ("耳机盒子上的logo印成了Sonny，说是官方店", "electronics", "counterfeit"),
+        ("the perfume's font is different from the one I bought at the mall", "cosmetics", "counterfeit"),
+        # account and platform mechanics are the service desk's
+        ("钱包余额提现五天了还没到", "other", "other"),
+        ("送朋友的礼物，包裹里能不能别放发货单", "other", "other"),
+        ("ever since this order I get spam calls every day", "other", "other"),
+    ],
+)
+def test_round_15_copies_and_platform_mechanics(text: str, kind: str, category: str) -> None:
+    result = triage(TriageInput(text=text, product_kind=kind), without_model(load_rules()))
+    assert result.category == category, result.reasons
+
+
 def test_round_15_return_talk_about_a_parcel_never_received_is_a_lost_parcel() -> None:
     result = run("商家一直让我走退货流程，可我根本没收到货，物流显示签收但不是我签的")
     assert result.category == "lost_parcel", result.reasons
