@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from chalicelib.triage.negation import clause_before, live_hits, without_guesses
+from chalicelib.triage.negation import guess_before, live_hits, without_guesses
 from chalicelib.triage.rules import IGNORE, Rules, Takeover
 from chalicelib.triage.text import Hit, resolve_overlaps
 
@@ -67,7 +67,7 @@ def _context(text: str, takeover: Takeover, ignored: Sequence[Hit], rules: Rules
 
     def sets_context(h: Hit) -> bool:
         inside_ignored = any(i.start <= h.start and h.end <= i.end for i in ignored)
-        return not inside_ignored and not rules.negation.guesses.first(clause_before(text, h.start, rules.negation))
+        return not inside_ignored and guess_before(text, h.start, rules.negation) is None
 
     hit = next((h for h in takeover.when.hits(text) if sets_context(h)), None)
     if hit is None or takeover.unless.first(text) is not None:

@@ -9,6 +9,7 @@ word list and window size is in the ``[negation]`` section of ``rules.toml``.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from chalicelib.triage.rules import Negation
 from chalicelib.triage.text import PUNCT, Hit, is_word_char
@@ -68,36 +69,36 @@ def negated_by(text: str, hit: Hit, neg: Negation) -> str | None:
     return after.group(window) if after else None
 
 
+def _kept(hits: list[Hit], cancel: Callable[[Hit], str | None], why: str, reasons: list[str]) -> list[Hit]:
+    """``hits`` without those ``cancel`` names a cue for, each noted in ``reasons`` (``why`` formats the cue)."""
+    kept: list[Hit] = []
+    for hit in hits:
+        cue = cancel(hit)
+        if cue:
+            reasons.append(f"keyword '{hit.phrase.text}' ignored: {why.format(cue)}")
+            continue
+        kept.append(hit)
+    return kept
+
+
 def live_hits(text: str, hits: list[Hit], neg: Negation, reasons: list[str], ignore_label: str) -> list[Hit]:
     """``hits`` without ignore-phrases and negated hits (the latter noted in ``reasons``)."""
-    live: list[Hit] = []
-    for hit in hits:
-        if hit.phrase.label == ignore_label:
-            continue
-        cue = negated_by(text, hit, neg)
-        if cue:
-            reasons.append(f"keyword '{hit.phrase.text}' ignored: negated by '{cue}'")
-            continue
-        live.append(hit)
-    return live
+    unignored = [hit for hit in hits if hit.phrase.label != ignore_label]
+    return _kept(unignored, lambda hit: negated_by(text, hit, neg), "negated by '{}'", reasons)
+
+
+def guess_before(text: str, start: int, neg: Negation) -> str | None:
+    """The ``guesses`` word earlier in the clause before ``start`` ("我以为" in "我以为是路上摔坏的"), or None."""
+    cue = neg.guesses.first(clause_before(text, start, neg))
+    return cue.phrase.text if cue else None
 
 
 def guessed_by(text: str, hit: Hit, neg: Negation) -> str | None:
-    """The word that makes ``hit`` a first guess the customer takes back ("我以为" in
-    "我以为是路上摔坏的，…"): a ``guesses`` word earlier in the same clause. None otherwise."""
-    if not hit.phrase.negatable:
-        return None
-    cue = neg.guesses.first(clause_before(text, hit.start, neg))
-    return cue.phrase.text if cue else None
+    """The word that makes ``hit`` a first guess the customer takes back, or None (a phrase compiled
+    as not negatable is never one)."""
+    return guess_before(text, hit.start, neg) if hit.phrase.negatable else None
 
 
 def without_guesses(text: str, hits: list[Hit], neg: Negation, reasons: list[str]) -> list[Hit]:
     """``hits`` without the keywords of a first guess taken back (noted in ``reasons``)."""
-    kept: list[Hit] = []
-    for hit in hits:
-        cue = guessed_by(text, hit, neg)
-        if cue:
-            reasons.append(f"keyword '{hit.phrase.text}' ignored: a first guess ('{cue}')")
-            continue
-        kept.append(hit)
-    return kept
+    return _kept(hits, lambda hit: guessed_by(text, hit, neg), "a first guess ('{}')", reasons)
