@@ -14,16 +14,12 @@ def model_view(text: str, rules: Rules) -> str:
     """Normalised ``text`` with every negated category or severity keyword, and every category
     keyword of a first guess, replaced by spaces (as the rules read them: a phrase compiled as not
     negatable is never blanked)."""
+    neg = rules.negation
     spans = [
         (hit.start, hit.end)
-        for phrases in (rules.category_phrases, rules.severity_phrases)
+        for phrases, guesses_count in ((rules.category_phrases, True), (rules.severity_phrases, False))
         for hit in resolve_overlaps(phrases.hits(text), IGNORE)
-        if hit.phrase.label != IGNORE and negated_by(text, hit, rules.negation)
-    ]
-    spans += [
-        (hit.start, hit.end)
-        for hit in resolve_overlaps(rules.category_phrases.hits(text), IGNORE)
-        if hit.phrase.label != IGNORE and guessed_by(text, hit, rules.negation)
+        if hit.phrase.label != IGNORE and (negated_by(text, hit, neg) or (guesses_count and guessed_by(text, hit, neg)))
     ]
     if not spans:
         return text
