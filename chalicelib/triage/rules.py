@@ -41,6 +41,7 @@ SAFETY_DENIED = "safety_denied"  # "没人受伤", "不漏电": a safety word sa
 PUBLIC_THREAT = "public_threat"
 STRONGLY_NEGATIVE = "strongly_negative"
 STRENGTHS = ("strong", "normal", "weak")
+_REACH: dict[str, int | None] = {"sentence": 0, "neighbours": 1, "text": None}  # [[severity.together]] scope
 
 
 class RuleFileError(ValueError):
@@ -119,7 +120,7 @@ class Together:
     name: str
     phrases: PhraseSet  # labelled FIRST, SECOND or IGNORE
     kinds: frozenset[str]
-    whole_text: bool
+    reach: int | None  # how many parts of a sentence apart the two may be (None: anywhere in the text)
     product_fault: bool = True  # a hit also counts for the safety category (rules.toml [matching])
 
 
@@ -206,7 +207,7 @@ def _together(spec: TogetherSpec) -> Together:
         *_phrases(spec.second, SECOND),
         *_phrases(spec.ignore, IGNORE, negatable=False),
     ]
-    return Together(spec.name, PhraseSet(phrases), frozenset(spec.kinds), spec.scope == "text", spec.product_fault)
+    return Together(spec.name, PhraseSet(phrases), frozenset(spec.kinds), _REACH[spec.scope], spec.product_fault)
 
 
 def _takeovers(spec: RuleFile) -> tuple[Takeover, ...]:

@@ -35,6 +35,7 @@ _SAFETY_LABELS = frozenset({SAFETY, SAFETY_SENSITIVE, SAFETY_SENSITIVE_OR_UNKNOW
 
 SEVERITY_ORDER: tuple[Severity, ...] = ("P1", "P2", "P3")
 
+_SCOPE = {0: "in one sentence", 1: "in neighbouring sentences", None: "in the text"}  # a together rule's reach
 NEXT_TO = 5  # characters between a safety word and a look-alike word that sits right by it
 
 Finding = tuple[Severity, str]  # a severity rule that fired, with its reason
@@ -94,20 +95,21 @@ def _clause_index(text: str, position: int) -> int:
     return sum(1 for char in text[:position] if char in PUNCT)
 
 
-def _together_hit(text: str, rule: Together, rules: Rules) -> tuple[Hit, str] | None:
-    """A ``first`` and a ``second`` phrase in the same clause ("手上起了红点") → (hit, reason)."""
+def _together_hit(text: str, rule: Together, rules: Rules, denials: Sequence[Hit]) -> tuple[Hit, str] | None:
+    """A ``first`` and a ``second`` phrase close enough (``rule.reach`` parts of a sentence apart:
+    "手上起了红点" in one, "轮胎才跑三百公里，侧面就鼓了个包" in neighbours) → (hit, reason); a
+    phrase inside a ``[severity.safety] denials`` phrase ("No one was hurt") does not count."""
     found = resolve_overlaps(rule.phrases.hits(text), IGNORE)
-    hits = live_hits(text, found, rules.negation, [], IGNORE)
-
-    def where(hit: Hit) -> int:
-        return 0 if rule.whole_text else _clause_index(text, hit.start)
-
-    firsts = {where(hit): hit for hit in hits if hit.phrase.label == FIRST}
-    scope = "in the text" if rule.whole_text else "in one sentence"
+    denied = {cell for denial in denials for cell in range(denial.start, denial.end)}
+    hits = [hit for hit in live_hits(text, found, rules.negation, [], IGNORE) if not hit.cells & denied]
+    firsts = [(first, _clause_index(text, first.start)) for first in hits if first.phrase.label == FIRST]
     for hit in hits:
-        first = firsts.get(where(hit)) if hit.phrase.label == SECOND else None
-        if first:
-            return hit, f"'{first.phrase.text}' + '{hit.phrase.text}' {scope} ({rule.name}) → P1"
+        if hit.phrase.label != SECOND:
+            continue
+        clause = _clause_index(text, hit.start)
+        for first, first_clause in firsts:
+            if rule.reach is None or abs(first_clause - clause) <= rule.reach:
+                return hit, f"'{first.phrase.text}' + '{hit.phrase.text}' {_SCOPE[rule.reach]} ({rule.name}) → P1"
     return None
 
 
@@ -135,12 +137,13 @@ def read_signals(text: str, kind: str | None, rules: Rules) -> TextSignals:
         if hit.phrase.label == SAFETY_DENIED or (hit.phrase.label in _SAFETY_LABELS and hit not in live)
     )
     safety = _safety_hits(text, hits, kind, rules)
+    denials = [hit for hit in found if hit.phrase.label == SAFETY_DENIED]
     product_fault = True
     if not safety:
         for rule in rules.together:
             if rule.kinds and kind not in rule.kinds:
                 continue
-            found_together = _together_hit(text, rule, rules)
+            found_together = _together_hit(text, rule, rules, denials)
             if found_together:
                 safety.append(found_together)
                 product_fault = rule.product_fault

@@ -760,3 +760,41 @@ def test_a_teat_piece_in_a_babys_milk_is_p1() -> None:
 )
 def test_mould_words_and_expiry_read_in_their_context(text: str, kind: str | None, severity: str) -> None:
     assert run(text, product_kind=kind).severity == severity
+
+
+# -- round 16: the two halves of a together rule in neighbouring parts of a sentence (bench/README.md,
+# section 4), in new wordings
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("新换的前胎骑了一个月，侧面就鼓起一个大包", "other"),
+        ("暖风机开了两个小时，插头那里都发黑了", "home"),
+        ("婴儿床买来三天，护栏就松了，宝宝一靠差点翻出来", "home"),
+        ("My son was riding the scooter, the handlebar snapped off", "other"),
+    ],
+)
+def test_round_16_a_together_rule_reaches_the_neighbouring_part_of_a_sentence(text: str, kind: str) -> None:
+    result = triage(TriageInput(text=text, product_kind=kind), without_model(load_rules()))
+    assert result.severity == "P1" and mentions(result, "in neighbouring sentences"), result.reasons
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        # a denial covers the harm word ...
+        ("Nobody got hurt, but the chair's arm split in two", "home"),
+        # ... 倒是 is "though", and the kettle starting to boil is no fire
+        ("我每天坐着用这台电脑，键盘倒是没问题，就是屏幕有坏点", "electronics"),
+        ("电水壶的底座接触不良，要按好几次才开始烧", "home"),
+    ],
+)
+def test_round_16_neighbouring_parts_of_a_sentence_are_no_safety_on_their_own(text: str, kind: str) -> None:
+    result = triage(TriageInput(text=text, product_kind=kind, order_amount=Decimal("199.00")), without_model(load_rules()))
+    assert result.severity == "P3" and not mentions(result, "in neighbouring sentences"), result.reasons
+
+
+def test_round_16_two_parts_apart_is_too_far_for_a_together_rule() -> None:
+    # the tyre in the first part, the bulge in the third: the rule does not reach that far
+    text = "轮胎是上个月装的，那天下着雨，今天侧面鼓起一个包"
+    rules = without_model(load_rules())
+    assert not mentions(triage(TriageInput(text=text, product_kind="other"), rules), "in neighbouring sentences")
