@@ -148,6 +148,7 @@ class Rules:
     quality_complaint_kinds: frozenset[str]
     sensitive_nouns: PhraseSet
     not_safety_context: PhraseSet
+    safety_denied_right_after: tuple[str, ...]  # "不" in "不鼓包": the safety word is denied
     threat_not_meant: PhraseSet  # "我不想闹到消协去": a threat the customer says they do not mean
     p1_amount: Decimal
     p2_amount: Decimal
@@ -280,6 +281,7 @@ def build_rules(data: Mapping[str, Any], directory: Path = RULES_PATH.parent) ->
         quality_complaint_kinds=frozenset(severity.safety.quality_complaint_kinds),
         sensitive_nouns=_set(severity.safety.sensitive_nouns),
         not_safety_context=_set(severity.safety.not_safety_context),
+        safety_denied_right_after=tuple(severity.safety.denied_right_after),
         threat_not_meant=_set(severity.public_threat.not_meant),
         p1_amount=severity.p1_amount,
         p2_amount=severity.p2_amount,

@@ -123,6 +123,9 @@ class SafetySpec(_Section):
     not_safety_context: Phrases = []
     ignore: Phrases = []
     denials: Phrases = []  # like ignore, and they say the risk is absent ("没人受伤", "不漏电")
+    # a safety word right after one of these is denied ("不鼓包", "无毒"); a category keyword is not
+    # ("不发热" is a heater that does not heat)
+    denied_right_after: list[str] = []
 
 
 class TogetherSpec(_Section):

@@ -101,7 +101,11 @@ def _together_hit(text: str, rule: Together, rules: Rules, denials: Sequence[Hit
     phrase inside a ``[severity.safety] denials`` phrase ("No one was hurt") does not count."""
     found = resolve_overlaps(rule.phrases.hits(text), IGNORE)
     denied = {cell for denial in denials for cell in range(denial.start, denial.end)}
-    hits = [hit for hit in live_hits(text, found, rules.negation, [], IGNORE) if not hit.cells & denied]
+    hits = [
+        hit
+        for hit in live_hits(text, found, rules.negation, [], IGNORE)
+        if not hit.cells & denied and not _denied_right_before(text, hit, rules, [])
+    ]
     firsts = [(first, _clause_index(text, first.start)) for first in hits if first.phrase.label == FIRST]
     for hit in hits:
         if hit.phrase.label != SECOND:
@@ -111,6 +115,18 @@ def _together_hit(text: str, rule: Together, rules: Rules, denials: Sequence[Hit
             if rule.reach is None or abs(first_clause - clause) <= rule.reach:
                 return hit, f"'{first.phrase.text}' + '{hit.phrase.text}' {_SCOPE[rule.reach]} ({rule.name}) → P1"
     return None
+
+
+def _denied_right_before(text: str, hit: Hit, rules: Rules, notes: list[str]) -> bool:
+    """True for a safety word (or a together rule's harm) right after a ``denied_right_after`` word
+    ("不鼓包", "无毒"), noted."""
+    if (hit.phrase.label not in _SAFETY_LABELS and hit.phrase.label != SECOND) or not hit.phrase.negatable:
+        return False
+    before = clause_before(text, hit.start, rules.negation)
+    cue = next((cue for cue in rules.safety_denied_right_after if before.endswith(cue)), None)
+    if cue:
+        notes.append(f"safety keyword '{hit.phrase.text}' ignored: denied by '{cue}' right before it")
+    return cue is not None
 
 
 def _meant(text: str, hit: Hit, rules: Rules, notes: list[str]) -> bool:
@@ -129,7 +145,11 @@ def read_signals(text: str, kind: str | None, rules: Rules) -> TextSignals:
     """The safety and P2 evidence in normalised ``text``."""
     notes: list[str] = []
     found = resolve_overlaps(rules.severity_phrases.hits(text), IGNORE)
-    live = live_hits(text, found, rules.negation, notes, IGNORE)
+    live = [
+        hit
+        for hit in live_hits(text, found, rules.negation, notes, IGNORE)
+        if not _denied_right_before(text, hit, rules, notes)
+    ]
     hits = [hit for hit in live if _meant(text, hit, rules, notes)]
     denied = tuple(
         hit.group(text)

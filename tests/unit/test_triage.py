@@ -798,3 +798,34 @@ def test_round_16_two_parts_apart_is_too_far_for_a_together_rule() -> None:
     text = "轮胎是上个月装的，那天下着雨，今天侧面鼓起一个包"
     rules = without_model(load_rules())
     assert not mentions(triage(TriageInput(text=text, product_kind="other"), rules), "in neighbouring sentences")
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "severity"),
+    [
+        # safety from the safety-varied corpus's first run, in new wordings: a reading someone doses by ...
+        ("额温枪给孩子量了好几次都是正常，去医院测已经烧到三十九度半", "electronics", "P1"),
+        ("the glucose meter reads 40 points low and my husband sets his insulin by it", "electronics", "P1"),
+        # ... a pedal that jams, something heavy that came down where a person was ...
+        ("新买的脚垫滑到前面，刹车踏板踩不下去", "other", "P1"),
+        ("浴室置物架半夜塌下来，就在旁边睡觉的孩子", "home", "P1"),
+        ("The wall shelf came down and missed my daughter by inches", "home", "P1"),
+        # ... splashed into an eye, a finger sliced
+        ("打开清洁剂的时候溅进眼睛里了", "home", "P1"),
+        ("the tin's rim sliced my finger when I opened it", "food", "P1"),
+        # look-alikes: a reading that is merely off; a safety word right after 不; near its date, not past
+        ("血压计两次测的差了五个点，数字也看不太清", "electronics", "P3"),
+        ("充电宝容量虚标，不鼓包也不发烫，就是充不满", "electronics", "P3"),
+        ("奶粉离过期还有两个月，就是罐子有点瘪", "food", "P3"),
+        ("电饭煲老是糊底，burns the rice every time", "home", "P3"),
+    ],
+)
+def test_round_16_safety_families_of_the_safety_varied_corpus(text: str, kind: str, severity: str) -> None:
+    result = triage(TriageInput(text=text, product_kind=kind, order_amount=Decimal("199.00")), without_model(load_rules()))
+    assert result.severity == severity, result.reasons
+
+
+def test_round_16_a_category_keyword_right_after_bu_still_counts() -> None:
+    # "不发热" denies a safety risk, and it is the heater's defect all the same
+    result = triage(TriageInput(text="取暖器插上电根本不发热", product_kind="home"), without_model(load_rules()))
+    assert (result.category, result.severity) == ("product_quality", "P3"), result.reasons
