@@ -829,3 +829,16 @@ def test_round_16_a_category_keyword_right_after_bu_still_counts() -> None:
     # "不发热" denies a safety risk, and it is the heater's defect all the same
     result = triage(TriageInput(text="取暖器插上电根本不发热", product_kind="home"), without_model(load_rules()))
     assert (result.category, result.severity) == ("product_quality", "P3"), result.reasons
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "category"),
+    [
+        # a part the customer concedes was fine is no evidence (crossteam2's first run, new wordings)
+        ("物流倒是挺快，就是这个台灯开关按两下就失灵", "home", "product_quality"),
+        ("Shipping took a week no big deal, but the jeans I got are a completely different colour from the photos", "apparel", "not_as_described"),
+    ],
+)
+def test_round_16_a_part_conceded_as_fine_is_no_evidence(text: str, kind: str, category: str) -> None:
+    result = triage(TriageInput(text=text, product_kind=kind), without_model(load_rules()))
+    assert result.category == category, result.reasons
