@@ -108,5 +108,6 @@ def classify(text: str, kind: str | None, safety: Sequence[Hit], rules: Rules) -
     reasons = [f"keyword '{hit.phrase.text}' → {best}" for hit, owner in zip(hits, owners, strict=True) if owner == best]
     if safety and best == safety_owner:
         reasons.append(f"safety keyword '{safety[0].phrase.text}' → {best}")
-    tied = sum(1 for s in scores.values() if s == scores[raw_best]) > 1
+    # a tie a supersedes rule settled is no tie: the rule file has decided it, not the tie order
+    tied = not winner and sum(1 for s in scores.values() if s == scores[raw_best]) > 1
     return Classified(best, [*notes, *reasons, *([tie_note] if tie_note else [])], True, scores.get(best, 0.0), tied)
