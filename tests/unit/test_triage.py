@@ -842,3 +842,16 @@ def test_round_16_a_category_keyword_right_after_bu_still_counts() -> None:
 def test_round_16_a_part_conceded_as_fine_is_no_evidence(text: str, kind: str, category: str) -> None:
     result = triage(TriageInput(text=text, product_kind=kind), without_model(load_rules()))
     assert result.category == category, result.reasons
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "category"),
+    [
+        # drowsy past waking is a safety risk; a label's promise for children broken is not as described
+        ("宝宝吃了这个退烧药以后一直昏睡，怎么叫都叫不醒", "medicine", "product_quality"),
+        ("标着儿童专用的驱蚊贴，女儿贴了一晚上胳膊上起了一片片红", "other", "not_as_described"),
+    ],
+)
+def test_round_16_drowsiness_and_a_childrens_label_broken(text: str, kind: str, category: str) -> None:
+    result = triage(TriageInput(text=text, product_kind=kind), without_model(load_rules()))
+    assert (result.category, result.severity) == (category, "P1"), result.reasons
