@@ -136,8 +136,8 @@ class TogetherSpec(_Section):
     second: Phrases
     ignore: Phrases = []
     kinds: list[str] = []  # only for these product kinds (empty: any)
-    # the same part of a sentence; that part or the one either side of it ("轮胎才跑三百公里，侧面就鼓了
-    #个包"); or anywhere in the text
+    # the same part of a sentence; that part or the one either side of it ("轮胎才跑三百公里，侧面
+    # 就鼓了个包"); or anywhere in the text
     scope: Literal["sentence", "neighbours", "text"] = "sentence"
     # whether a hit is also evidence that the product itself is at fault ([matching] safety_category)
     product_fault: bool = True
