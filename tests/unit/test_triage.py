@@ -855,3 +855,18 @@ def test_round_16_a_part_conceded_as_fine_is_no_evidence(text: str, kind: str, c
 def test_round_16_drowsiness_and_a_childrens_label_broken(text: str, kind: str, category: str) -> None:
     result = triage(TriageInput(text=text, product_kind=kind), without_model(load_rules()))
     assert (result.category, result.severity) == (category, "P1"), result.reasons
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "severity"),
+    [
+        # P1 missed with their corpus left out of training (round 16), in new wordings ...
+        ("快递把我家的奶粉寄丢了，家里只剩一顿的量了", "food", "P1"),
+        ("the glucose test strips are fakes and my dad sets his insulin dose by them", "medicine", "P1"),
+        # ... and formula that is merely late is a delivery complaint
+        ("奶粉下单五天了还没发货", "food", "P3"),
+    ],
+)
+def test_round_16_safety_missed_with_its_corpus_left_out(text: str, kind: str, severity: str) -> None:
+    result = triage(TriageInput(text=text, product_kind=kind, order_amount=Decimal("298.00")), without_model(load_rules()))
+    assert result.severity == severity, result.reasons
