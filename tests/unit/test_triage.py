@@ -870,3 +870,20 @@ def test_round_16_drowsiness_and_a_childrens_label_broken(text: str, kind: str, 
 def test_round_16_safety_missed_with_its_corpus_left_out(text: str, kind: str, severity: str) -> None:
     result = triage(TriageInput(text=text, product_kind=kind, order_amount=Decimal("298.00")), without_model(load_rules()))
     assert result.severity == severity, result.reasons
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "category"),
+    [
+        # tracking that stops existing, a carrier that confirms it gone, 找不着 (left-out misses, new wordings)
+        ("快递到了中转站以后物流信息没了，都十天了", "other", "lost_parcel"),
+        ("the courier confirmed it's missing after two weeks of no updates", "other", "lost_parcel"),
+        ("放在门卫那里的包裹找不着了", "other", "lost_parcel"),
+        # 买 … 送达 is a delivery, not "buy one get one"
+        ("给妈妈买的生日礼物十天了还没送达", "other", "delivery_delay"),
+        ("买一送一的活动，送的那件没发", "apparel", "promotion_rules"),
+    ],
+)
+def test_round_16_lost_tracking_and_buy_one_get_one(text: str, kind: str, category: str) -> None:
+    result = triage(TriageInput(text=text, product_kind=kind), without_model(load_rules()))
+    assert result.category == category, result.reasons
