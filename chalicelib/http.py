@@ -186,7 +186,10 @@ def handled(view: Callable[..., Response]) -> Callable[..., Response]:
         except NotFound:
             return error_response(HttpError(404, "not_found", "no such complaint"))
         except (ActionNotAllowed, IdempotencyConflict, KeptChanging) as exc:
-            return error_response(HttpError(409, "conflict", str(exc)))
+            answer = error_response(HttpError(409, "conflict", str(exc)))
+            if isinstance(exc, KeptChanging) or isinstance(exc.__cause__, KeptChanging):
+                answer.headers["Retry-After"] = "1"  # a busy ticket, not a refusal: the same request may pass
+            return answer
         except BadCursor as exc:
             return error_response(HttpError(400, "validation_error", str(exc), [{"field": "next", "message": str(exc)}]))
         except WorkflowUnavailable:

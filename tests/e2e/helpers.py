@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -55,7 +56,14 @@ def customer_view(sys: Any, cid: str, customer: str) -> dict[str, Any]:
 
 
 def act(sys: Any, cid: str, action: str, body: dict[str, Any], user: str = "A-7", group: str = "agents") -> Any:
-    return sys.http("POST", f"/complaints/{cid}/{action}", token=sys.token(user, group), json_body=body)
+    """The action as a client sends it, again after a 409 that says "Retry-After" (the ticket was
+    busy with its workflow's own steps — at x36000 a P1's ladder changes it every few ms)."""
+    for _ in range(3):
+        resp = sys.http("POST", f"/complaints/{cid}/{action}", token=sys.token(user, group), json_body=body)
+        if resp.status != 409 or "Retry-After" not in resp.headers:
+            return resp
+        time.sleep(0.2)
+    return resp
 
 
 def timeline(view: dict[str, Any]) -> list[str]:

@@ -116,3 +116,26 @@ def test_cors_answers_only_for_the_configured_console_origin(system: LocalSystem
     assert answer.headers["Access-Control-Allow-Origin"] == "https://d111.cloudfront.net"
     assert refused.status_code == 403 and refused.headers["Access-Control-Allow-Origin"] == "https://d111.cloudfront.net"
     assert "Location" in answer.headers["Access-Control-Expose-Headers"]
+
+
+def test_an_action_on_a_ticket_that_kept_changing_is_a_409_to_retry(system: LocalSystem, client: Client,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from chalicelib import changes
+
+    filed = client.http.post("/complaints", headers=headers(system, "C-409"),
+                             body=json.dumps({**BODY, "customer_id": "C-409", "order_id": "O-409"}))
+    cid = filed.json_body["complaint_id"]
+    agent = headers(system, "A-7", "agents")
+
+    def busy(*_: Any, **__: Any) -> None:
+        raise changes.KeptChanging(f"complaint {cid} kept changing; try again")
+
+    monkeypatch.setattr(changes, "apply", busy)
+    resp = client.http.post(f"/complaints/{cid}/contact", headers=agent, body=json.dumps({}))
+    assert resp.status_code == 409 and resp.headers.get("Retry-After") == "1"
+    assert resp.json_body["error"]["code"] == "conflict"
+    monkeypatch.undo()
+    # an action that does not apply is a 409 without Retry-After: sending it again would not help
+    rate = client.http.post(f"/complaints/{cid}/satisfaction", headers=headers(system, "C-409"),
+                            body=json.dumps({"score": 5}))
+    assert rate.status_code == 409 and "Retry-After" not in rate.headers
