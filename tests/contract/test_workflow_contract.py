@@ -107,7 +107,21 @@ class TestStepFunctionsWorkflow(TestMemoryWorkflow):
                     sfn.send_task_failure(taskToken=json.loads(message["Body"])["token"], error="TestOver")
         for machine in sfn.list_state_machines()["stateMachines"]:
             for e in sfn.list_executions(stateMachineArn=machine["stateMachineArn"], statusFilter="RUNNING")["executions"]:
-                sfn.stop_execution(executionArn=e["executionArn"])
+                self.stop(sfn, e["executionArn"])
+
+    @staticmethod
+    def stop(sfn: Any, arn: str) -> None:
+        """Stop one execution. moto's interpreter raises AttributeError when its thread has no
+        environment at that instant (not started yet, or just ended): look again, and retry while
+        it still runs."""
+        for _ in range(40):
+            try:
+                sfn.stop_execution(executionArn=arn)
+                return
+            except AttributeError:
+                if sfn.describe_execution(executionArn=arn)["status"] != "RUNNING":
+                    return
+                time.sleep(0.05)
 
     @pytest.fixture
     def workflow(self, sfn: Any) -> Workflow:  # type: ignore[override]  # pytest fixture with another dependency
