@@ -14,7 +14,7 @@ from typing import Any
 
 from chalicelib import changes, lifecycle
 from chalicelib.changes import NotFound, Rule
-from chalicelib.lifecycle import ActionNotAllowed, Outcome
+from chalicelib.lifecycle import Outcome
 from chalicelib.models import (
     Caller,
     ContactIn,
@@ -39,10 +39,7 @@ __all__ = ["NotFound", "add_note", "contact", "escalate", "pause", "rate", "repl
 
 def _act(services: Services, complaint_id: str, rule: Rule, *,
          check: Callable[[Ticket], None] | None = None) -> Ticket:
-    try:
-        applied = changes.apply(services, complaint_id, rule, take_token=True, check=check)
-    except changes.KeptChanging as exc:
-        raise ActionNotAllowed(str(exc)) from exc
+    applied = changes.apply(services, complaint_id, rule, take_token=True, check=check)  # KeptChanging: a 409 to retry
     if applied.token:  # the wait ends with the plan that follows the action
         services.workflow.resume(applied.token, dump(StepResult.of(applied.ticket, services.clock())))
     return applied.ticket

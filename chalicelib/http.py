@@ -187,7 +187,7 @@ def handled(view: Callable[..., Response]) -> Callable[..., Response]:
             return error_response(HttpError(404, "not_found", "no such complaint"))
         except (ActionNotAllowed, IdempotencyConflict, KeptChanging) as exc:
             answer = error_response(HttpError(409, "conflict", str(exc)))
-            if isinstance(exc, KeptChanging) or isinstance(exc.__cause__, KeptChanging):
+            if isinstance(exc, KeptChanging):
                 answer.headers["Retry-After"] = "1"  # a busy ticket, not a refusal: the same request may pass
             return answer
         except BadCursor as exc:

@@ -151,13 +151,13 @@ def read_signals(text: str, kind: str | None, rules: Rules) -> TextSignals:
         if not _denied_right_before(text, hit, rules, notes)
     ]
     hits = [hit for hit in live if _meant(text, hit, rules, notes)]
+    denials = [hit for hit in found if hit.phrase.label == SAFETY_DENIED]
     denied = tuple(
         hit.group(text)
         for hit in found
-        if hit.phrase.label == SAFETY_DENIED or (hit.phrase.label in _SAFETY_LABELS and hit not in live)
+        if hit in denials or (hit.phrase.label in _SAFETY_LABELS and hit not in live)
     )
     safety = _safety_hits(text, hits, kind, rules)
-    denials = [hit for hit in found if hit.phrase.label == SAFETY_DENIED]
     product_fault = True
     if not safety:
         for rule in rules.together:
