@@ -39,6 +39,8 @@ _NOT_RE = re.compile(
     r"(?:do|does|did|is|was|are|were|has|have|had|could|would|should|must|need)n'?t)(?![a-z])"
 )
 _SPACES_RE = re.compile(r"[^\S\n\r\t]+")
+# phone-typed Chinese puts a space where a comma would be: "家里快没米了 都等了六天了"
+_CJK_SPACE_RE = re.compile(r"(?<=[\u3400-\u9fff]) (?=[\u3400-\u9fff])")
 _FIRST_WORD_RE = re.compile(r"[a-z0-9]+")
 _WORDS_RE = re.compile(r"[a-z0-9]+")
 WORD_KEY = "\x00"  # marks index keys that are the start of an English word
@@ -65,10 +67,12 @@ def _to_simplified() -> dict[int, str]:
 
 def normalize(text: str) -> str:
     """NFKC (full-width → half-width, … → ...), lower case, traditional characters as
-    simplified ones, straight quotes, one space between words, "n't" → " not"."""
+    simplified ones, straight quotes, one space between words, "n't" → " not"; a space between
+    two Chinese characters ends a clause, as a comma would."""
     text = unicodedata.normalize("NFKC", text).lower().translate(_to_simplified())
     text = text.replace("\u2019", "'").replace("\u2018", "'")
-    return _NOT_RE.sub(_spell_out_not, _SPACES_RE.sub(" ", text))
+    text = _CJK_SPACE_RE.sub(",", _SPACES_RE.sub(" ", text))
+    return _NOT_RE.sub(_spell_out_not, text)
 
 
 @lru_cache(maxsize=16384)

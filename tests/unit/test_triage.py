@@ -887,3 +887,32 @@ def test_round_16_safety_missed_with_its_corpus_left_out(text: str, kind: str, s
 def test_round_16_lost_tracking_and_buy_one_get_one(text: str, kind: str, category: str) -> None:
     result = triage(TriageInput(text=text, product_kind=kind), without_model(load_rules()))
     assert result.category == category, result.reasons
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "category", "severity"),
+    [
+        # privacy, a hijacked account, marketing messages that will not stop (round 17's corpora, new wordings)
+        pytest.param("有人用我的账号登录还改了收货地址，我的号被盗了", "other", "other", "P3", id="hijacked-account"),
+        pytest.param("Your app shows me another customer's name and phone on my order page, that's a privacy breach", "other", "other", "P3", id="privacy"),
+        pytest.param("营销短信退订了好几次照样天天发", "other", "other", "P3", id="marketing-texts"),
+        # a fake told by its codes: an IMEI or serial that does not match, a trace code no one knows, a brand that never authorised the shop
+        pytest.param("The IMEI on the box doesn't match the phone's and the serial number is different too", "electronics", "counterfeit", "P3", id="imei"),
+        pytest.param("蜂蜜罐上的溯源码扫了查不到", "food", "counterfeit", "P3", id="trace-code"),
+        pytest.param("品牌方说没有给这个店铺授权，东西是哪来的", "cosmetics", "counterfeit", "P3", id="never-authorised"),
+        pytest.param("宝贝显示被他人代签，我没授权任何人代签", "other", "lost_parcel", "P3", id="signed-by-someone-else"),
+        # a space between Chinese characters ends a clause: the negation of one part does not reach the next
+        pytest.param("猫粮什么时候到 家里快没有了 都等了一个礼拜了", "other", "delivery_delay", "P3", id="space-is-a-comma"),
+        # glass in a box of broken glasses is damage, not a risk; in food it is; a tingle; glass that bursts by itself
+        pytest.param("快递到了杯子全碎了 箱子里都是碎玻璃", "home", "damaged_in_transit", "P3", id="glass-in-the-box"),
+        pytest.param("吃的果酱里有碎玻璃", "food", "product_quality", "P1", id="glass-in-food"),
+        pytest.param("电热毯插上以后摸着电了我一下", "home", "product_quality", "P1", id="a-tingle"),
+        pytest.param("锅盖放在灶上突然炸裂了", "home", "product_quality", "P1", id="glass-burst"),
+        # 才发现 is "only then noticed", not 才发(货); a parcel soaked through
+        pytest.param("收到以后才发现少了一个配件", "electronics", "not_as_described", "P3", id="only-then-noticed"),
+        pytest.param("box arrived sopping wet and the books inside are ruined", "other", "damaged_in_transit", "P3", id="soaked"),
+    ],
+)
+def test_round_17_families_of_the_boundaries_and_everyday_corpora(text: str, kind: str, category: str, severity: str) -> None:
+    result = triage(TriageInput(text=text, product_kind=kind, order_amount=Decimal("199.00")), without_model(load_rules()))
+    assert (result.category, result.severity) == (category, severity), result.reasons
